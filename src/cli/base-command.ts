@@ -1,0 +1,178 @@
+import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import chalk from 'chalk';
+import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
+import { openDatabase, type Database } from '../db/connect.js';
+import { asPlacementUpgradeError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { redact, redactDeep } from '../errors/redact.js';
+import type { ProgressEvent } from '../progress/events.js';
+
+/** Flags that name the placement database, shared by every command that opens it. */
+export function placementConnectionFlags() {
+  const r = ROLES.placement;
+  return {
+    'placement-url': Flags.string({
+      summary: `Placement database URL (SQLAlchemy style). Env: ${r.urlEnv}.`,
+      helpValue: 'URL',
+    }),
+    'placement-config': Flags.string({
+      summary: `placement.conf to read [${r.section}] connection from; repeatable, later files win. Env: ${r.configEnv}.`,
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+  };
+}
+
+/** Flags that name the nova_api database. */
+export function novaConnectionFlags() {
+  const r = ROLES.nova;
+  return {
+    'nova-url': Flags.string({
+      summary: `nova_api database URL (SQLAlchemy style). Env: ${r.urlEnv}.`,
+      helpValue: 'URL',
+    }),
+    'nova-config': Flags.string({
+      summary: `nova.conf to read [${r.section}] connection from; repeatable, later files win. Env: ${r.configEnv}.`,
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+  };
+}
+
+export const connectTimeoutFlag = Flags.integer({
+  summary: 'Seconds to wait for a database server to answer.',
+  default: 10,
+  min: 1,
+});
+
+/** How connections, environment variables and passwords are chosen, for every command's help. */
+export const CONNECTION_HELP = `Connections are chosen in this order: the URL flag; the URL environment variable; the
+[placement_database] / [api_database] "connection" option of the config files (the
+--*-config flags, else the *_CONFIG environment variable). PLACEMENT_UPGRADE_PLACEMENT_PASSWORD
+and PLACEMENT_UPGRADE_NOVA_PASSWORD replace the password of a URL taken from the environment
+or a config file, so no password need appear in argv. Passwords never appear in any output.`;
+
+/**
+ * The base of every command: --json, typed errors rendered in one place with
+ * their exit code, secrets scrubbed from everything written.
+ */
+export abstract class BaseCommand extends Command {
+  static override enableJsonFlag = true;
+
+  /** Lines for the operator; silent under --json. Goes to stdout. */
+  protected say(message = ''): void {
+    if (!this.jsonEnabled()) process.stdout.write(`${redact(message)}\n`);
+  }
+
+  /** Notes that are not the result (warnings, progress); stderr. */
+  protected note(message: string): void {
+    if (!this.jsonEnabled()) process.stderr.write(`${redact(message)}\n`);
+  }
+
+  protected get color(): boolean {
+    return !this.jsonEnabled() && Boolean(process.stdout.isTTY) && chalk.level > 0;
+  }
+
+  override logJson(json: unknown): void {
+    process.stdout.write(`${JSON.stringify(redactDeep(json), null, 2)}\n`);
+  }
+
+  /**
+   * The exit code an error ends this command with. Commands that replace an
+   * upstream tool whose codes deployment tools already test override it.
+   */
+  protected exitCodeFor(err: PlacementUpgradeError): number {
+    return err.exitCode;
+  }
+
+  /**
+   * Ends the command with a non-zero code that is a result, not an error
+   * (warnings, more work left): under --json the result is still printed,
+   * since oclif only prints what run() returns.
+   */
+  protected exitWithResult(result: unknown, exitCode: number): never {
+    if (this.jsonEnabled()) this.logJson(result);
+    this.exit(exitCode);
+    throw new Error('unreachable: exit() throws');
+  }
+
+  /** Opens a database for a role from the parsed flags, with typed errors. */
+  protected async open(
+    role: DatabaseRole,
+    flags: {
+      url?: string;
+      config?: string[];
+      urlFlagName?: string;
+      connectTimeout?: number;
+      fallback?: { url: string; origin: string; password?: string };
+    },
+    options: { max?: number; mustExist?: boolean } = {},
+  ): Promise<Database> {
+    const spec = resolveConnection(role, {
+      url: flags.url,
+      configFiles: flags.config,
+      urlFlagName: flags.urlFlagName,
+      fallback: flags.fallback,
+    });
+    return openDatabase(spec, { ...options, connectTimeoutSeconds: flags.connectTimeout });
+  }
+
+  /** Renders core progress events as plain lines; commands with long work use listr2 instead. */
+  protected progressLine = (event: ProgressEvent): void => {
+    if (this.jsonEnabled()) return;
+    switch (event.type) {
+      case 'revision-start':
+        this.note(`Applying ${event.revision}: ${event.description}`);
+        break;
+      case 'revision-done':
+        this.note(`Applied ${event.revision} in ${event.ms} ms`);
+        break;
+      case 'step':
+        this.note(event.message);
+        break;
+      case 'warning':
+        this.note(`Warning: ${event.message}`);
+        break;
+    }
+  };
+
+  override async catch(
+    err: Error & { oclif?: { exit?: number }; exitCode?: number },
+  ): Promise<never> {
+    if (err instanceof Errors.ExitError) throw err;
+    let typed: PlacementUpgradeError;
+    if (err instanceof PlacementUpgradeError) typed = err;
+    else if (err instanceof Errors.CLIError || 'parse' in err) {
+      // oclif's own parse failures (unknown flag, missing argument): a usage error.
+      typed = new UsageError(
+        err.message.replace(/\n+See more help with --help$/, ''),
+        'See --help for the flags and examples.',
+      );
+    } else typed = asPlacementUpgradeError(err);
+    const exitCode = this.exitCodeFor(typed);
+
+    if (this.jsonEnabled()) {
+      this.logJson({
+        error: {
+          code: typed.code,
+          exitCode,
+          message: typed.message,
+          hint: typed.hint ?? null,
+          ...(typed.details ? { details: typed.details } : {}),
+        },
+      });
+    } else {
+      const useColor = Boolean(process.stderr.isTTY) && chalk.level > 0;
+      const label = useColor ? chalk.red.bold('Error:') : 'Error:';
+      process.stderr.write(`${label} ${redact(typed.message)}\n`);
+      if (typed.hint)
+        process.stderr.write(`${useColor ? chalk.bold('Hint:') : 'Hint:'} ${redact(typed.hint)}\n`);
+      if (typed.exitCode === 70 && typed.cause instanceof Error && typed.cause.stack) {
+        process.stderr.write(`${redact(typed.cause.stack)}\n`);
+      }
+    }
+    this.exit(exitCode);
+    throw typed; // unreachable: exit() throws
+  }
+}
+
+export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags']>;

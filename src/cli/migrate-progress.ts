@@ -1,0 +1,142 @@
+import { Listr } from 'listr2';
+import type { ProgressEvent, ProgressListener } from '../progress/events.js';
+import { fmt } from './table.js';
+
+interface TableLine {
+  phase: string;
+  done: number;
+  total: number;
+  started: number;
+  ms?: number;
+  resumedAfter?: string;
+}
+
+/**
+ * Shows migrate's progress: on a terminal, a listr2 task whose output is a
+ * live line per table (rows and rows/s); otherwise one plain line per step
+ * and per finished table, for logs and playbooks.
+ */
+export class MigrateProgress {
+  private readonly lines = new Map<string, TableLine>();
+  private step = '';
+  private update: (() => void) | undefined;
+
+  constructor(
+    private readonly mode: 'tty' | 'plain' | 'silent',
+    private readonly write: (line: string) => void,
+  ) {}
+
+  readonly listener: ProgressListener = (event: ProgressEvent) => {
+    if (this.mode === 'silent') return;
+    if (this.mode === 'plain') return this.plain(event);
+    switch (event.type) {
+      case 'step':
+        this.step = event.message;
+        break;
+      case 'table-start':
+        this.lines.set(`${event.phase}:${event.table}`, {
+          phase: event.phase,
+          done: 0,
+          total: event.total,
+          started: performance.now(),
+          resumedAfter: event.resumedAfter,
+        });
+        break;
+      case 'table-progress': {
+        const l = this.lines.get(`${event.phase}:${event.table}`);
+        if (l) l.done = event.done;
+        break;
+      }
+      case 'table-done': {
+        const l = this.lines.get(`${event.phase}:${event.table}`);
+        if (l) {
+          l.done = Math.max(l.done, event.rows);
+          l.ms = event.ms;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    this.update?.();
+  };
+
+  private plain(event: ProgressEvent): void {
+    switch (event.type) {
+      case 'step':
+        this.write(event.message);
+        break;
+      case 'table-start':
+        if (event.phase === 'copy') {
+          this.write(
+            `copy ${event.table}: ${fmt(event.total)} row(s)${event.resumedAfter ? `, resuming after ${event.resumedAfter}` : ''}`,
+          );
+        }
+        break;
+      case 'table-done':
+        if (event.phase === 'copy') {
+          const rate = event.ms > 0 ? Math.round((event.rows * 1000) / event.ms) : event.rows;
+          this.write(
+            `copied ${event.table}: ${fmt(event.rows)} row(s) in ${(event.ms / 1000).toFixed(1)} s (${fmt(rate)} rows/s)`,
+          );
+        }
+        break;
+      case 'revision-done':
+        this.write(`schema: applied ${event.revision}`);
+        break;
+      case 'warning':
+        this.write(`warning: ${event.message}`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private render(): string {
+    const width = Math.max(40, (process.stderr.columns ?? 100) - 6);
+    const out = [this.step];
+    for (const [key, l] of this.lines) {
+      const table = key.split(':')[1];
+      const seconds = (l.ms ?? performance.now() - l.started) / 1000 || 0.001;
+      const rate = Math.round(l.done / seconds);
+      const status =
+        l.ms !== undefined
+          ? 'done'
+          : `${l.total > 0 ? Math.floor((100 * l.done) / l.total) : 100}%`;
+      out.push(
+        `${l.phase.padEnd(6)} ${String(table).padEnd(28)} ${fmt(l.done).padStart(11)} / ${fmt(l.total).padEnd(11)} ${fmt(rate).padStart(9)} rows/s  ${status}`,
+      );
+    }
+    return out.map((l) => (l.length > width ? `${l.slice(0, width - 1)}…` : l)).join('\n');
+  }
+
+  /** Runs `work` under the live display (or plainly). */
+  async run<T>(title: string, work: () => Promise<T>): Promise<T> {
+    if (this.mode !== 'tty') return work();
+    let value: T | undefined;
+    const list = new Listr(
+      [
+        {
+          title,
+          task: async (_ctx, task) => {
+            // The live table is the task's title: listr2 keeps no history of
+            // titles (its output bar would keep every frame and re-wrap them all).
+            let last = 0;
+            this.update = () => {
+              const now = performance.now();
+              if (now - last > 200) {
+                last = now;
+                task.title = `${title}\n${this.render()}`;
+              }
+            };
+            value = await work();
+            task.title = `${title}\n${this.render()}`;
+          },
+        },
+      ],
+      { renderer: 'default', exitOnError: true, rendererOptions: { collapseErrors: false } },
+    );
+    await list.run();
+    return value as T;
+  }
+}

@@ -1,0 +1,226 @@
+import type { Knex } from 'knex';
+import type { ConnectionError } from '../../errors/errors.js';
+import type {
+  ColumnDef,
+  ForeignKeyDef,
+  IndexDef,
+  SchemaSnapshot,
+  TableDef,
+} from '../../schema/model.js';
+import type { ConnectionSpec, Engine } from '../url.js';
+
+/** Options that shape a connection pool. */
+export interface PoolOptions {
+  /** Largest number of connections; schema work uses exactly one. */
+  max: number;
+  /** For SQLite: refuse to create a missing file (a source must already exist). */
+  mustExist: boolean;
+  /** Seconds to wait for a server to answer before giving up. */
+  connectTimeoutSeconds: number;
+}
+
+/**
+ * Everything that differs between MySQL/MariaDB, PostgreSQL and SQLite. The
+ * rest of placement-upgrade asks this interface questions and never branches
+ * on the engine's name.
+ */
+export interface Dialect {
+  readonly engine: Engine;
+  /** How the engine is called in messages. */
+  readonly displayName: string;
+  /**
+   * DDL can be rolled back, so a whole `db sync` runs in one transaction
+   * (PostgreSQL, SQLite). MySQL commits each DDL statement implicitly.
+   */
+  readonly supportsTransactionalDdl: boolean;
+
+  /** The knex configuration for a connection. */
+  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config;
+  /** Turns a driver error raised while connecting into a typed, operator-readable error. */
+  classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError;
+  /** True when a driver error means "the user lacks a privilege". */
+  isPermissionError(err: unknown): boolean;
+  /** True when a driver error is a unique or primary-key violation. */
+  isUniqueViolation(err: unknown): boolean;
+  /**
+   * Runs `work` in a transaction in which an explicit id of 0 is stored as 0.
+   * MySQL otherwise reads 0 as "the next AUTO_INCREMENT value", and placement
+   * stores the standard resource class VCPU with id 0.
+   */
+  withExplicitZeroIds<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+  /** Normalises what knex.raw returns into an array of row objects. */
+  rows<T = Record<string, unknown>>(result: unknown): T[];
+  /** Quotes an identifier. */
+  quote(identifier: string): string;
+  /** The number of rows an INSERT, UPDATE or DELETE run through knex.raw changed. */
+  affectedRows(result: unknown): number;
+  /**
+   * True when a statement failed only because a concurrent transaction was
+   * in the way (deadlock, lock wait timeout, serialization failure, a busy
+   * SQLite file), so the same work can simply be retried.
+   */
+  isTransientConflict(err: unknown): boolean;
+  /**
+   * Where stored text cannot hold all of Unicode: MySQL tables or columns in
+   * a non-UTF-8 character set (nova created its tables latin1), a
+   * PostgreSQL database whose encoding is not UTF8. Never anything on SQLite.
+   */
+  nonUnicodeText(db: Knex): Promise<NonUnicodeText[]>;
+
+  /** CREATE TABLE (with its constraints) followed by its CREATE INDEX statements. */
+  createTableSql(table: TableDef): string[];
+  createIndexSql(table: string, index: IndexDef): string;
+  dropIndexSql(table: string, index: string): string;
+  /** Adds a nullable column, with a named foreign key when given. */
+  addColumnSql(table: string, column: ColumnDef, foreignKey?: ForeignKeyDef): string[];
+
+  /**
+   * Session settings for a bulk load of rows already known to be valid, and
+   * the statements that restore the defaults afterwards (MySQL: buffer
+   * unique secondary-index checks; nothing elsewhere).
+   */
+  readonly bulkLoadSession: { enter: readonly string[]; exit: readonly string[] };
+
+  /** DROP TABLE; the caller orders the drops so that foreign keys allow them. */
+  dropTableSql(table: string): string;
+  /**
+   * Moves the id generator of `table` past max(`column`) after rows were
+   * inserted with explicit ids: setval on PostgreSQL; MySQL's AUTO_INCREMENT
+   * and SQLite's rowid follow explicit ids by themselves.
+   */
+  advanceSequence(db: Knex, table: string, column: string): Promise<void>;
+
+  /** Base tables of the connected database/schema. */
+  listTables(db: Knex): Promise<string[]>;
+  /** A normalised description of every table, for comparisons and checks. */
+  introspect(db: Knex): Promise<SchemaSnapshot>;
+
+  /**
+   * Runs `work` while holding the schema lock, on the single connection of
+   * `db`. With transactional DDL, `work` runs inside one transaction that is
+   * rolled back if it throws.
+   */
+  withSchemaLock<T>(
+    db: Knex,
+    lockName: string,
+    timeoutSeconds: number,
+    work: () => Promise<T>,
+  ): Promise<T>;
+
+  /**
+   * Starts a read-only transaction that sees one consistent snapshot of every
+   * table, without locking writers out (never LOCK TABLES: Galera refuses it).
+   * `db` must have exactly one connection.
+   */
+  beginSnapshot(db: Knex): Promise<void>;
+  /** Ends the snapshot transaction. */
+  endSnapshot(db: Knex): Promise<void>;
+  /** Most bind parameters one statement may carry. */
+  readonly maxBindParameters: number;
+  /**
+   * Groups of `values` that a unique index on a VARCHAR(length) column of a
+   * new table in `db` would treat as equal (case- or accent-insensitive
+   * collations), each group sorted. Binary collations only group exact duplicates.
+   */
+  collidingValues(db: Knex, values: readonly string[], length: number): Promise<string[][]>;
+  /** Fractional-second digits a DATETIME column keeps (MySQL DATETIME: 0). */
+  readonly timestampFractionDigits: number;
+}
+
+/** Groups exact duplicates: what a binary collation's unique index rejects. */
+export function exactDuplicates(values: readonly string[]): string[][] {
+  const seen = new Map<string, number>();
+  for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
+  return [...seen.entries()].filter(([, n]) => n > 1).map(([v, n]) => Array<string>(n).fill(v));
+}
+
+/** A table or column (or, when both are null, the whole database) whose character set is not Unicode. */
+export interface NonUnicodeText {
+  table: string | null;
+  column: string | null;
+  charset: string;
+}
+
+/** SQL text for a column type, per engine. */
+export type TypeRenderer = (column: ColumnDef) => string;
+
+/**
+ * Renders CREATE TABLE the way SQLAlchemy does: columns, then PRIMARY KEY,
+ * foreign keys, unique constraints; unnamed foreign keys stay unnamed so the
+ * engine names them as it did for placement's own migrations.
+ */
+export function renderCreateTable(
+  table: TableDef,
+  quote: (s: string) => string,
+  columnSql: (c: ColumnDef) => string,
+): string {
+  const parts = table.columns.map((c) => columnSql(c));
+  const cols = (names: string[]) => names.map(quote).join(', ');
+  const pkName = table.primaryKeyName ? `CONSTRAINT ${quote(table.primaryKeyName)} ` : '';
+  parts.push(`${pkName}PRIMARY KEY (${cols(table.primaryKey)})`);
+  for (const fk of table.foreignKeys ?? []) {
+    const named = fk.name ? `CONSTRAINT ${quote(fk.name)} ` : '';
+    parts.push(
+      `${named}FOREIGN KEY(${cols(fk.columns)}) REFERENCES ${quote(fk.refTable)} (${cols(fk.refColumns)})`,
+    );
+  }
+  for (const u of table.uniques ?? []) {
+    parts.push(`CONSTRAINT ${quote(u.name)} UNIQUE (${cols(u.columns)})`);
+  }
+  return `CREATE TABLE ${quote(table.name)} (\n\t${parts.join(',\n\t')}\n)`;
+}
+
+/** CREATE INDEX, identical on the three engines. */
+export function renderCreateIndex(
+  table: string,
+  index: IndexDef,
+  quote: (s: string) => string,
+): string {
+  return `CREATE INDEX ${quote(index.name)} ON ${quote(table)} (${index.columns.map(quote).join(', ')})`;
+}
+
+/** Extracts the `code` / `errno` that Node drivers put on their errors. */
+export function errorCode(err: unknown): string | undefined {
+  if (err && typeof err === 'object') {
+    const e = err as { code?: unknown; errno?: unknown };
+    if (typeof e.code === 'string') return e.code;
+    if (typeof e.code === 'number') return String(e.code);
+  }
+  return undefined;
+}
+
+/** Network-level failures: the server was never reached. */
+export const NETWORK_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOENT',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+/** A short, stable description of a network failure. */
+export function describeNetworkError(code: string): string {
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused (is the server running and listening there?)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return 'the host name does not resolve';
+    case 'ETIMEDOUT':
+      return 'the server did not answer in time';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'the host is unreachable';
+    case 'ENOENT':
+      return 'the socket file does not exist';
+    default:
+      return `the connection failed (${code})`;
+  }
+}

@@ -1,0 +1,395 @@
+import type { Knex } from 'knex';
+import { ConnectionError, LockedError } from '../../errors/errors.js';
+import type {
+  ColumnDef,
+  ForeignKeyDef,
+  SchemaSnapshot,
+  TableDef,
+  TableSnapshot,
+} from '../../schema/model.js';
+import { displayUrl, type ConnectionSpec } from '../url.js';
+import {
+  describeNetworkError,
+  errorCode,
+  NETWORK_ERROR_CODES,
+  renderCreateIndex,
+  renderCreateTable,
+  type Dialect,
+  type NonUnicodeText,
+  type PoolOptions,
+} from './dialect.js';
+
+const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
+
+function typeSql(c: ColumnDef): string {
+  switch (c.type.kind) {
+    case 'integer':
+      return 'INTEGER';
+    case 'float':
+      return 'FLOAT';
+    case 'datetime':
+      return 'DATETIME';
+    case 'varchar':
+      return `VARCHAR(${c.type.length})`;
+    case 'text':
+      return 'TEXT';
+    case 'boolean':
+      return 'BOOL';
+  }
+}
+
+function columnSql(c: ColumnDef): string {
+  let sql = `${quote(c.name)} ${typeSql(c)}`;
+  if (c.collation) sql += ` COLLATE ${c.collation}`;
+  if (!c.nullable) sql += ' NOT NULL';
+  if (c.autoincrement) sql += ' AUTO_INCREMENT';
+  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
+  return sql;
+}
+
+// Server error numbers (https://mariadb.com/kb/en/mariadb-error-codes/).
+const AUTH_CODES = new Set([
+  'ER_ACCESS_DENIED_ERROR',
+  'ER_NOT_SUPPORTED_AUTH_MODE',
+  'ER_ACCESS_DENIED_NO_PASSWORD_ERROR',
+]);
+const PERMISSION_CODES = new Set([
+  'ER_DBACCESS_DENIED_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+  'ER_SPECIFIC_ACCESS_DENIED_ERROR',
+  'ER_PROCACCESS_DENIED_ERROR',
+]);
+
+// Deadlock, lock wait timeout: InnoDB rolled the statement or transaction back; retrying is safe.
+const TRANSIENT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
+
+/** MySQL and MariaDB, through mysql2. */
+export const mysqlDialect: Dialect = {
+  engine: 'mysql',
+  displayName: 'MySQL/MariaDB',
+  supportsTransactionalDdl: false,
+
+  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
+    return {
+      client: 'mysql2',
+      connection: {
+        host: spec.socketPath ? undefined : spec.host,
+        port: spec.socketPath ? undefined : (spec.port ?? 3306),
+        socketPath: spec.socketPath,
+        user: spec.user,
+        password: spec.password,
+        database: spec.database,
+        // Always utf8mb4 on the wire, whatever charset= says: the server
+        // converts latin1 columns, and 4-byte characters survive.
+        charset: 'utf8mb4',
+        // Keep DATETIME values as the text the server holds: no time-zone shift.
+        dateStrings: true,
+        supportBigNumbers: true,
+        bigNumberStrings: false,
+        connectTimeout: options.connectTimeoutSeconds * 1000,
+        multipleStatements: false,
+      },
+      pool: { min: 0, max: options.max },
+      acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
+    };
+  },
+
+  classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError {
+    const code = errorCode(err) ?? 'UNKNOWN';
+    const where = displayUrl(spec);
+    const server = spec.socketPath
+      ? `the socket ${spec.socketPath}`
+      : `${spec.host}:${spec.port ?? 3306}`;
+    if (AUTH_CODES.has(code)) {
+      return new ConnectionError(
+        'auth',
+        `MySQL at ${server} refused the login of user "${spec.user ?? ''}" (${where} from ${spec.origin}).`,
+        'Check the user name and password; a password can also be given in the environment variable named in --help.',
+        err,
+      );
+    }
+    if (code === 'ER_BAD_DB_ERROR') {
+      return new ConnectionError(
+        'database_missing',
+        `The database "${spec.database}" does not exist on MySQL at ${server} (${where} from ${spec.origin}).`,
+        `Create it first, e.g. CREATE DATABASE ${spec.database}; and grant the user access to it.`,
+        err,
+      );
+    }
+    if (PERMISSION_CODES.has(code)) {
+      return new ConnectionError(
+        'permission',
+        `MySQL at ${server} denied user "${spec.user ?? ''}" access to the database "${spec.database}" (${where} from ${spec.origin}).`,
+        `Grant the privileges, e.g. GRANT ALL PRIVILEGES ON ${spec.database}.* TO '${spec.user ?? ''}'@'%';`,
+        err,
+      );
+    }
+    const reason = NETWORK_ERROR_CODES.has(code)
+      ? describeNetworkError(code)
+      : `the connection failed (${code})`;
+    return new ConnectionError(
+      'unreachable',
+      `Cannot connect to MySQL at ${server}: ${reason} (${where} from ${spec.origin}).`,
+      'Check the host and port, that the server is running, and that no firewall is in the way.',
+      err,
+    );
+  },
+
+  isPermissionError(err: unknown): boolean {
+    return PERMISSION_CODES.has(errorCode(err) ?? '') || errorCode(err) === 'ER_CANT_CREATE_TABLE';
+  },
+
+  rows<T>(result: unknown): T[] {
+    return (Array.isArray(result) ? result[0] : result) as T[];
+  },
+
+  isUniqueViolation: (err: unknown) => errorCode(err) === 'ER_DUP_ENTRY',
+
+  async withExplicitZeroIds<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return db.transaction(async (trx) => {
+      const [row] = this.rows<{ mode: string }>(await trx.raw('SELECT @@SESSION.sql_mode AS mode'));
+      await trx.raw(
+        "SET SESSION sql_mode = CONCAT_WS(',', NULLIF(@@SESSION.sql_mode, ''), 'NO_AUTO_VALUE_ON_ZERO')",
+      );
+      try {
+        return await work(trx);
+      } finally {
+        // The connection goes back to the pool: leave its session as it was.
+        await trx.raw('SET SESSION sql_mode = ?', [row?.mode ?? '']);
+      }
+    });
+  },
+
+  quote,
+
+  affectedRows(result: unknown): number {
+    const header = (Array.isArray(result) ? result[0] : result) as { affectedRows?: number };
+    return Number(header?.affectedRows ?? 0);
+  },
+
+  isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
+
+  async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
+    const tables = this.rows<{ t: string; charset: string }>(
+      await db.raw(
+        "SELECT t.TABLE_NAME AS t, c.CHARACTER_SET_NAME AS charset FROM information_schema.TABLES t JOIN information_schema.COLLATION_CHARACTER_SET_APPLICABILITY c ON c.COLLATION_NAME = t.TABLE_COLLATION WHERE t.TABLE_SCHEMA = DATABASE() AND t.TABLE_TYPE = 'BASE TABLE' AND c.CHARACTER_SET_NAME NOT LIKE 'utf8%' ORDER BY t.TABLE_NAME",
+      ),
+    );
+    const columns = this.rows<{ t: string; col: string; charset: string }>(
+      await db.raw(
+        "SELECT TABLE_NAME AS t, COLUMN_NAME AS col, CHARACTER_SET_NAME AS charset FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND CHARACTER_SET_NAME IS NOT NULL AND CHARACTER_SET_NAME NOT LIKE 'utf8%' ORDER BY TABLE_NAME, ORDINAL_POSITION",
+      ),
+    );
+    return [
+      ...tables.map((r) => ({ table: r.t, column: null, charset: r.charset })),
+      ...columns.map((r) => ({ table: r.t, column: r.col, charset: r.charset })),
+    ];
+  },
+
+  createTableSql(table: TableDef): string[] {
+    const options = table.charset ? ` ENGINE=InnoDB DEFAULT CHARSET=${table.charset}` : '';
+    return [
+      renderCreateTable(table, quote, columnSql) + options,
+      ...(table.indexes ?? []).map((i) => renderCreateIndex(table.name, i, quote)),
+    ];
+  },
+
+  createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+
+  dropIndexSql: (table, index) => `DROP INDEX ${quote(index)} ON ${quote(table)}`,
+
+  addColumnSql(table: string, column: ColumnDef, fk?: ForeignKeyDef): string[] {
+    const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
+    if (fk) {
+      sql.push(
+        `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
+          `FOREIGN KEY(${fk.columns.map(quote).join(', ')}) REFERENCES ${quote(fk.refTable)} (${fk.refColumns.map(quote).join(', ')})`,
+      );
+    }
+    return sql;
+  },
+
+  bulkLoadSession: {
+    enter: ['SET SESSION unique_checks = 0'],
+    exit: ['SET SESSION unique_checks = 1'],
+  },
+
+  dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
+
+  async advanceSequence(): Promise<void> {
+    // AUTO_INCREMENT moves past explicit ids by itself.
+  },
+
+  async listTables(db: Knex): Promise<string[]> {
+    const rows = this.rows<{ name: string }>(
+      await db.raw(
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+      ),
+    );
+    return rows.map((r) => r.name);
+  },
+
+  async introspect(db: Knex): Promise<SchemaSnapshot> {
+    const q = async <T>(sql: string) => this.rows<T>(await db.raw(sql));
+    const tables = await q<{ name: string; collation: string }>(
+      "SELECT TABLE_NAME AS name, TABLE_COLLATION AS collation FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME",
+    );
+    const columns = await q<{
+      t: string;
+      name: string;
+      type: string;
+      nullable: string;
+      def: string | null;
+      extra: string;
+    }>(
+      'SELECT TABLE_NAME AS t, COLUMN_NAME AS name, COLUMN_TYPE AS type, IS_NULLABLE AS nullable, COLUMN_DEFAULT AS def, EXTRA AS extra FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, ORDINAL_POSITION',
+    );
+    const stats = await q<{ t: string; name: string; nonUnique: number | string; col: string }>(
+      'SELECT TABLE_NAME AS t, INDEX_NAME AS name, NON_UNIQUE AS nonUnique, COLUMN_NAME AS col FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME, INDEX_NAME, SEQ_IN_INDEX',
+    );
+    const fks = await q<{ t: string; name: string; col: string; refTable: string; refCol: string }>(
+      'SELECT TABLE_NAME AS t, CONSTRAINT_NAME AS name, COLUMN_NAME AS col, REFERENCED_TABLE_NAME AS refTable, REFERENCED_COLUMN_NAME AS refCol FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() AND REFERENCED_TABLE_NAME IS NOT NULL ORDER BY TABLE_NAME, CONSTRAINT_NAME, ORDINAL_POSITION',
+    );
+
+    const snapshot: SchemaSnapshot = { tables: {} };
+    for (const t of tables) {
+      snapshot.tables[t.name] = {
+        columns: [],
+        primaryKey: { name: null, columns: [] },
+        uniques: [],
+        indexes: [],
+        foreignKeys: [],
+        collation: t.collation,
+      };
+    }
+    const table = (name: string): TableSnapshot | undefined => snapshot.tables[name];
+    for (const c of columns) {
+      const def = c.def === null || c.def === 'NULL' ? null : c.def.replace(/^'(.*)'$/, '$1');
+      table(c.t)?.columns.push({
+        name: c.name,
+        type: c.type.toLowerCase(),
+        nullable: c.nullable === 'YES',
+        default: def,
+        autoincrement: /auto_increment/i.test(c.extra),
+      });
+    }
+    const indexes = new Map<
+      string,
+      { t: string; name: string; unique: boolean; columns: string[] }
+    >();
+    for (const s of stats) {
+      const key = `${s.t}\u0000${s.name}`;
+      const entry = indexes.get(key) ?? {
+        t: s.t,
+        name: s.name,
+        unique: Number(s.nonUnique) === 0,
+        columns: [],
+      };
+      entry.columns.push(s.col);
+      indexes.set(key, entry);
+    }
+    for (const i of indexes.values()) {
+      const t = table(i.t);
+      if (!t) continue;
+      if (i.name === 'PRIMARY') t.primaryKey = { name: null, columns: i.columns };
+      else if (i.unique) t.uniques.push({ name: i.name, columns: i.columns });
+      else t.indexes.push({ name: i.name, columns: i.columns, unique: false });
+    }
+    const fkMap = new Map<
+      string,
+      { t: string; name: string; columns: string[]; refTable: string; refColumns: string[] }
+    >();
+    for (const f of fks) {
+      const key = `${f.t}\u0000${f.name}`;
+      const entry = fkMap.get(key) ?? {
+        t: f.t,
+        name: f.name,
+        columns: [],
+        refTable: f.refTable,
+        refColumns: [],
+      };
+      entry.columns.push(f.col);
+      entry.refColumns.push(f.refCol);
+      fkMap.set(key, entry);
+    }
+    for (const f of fkMap.values()) {
+      table(f.t)?.foreignKeys.push({
+        name: f.name,
+        columns: f.columns,
+        refTable: f.refTable,
+        refColumns: f.refColumns,
+      });
+    }
+    return snapshot;
+  },
+
+  async withSchemaLock<T>(
+    db: Knex,
+    lockName: string,
+    timeoutSeconds: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    // GET_LOCK is server-wide, so the name carries the database name. It is
+    // a session lock: the schema connection pool has exactly one connection.
+    const [dbRow] = this.rows<{ name: string }>(await db.raw('SELECT DATABASE() AS name'));
+    const name = `${lockName}:${dbRow?.name ?? ''}`.slice(0, 64);
+    const [row] = this.rows<{ got: number | null }>(
+      await db.raw('SELECT GET_LOCK(?, ?) AS got', [name, timeoutSeconds]),
+    );
+    if (Number(row?.got) !== 1) {
+      throw new LockedError(
+        `Another placement-upgrade run holds the schema lock on this database (waited ${timeoutSeconds} s).`,
+        'Wait for the other run to finish, or raise --lock-timeout.',
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      await db.raw('SELECT RELEASE_LOCK(?)', [name]);
+    }
+  },
+
+  async beginSnapshot(db: Knex): Promise<void> {
+    await db.raw('SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await db.raw('START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY');
+  },
+
+  async endSnapshot(db: Knex): Promise<void> {
+    await db.raw('COMMIT');
+  },
+
+  maxBindParameters: 65535,
+
+  async collidingValues(db: Knex, values: readonly string[], length: number): Promise<string[][]> {
+    if (values.length < 2) return [];
+    // Let the server's own collation decide: a temporary table (gone with the
+    // session) with the database's default collation, as placement's tables have.
+    const table = `pu_collide_${process.pid}`;
+    await db.raw(`CREATE TEMPORARY TABLE ${quote(table)} (v VARCHAR(${length}) NOT NULL)`);
+    try {
+      for (let i = 0; i < values.length; i += 1000) {
+        const chunk = values.slice(i, i + 1000);
+        await db.raw(
+          `INSERT INTO ${quote(table)} (v) VALUES ${chunk.map(() => '(?)').join(',')}`,
+          chunk as string[],
+        );
+      }
+      const keys = this.rows<{ k: string }>(
+        await db.raw(`SELECT MIN(v) AS k FROM ${quote(table)} GROUP BY v HAVING COUNT(*) > 1`),
+      );
+      const groups: string[][] = [];
+      for (const { k } of keys) {
+        const members = this.rows<{ v: string }>(
+          await db.raw(`SELECT v FROM ${quote(table)} WHERE v = ?`, [k]),
+        );
+        groups.push(members.map((m) => m.v).sort());
+      }
+      return groups;
+    } finally {
+      await db.raw(`DROP TEMPORARY TABLE IF EXISTS ${quote(table)}`);
+    }
+  },
+
+  timestampFractionDigits: 0,
+};

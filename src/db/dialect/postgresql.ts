@@ -1,0 +1,346 @@
+import type { Knex } from 'knex';
+import pg from 'pg';
+import { ConnectionError, LockedError } from '../../errors/errors.js';
+import type {
+  ColumnDef,
+  ForeignKeyDef,
+  SchemaSnapshot,
+  TableDef,
+  TableSnapshot,
+} from '../../schema/model.js';
+import { displayUrl, type ConnectionSpec } from '../url.js';
+import {
+  describeNetworkError,
+  errorCode,
+  NETWORK_ERROR_CODES,
+  renderCreateIndex,
+  renderCreateTable,
+  type Dialect,
+  exactDuplicates,
+  type NonUnicodeText,
+  type PoolOptions,
+} from './dialect.js';
+
+// Keep timestamps as the text PostgreSQL holds (no time-zone shift through JS Date).
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => v);
+
+const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+function typeSql(c: ColumnDef): string {
+  switch (c.type.kind) {
+    case 'integer':
+      return c.autoincrement ? 'SERIAL' : 'INTEGER';
+    case 'float':
+      return 'FLOAT';
+    case 'datetime':
+      return 'TIMESTAMP WITHOUT TIME ZONE';
+    case 'varchar':
+      return `VARCHAR(${c.type.length})`;
+    case 'text':
+      return 'TEXT';
+    case 'boolean':
+      return 'BOOLEAN';
+  }
+}
+
+function columnSql(c: ColumnDef): string {
+  let sql = `${quote(c.name)} ${typeSql(c)}`;
+  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
+  if (!c.nullable) sql += ' NOT NULL';
+  return sql;
+}
+
+/** A stable 32-bit key for an advisory lock name. */
+function lockKey(name: string): number {
+  let h = 0;
+  for (const ch of name) h = (Math.imul(h, 31) + ch.charCodeAt(0)) | 0;
+  return h;
+}
+
+// SQLSTATE classes: https://www.postgresql.org/docs/current/errcodes-appendix.html
+const AUTH_CODES = new Set(['28P01', '28000']);
+const PERMISSION_CODES = new Set(['42501']);
+// serialization_failure, deadlock_detected, lock_not_available: retrying the transaction is safe.
+const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03']);
+
+/** PostgreSQL, through node-postgres. */
+export const postgresqlDialect: Dialect = {
+  engine: 'postgresql',
+  displayName: 'PostgreSQL',
+  supportsTransactionalDdl: true,
+
+  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
+    const ssl = spec.query['sslmode'];
+    return {
+      client: 'pg',
+      connection: {
+        host: spec.socketPath ?? spec.host,
+        port: spec.port ?? 5432,
+        user: spec.user,
+        password: spec.password,
+        database: spec.database,
+        connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
+        application_name: 'placement-upgrade',
+        ssl:
+          ssl && ['require', 'verify-ca', 'verify-full'].includes(ssl)
+            ? { rejectUnauthorized: ssl !== 'require' }
+            : undefined,
+      },
+      pool: { min: 0, max: options.max },
+      acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
+    };
+  },
+
+  classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError {
+    const code = errorCode(err) ?? 'UNKNOWN';
+    const where = displayUrl(spec);
+    const server = spec.socketPath
+      ? `the socket directory ${spec.socketPath}`
+      : `${spec.host}:${spec.port ?? 5432}`;
+    if (AUTH_CODES.has(code)) {
+      return new ConnectionError(
+        'auth',
+        `PostgreSQL at ${server} refused the login of user "${spec.user ?? ''}" (${where} from ${spec.origin}).`,
+        'Check the user name and password, and that pg_hba.conf admits this user from this host.',
+        err,
+      );
+    }
+    if (code === '3D000') {
+      return new ConnectionError(
+        'database_missing',
+        `The database "${spec.database}" does not exist on PostgreSQL at ${server} (${where} from ${spec.origin}).`,
+        `Create it first, e.g. CREATE DATABASE ${spec.database} OWNER ${spec.user ?? 'placement'};`,
+        err,
+      );
+    }
+    if (PERMISSION_CODES.has(code)) {
+      return new ConnectionError(
+        'permission',
+        `PostgreSQL at ${server} denied user "${spec.user ?? ''}" access to the database "${spec.database}" (${where} from ${spec.origin}).`,
+        `Grant it, e.g. GRANT CONNECT, CREATE ON DATABASE ${spec.database} TO ${spec.user ?? 'placement'};`,
+        err,
+      );
+    }
+    const message = err instanceof Error ? err.message : '';
+    const reason = NETWORK_ERROR_CODES.has(code)
+      ? describeNetworkError(code)
+      : /timeout/i.test(message)
+        ? 'the server did not answer in time'
+        : `the connection failed (${code === 'UNKNOWN' ? message : code})`;
+    return new ConnectionError(
+      'unreachable',
+      `Cannot connect to PostgreSQL at ${server}: ${reason} (${where} from ${spec.origin}).`,
+      'Check the host and port, that the server is running, and that no firewall is in the way.',
+      err,
+    );
+  },
+
+  isPermissionError: (err: unknown) => PERMISSION_CODES.has(errorCode(err) ?? ''),
+
+  isUniqueViolation: (err: unknown) => errorCode(err) === '23505',
+
+  withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
+    db.transaction(work),
+
+  rows<T>(result: unknown): T[] {
+    return ((result as { rows?: T[] }).rows ?? []) as T[];
+  },
+
+  quote,
+
+  affectedRows: (result: unknown) => Number((result as { rowCount?: number })?.rowCount ?? 0),
+
+  isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
+
+  async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
+    const [row] = this.rows<{ charset: string }>(
+      await db.raw(
+        'SELECT pg_encoding_to_char(encoding) AS charset FROM pg_database WHERE datname = current_database()',
+      ),
+    );
+    return row && row.charset !== 'UTF8'
+      ? [{ table: null, column: null, charset: row.charset }]
+      : [];
+  },
+
+  createTableSql(table: TableDef): string[] {
+    return [
+      renderCreateTable(table, quote, columnSql),
+      ...(table.indexes ?? []).map((i) => renderCreateIndex(table.name, i, quote)),
+    ];
+  },
+
+  createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+
+  dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
+
+  addColumnSql(table: string, column: ColumnDef, fk?: ForeignKeyDef): string[] {
+    const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
+    if (fk) {
+      sql.push(
+        `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
+          `FOREIGN KEY(${fk.columns.map(quote).join(', ')}) REFERENCES ${quote(fk.refTable)} (${fk.refColumns.map(quote).join(', ')})`,
+      );
+    }
+    return sql;
+  },
+
+  bulkLoadSession: { enter: [], exit: [] },
+
+  dropTableSql: (table) => `DROP TABLE ${quote(table)} CASCADE`,
+
+  async advanceSequence(db: Knex, table: string, column: string): Promise<void> {
+    // is_called = false when the table is empty, so the next id is 1 again.
+    await db.raw(
+      `SELECT setval(pg_get_serial_sequence(?, ?), COALESCE(MAX(${quote(column)}), 1), MAX(${quote(column)}) IS NOT NULL) FROM ${quote(table)}`,
+      [quote(table), column],
+    );
+  },
+
+  async listTables(db: Knex): Promise<string[]> {
+    const rows = this.rows<{ name: string }>(
+      await db.raw(
+        "SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') ORDER BY c.relname",
+      ),
+    );
+    return rows.map((r) => r.name);
+  },
+
+  async introspect(db: Knex): Promise<SchemaSnapshot> {
+    const q = async <T>(sql: string) => this.rows<T>(await db.raw(sql));
+    const tables = await this.listTables(db);
+    const columns = await q<{
+      t: string;
+      name: string;
+      type: string;
+      len: number | null;
+      nullable: string;
+      def: string | null;
+    }>(
+      `SELECT table_name AS t, column_name AS name, data_type AS type, character_maximum_length AS len,
+              is_nullable AS nullable, column_default AS def
+         FROM information_schema.columns WHERE table_schema = current_schema()
+        ORDER BY table_name, ordinal_position`,
+    );
+    const constraints = await q<{
+      t: string;
+      name: string;
+      type: string;
+      cols: string[];
+      refTable: string | null;
+      refCols: string[] | null;
+    }>(
+      `SELECT rel.relname AS t, con.conname AS name, con.contype AS type,
+              ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(num, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.num ORDER BY k.ord)::text[] AS cols,
+              ref.relname AS "refTable",
+              ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(num, ord)
+                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.num ORDER BY k.ord)::text[] AS "refCols"
+         FROM pg_constraint con
+         JOIN pg_class rel ON rel.oid = con.conrelid
+         JOIN pg_namespace n ON n.oid = rel.relnamespace
+         LEFT JOIN pg_class ref ON ref.oid = con.confrelid
+        WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f')
+        ORDER BY rel.relname, con.conname`,
+    );
+    const indexes = await q<{ t: string; name: string; unique: boolean; cols: string[] }>(
+      `SELECT t.relname AS t, i.relname AS name, ix.indisunique AS unique,
+              ARRAY(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY k(num, ord)
+                      JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.num ORDER BY k.ord)::text[] AS cols
+         FROM pg_index ix
+         JOIN pg_class i ON i.oid = ix.indexrelid
+         JOIN pg_class t ON t.oid = ix.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = current_schema()
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = ix.indexrelid AND c.contype IN ('p', 'u'))
+        ORDER BY t.relname, i.relname`,
+    );
+
+    const snapshot: SchemaSnapshot = { tables: {} };
+    for (const name of tables) {
+      snapshot.tables[name] = {
+        columns: [],
+        primaryKey: { name: null, columns: [] },
+        uniques: [],
+        indexes: [],
+        foreignKeys: [],
+      };
+    }
+    const table = (name: string): TableSnapshot | undefined => snapshot.tables[name];
+    for (const c of columns) {
+      const serial = c.def !== null && c.def.startsWith('nextval(');
+      table(c.t)?.columns.push({
+        name: c.name,
+        type: c.len !== null ? `${c.type}(${c.len})` : c.type,
+        nullable: c.nullable === 'YES',
+        default: serial ? null : c.def,
+        autoincrement: serial,
+      });
+    }
+    for (const c of constraints) {
+      const t = table(c.t);
+      if (!t) continue;
+      if (c.type === 'p') t.primaryKey = { name: c.name, columns: c.cols };
+      else if (c.type === 'u') t.uniques.push({ name: c.name, columns: c.cols });
+      else
+        t.foreignKeys.push({
+          name: c.name,
+          columns: c.cols,
+          refTable: c.refTable ?? '',
+          refColumns: c.refCols ?? [],
+        });
+    }
+    for (const i of indexes)
+      table(i.t)?.indexes.push({ name: i.name, columns: i.cols, unique: i.unique });
+    return snapshot;
+  },
+
+  async withSchemaLock<T>(
+    db: Knex,
+    lockName: string,
+    timeoutSeconds: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    // One transaction for the whole run, as alembic does on PostgreSQL; the
+    // advisory lock is released by COMMIT/ROLLBACK, so a crash cannot leak it.
+    await db.raw('BEGIN');
+    try {
+      await db.raw(`SET LOCAL lock_timeout = '${Math.max(1, Math.round(timeoutSeconds))}s'`);
+      try {
+        await db.raw('SELECT pg_advisory_xact_lock(?)', [lockKey(lockName)]);
+      } catch (err) {
+        if (errorCode(err) === '55P03') {
+          throw new LockedError(
+            `Another placement-upgrade run holds the schema lock on this database (waited ${timeoutSeconds} s).`,
+            'Wait for the other run to finish, or raise --lock-timeout.',
+          );
+        }
+        throw err;
+      }
+      await db.raw('SET LOCAL lock_timeout = 0');
+      const result = await work();
+      await db.raw('COMMIT');
+      return result;
+    } catch (err) {
+      await db.raw('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  },
+
+  async beginSnapshot(db: Knex): Promise<void> {
+    await db.raw('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+  },
+
+  async endSnapshot(db: Knex): Promise<void> {
+    await db.raw('COMMIT');
+  },
+
+  maxBindParameters: 65535,
+
+  async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
+    // Default (deterministic) collations compare byte-wise for uniqueness.
+    return exactDuplicates(values);
+  },
+
+  timestampFractionDigits: 6,
+};

@@ -1,0 +1,338 @@
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Knex } from 'knex';
+import { ConnectionError, LockedError } from '../../errors/errors.js';
+import type { ColumnDef, ForeignKeyDef, SchemaSnapshot, TableDef } from '../../schema/model.js';
+import type { ConnectionSpec } from '../url.js';
+import {
+  errorCode,
+  exactDuplicates,
+  renderCreateIndex,
+  renderCreateTable,
+  type Dialect,
+  type NonUnicodeText,
+  type PoolOptions,
+} from './dialect.js';
+
+const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+function typeSql(c: ColumnDef): string {
+  switch (c.type.kind) {
+    case 'integer':
+      return 'INTEGER';
+    case 'float':
+      return 'FLOAT';
+    case 'datetime':
+      return 'DATETIME';
+    case 'varchar':
+      return `VARCHAR(${c.type.length})`;
+    case 'text':
+      return 'TEXT';
+    case 'boolean':
+      return 'BOOLEAN';
+  }
+}
+
+function columnSql(c: ColumnDef): string {
+  let sql = `${quote(c.name)} ${typeSql(c)}`;
+  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
+  if (!c.nullable) sql += ' NOT NULL';
+  return sql;
+}
+
+/** Names of `CONSTRAINT name UNIQUE (cols)` / `... FOREIGN KEY (cols)` / inline `CONSTRAINT name REFERENCES`, keyed by column list. */
+function constraintNames(createSql: string, kind: 'UNIQUE' | 'FOREIGN KEY'): Map<string, string> {
+  const names = new Map<string, string>();
+  const ident = '(?:"((?:[^"]|"")+)"|`([^`]+)`|(\\w+))';
+  const tableLevel = new RegExp(`CONSTRAINT\\s+${ident}\\s+${kind}\\s*\\(([^)]*)\\)`, 'gi');
+  for (const m of createSql.matchAll(tableLevel)) {
+    const name = (m[1] ?? m[2] ?? m[3] ?? '').replace(/""/g, '"');
+    const cols = (m[4] ?? '')
+      .split(',')
+      .map((c) => c.trim().replace(/^["`]|["`]$/g, ''))
+      .join(',');
+    names.set(cols, name);
+  }
+  if (kind === 'FOREIGN KEY') {
+    const inline = new RegExp(
+      `(?:^|[(,])\\s*${ident}\\s+\\w+[^,]*?CONSTRAINT\\s+${ident}\\s+REFERENCES`,
+      'gi',
+    );
+    for (const m of createSql.matchAll(inline)) {
+      const col = m[1] ?? m[2] ?? m[3] ?? '';
+      const name = m[4] ?? m[5] ?? m[6] ?? '';
+      names.set(col, name);
+    }
+  }
+  return names;
+}
+
+/** SQLite, through better-sqlite3: the embedded default, no server needed. */
+export const sqliteDialect: Dialect = {
+  engine: 'sqlite',
+  displayName: 'SQLite',
+  supportsTransactionalDdl: true,
+
+  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
+    const filename = spec.database ?? ':memory:';
+    if (options.mustExist && filename !== ':memory:' && !existsSync(filename)) {
+      // knex does not pass better-sqlite3's fileMustExist through; check here.
+      throw Object.assign(new Error(`unable to open database file: ${filename} does not exist`), {
+        code: 'SQLITE_CANTOPEN',
+      });
+    }
+    return {
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate: (
+          conn: { pragma: (s: string) => unknown },
+          done: (err: Error | null, c: unknown) => void,
+        ) => {
+          try {
+            conn.pragma(`busy_timeout = ${options.connectTimeoutSeconds * 1000}`);
+            conn.pragma('foreign_keys = OFF');
+            done(null, conn);
+          } catch (err) {
+            done(err as Error, conn);
+          }
+        },
+      },
+    };
+  },
+
+  classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError {
+    const file = spec.database ?? '';
+    const abs = file === ':memory:' ? file : resolve(file);
+    const code = errorCode(err) ?? '';
+    const message = err instanceof Error ? err.message : String(err);
+    if (
+      code === 'SQLITE_CANTOPEN' ||
+      /unable to open|does not exist|directory does not exist/i.test(message)
+    ) {
+      if (!existsSync(abs)) {
+        const dirMissing = !existsSync(dirname(abs));
+        return new ConnectionError(
+          'database_missing',
+          `The SQLite database file ${abs} does not exist${dirMissing ? ' (nor does its directory)' : ''} (from ${spec.origin}).`,
+          'Check the path: sqlite:///relative/path is relative to the current directory, sqlite:////absolute/path (four slashes) is absolute.',
+          err,
+        );
+      }
+      return new ConnectionError(
+        'permission',
+        `Cannot open the SQLite database file ${abs}: permission denied (from ${spec.origin}).`,
+        'Run as a user that can read and write the file and its directory.',
+        err,
+      );
+    }
+    if (code === 'SQLITE_NOTADB') {
+      return new ConnectionError(
+        'unknown',
+        `The file ${abs} is not a SQLite database (from ${spec.origin}).`,
+        'Check the path in the connection URL.',
+        err,
+      );
+    }
+    if (
+      code === 'SQLITE_READONLY' ||
+      code === 'SQLITE_PERM' ||
+      /readonly|permission/i.test(message)
+    ) {
+      return new ConnectionError(
+        'permission',
+        `Cannot write the SQLite database file ${abs}: permission denied (from ${spec.origin}).`,
+        'Run as a user that can read and write the file and its directory.',
+        err,
+      );
+    }
+    return new ConnectionError(
+      'unknown',
+      `Cannot open the SQLite database ${abs}: ${message}`,
+      undefined,
+      err,
+    );
+  },
+
+  isPermissionError: (err: unknown) =>
+    ['SQLITE_READONLY', 'SQLITE_PERM'].includes(errorCode(err) ?? ''),
+
+  isUniqueViolation: (err: unknown) =>
+    ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes(errorCode(err) ?? ''),
+
+  withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
+    db.transaction(work),
+
+  rows<T>(result: unknown): T[] {
+    return (Array.isArray(result) ? result : []) as T[];
+  },
+
+  quote,
+
+  affectedRows: (result: unknown) => Number((result as { changes?: number })?.changes ?? 0),
+
+  // The busy timeout already waited; a deferred transaction that could not
+  // upgrade its lock gets SQLITE_BUSY at once and must start over.
+  isTransientConflict: (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(errorCode(err) ?? ''),
+
+  // SQLite text is always UTF-8 or UTF-16.
+  nonUnicodeText: async (): Promise<NonUnicodeText[]> => [],
+
+  createTableSql(table: TableDef): string[] {
+    return [
+      renderCreateTable(table, quote, columnSql),
+      ...(table.indexes ?? []).map((i) => renderCreateIndex(table.name, i, quote)),
+    ];
+  },
+
+  createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+
+  dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
+
+  addColumnSql(table: string, column: ColumnDef, fk?: ForeignKeyDef): string[] {
+    // SQLite cannot ADD CONSTRAINT; a column-level named REFERENCES gives the
+    // same foreign key that alembic's batch mode builds by copying the table.
+    let sql = `ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`;
+    if (fk) {
+      sql += `${fk.name ? ` CONSTRAINT ${quote(fk.name)}` : ''} REFERENCES ${quote(fk.refTable)} (${fk.refColumns.map(quote).join(', ')})`;
+    }
+    return [sql];
+  },
+
+  bulkLoadSession: { enter: [], exit: [] },
+
+  dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
+
+  async advanceSequence(): Promise<void> {
+    // A rowid alias continues from max(rowid) by itself.
+  },
+
+  async listTables(db: Knex): Promise<string[]> {
+    const rows = this.rows<{ name: string }>(
+      await db.raw(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      ),
+    );
+    return rows.map((r) => r.name);
+  },
+
+  async introspect(db: Knex): Promise<SchemaSnapshot> {
+    const q = async <T>(sql: string, b: unknown[] = []) =>
+      this.rows<T>(await db.raw(sql, b as Knex.RawBinding[]));
+    const tables = await q<{ name: string; sql: string }>(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+    );
+    const snapshot: SchemaSnapshot = { tables: {} };
+    for (const t of tables) {
+      const cols = await q<{
+        name: string;
+        type: string;
+        notnull: number;
+        dflt_value: string | null;
+        pk: number;
+      }>('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_xinfo(?) ORDER BY cid', [
+        t.name,
+      ]);
+      const pkCols = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk);
+      const rowidAlias = pkCols.length === 1 && pkCols[0]!.type.toUpperCase() === 'INTEGER';
+      const list = await q<{ name: string; unique: number; origin: string }>(
+        'SELECT name, "unique", origin FROM pragma_index_list(?) ORDER BY name',
+        [t.name],
+      );
+      const uniqueNames = constraintNames(t.sql, 'UNIQUE');
+      const fkNames = constraintNames(t.sql, 'FOREIGN KEY');
+      const uniques: { name: string; columns: string[] }[] = [];
+      const indexes: { name: string; columns: string[]; unique: boolean }[] = [];
+      for (const idx of list) {
+        if (idx.origin === 'pk') continue;
+        const info = await q<{ name: string }>(
+          'SELECT name FROM pragma_index_info(?) ORDER BY seqno',
+          [idx.name],
+        );
+        const columns = info.map((i) => i.name);
+        if (idx.origin === 'u')
+          uniques.push({ name: uniqueNames.get(columns.join(',')) ?? idx.name, columns });
+        else indexes.push({ name: idx.name, columns, unique: idx.unique === 1 });
+      }
+      const fkRows = await q<{ id: number; seq: number; table: string; from: string; to: string }>(
+        'SELECT id, seq, "table", "from", "to" FROM pragma_foreign_key_list(?) ORDER BY id, seq',
+        [t.name],
+      );
+      const fks = new Map<number, { columns: string[]; refTable: string; refColumns: string[] }>();
+      for (const f of fkRows) {
+        const entry = fks.get(f.id) ?? { columns: [], refTable: f.table, refColumns: [] };
+        entry.columns.push(f.from);
+        entry.refColumns.push(f.to);
+        fks.set(f.id, entry);
+      }
+      snapshot.tables[t.name] = {
+        columns: cols.map((c) => ({
+          name: c.name,
+          type: c.type.toLowerCase(),
+          nullable: c.notnull === 0,
+          default: c.dflt_value,
+          autoincrement: rowidAlias && c.pk === 1,
+        })),
+        primaryKey: { name: null, columns: pkCols.map((c) => c.name) },
+        uniques: uniques.sort((a, b) => a.name.localeCompare(b.name)),
+        indexes,
+        foreignKeys: [...fks.values()]
+          .map((f) => ({ name: fkNames.get(f.columns.join(',')) ?? null, ...f }))
+          .sort((a, b) => a.columns.join().localeCompare(b.columns.join())),
+      };
+    }
+    return snapshot;
+  },
+
+  async withSchemaLock<T>(
+    db: Knex,
+    _lockName: string,
+    timeoutSeconds: number,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    // BEGIN IMMEDIATE takes SQLite's single write lock for the whole run;
+    // a second run waits busy_timeout for it, then sees the finished schema.
+    try {
+      await db.raw('BEGIN IMMEDIATE');
+    } catch (err) {
+      if (errorCode(err) === 'SQLITE_BUSY') {
+        throw new LockedError(
+          `Another process holds the SQLite database's write lock (waited ${timeoutSeconds} s).`,
+          'Wait for the other run to finish, or raise --lock-timeout.',
+        );
+      }
+      throw err;
+    }
+    try {
+      const result = await work();
+      await db.raw('COMMIT');
+      return result;
+    } catch (err) {
+      await db.raw('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  },
+
+  async beginSnapshot(db: Knex): Promise<void> {
+    // A deferred transaction takes its read lock at the first read; read now,
+    // so every later read sees the same database.
+    await db.raw('BEGIN');
+    await db.raw('SELECT COUNT(*) FROM sqlite_master');
+  },
+
+  async endSnapshot(db: Knex): Promise<void> {
+    await db.raw('COMMIT');
+  },
+
+  maxBindParameters: 32766,
+
+  async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
+    // BINARY collation, as placement creates its tables on SQLite.
+    return exactDuplicates(values);
+  },
+
+  timestampFractionDigits: 6,
+};

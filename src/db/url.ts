@@ -1,0 +1,245 @@
+import { BadUrlError, UnsupportedDatabaseError } from '../errors/errors.js';
+import { registerSecret } from '../errors/redact.js';
+
+/** The database engines placement-upgrade speaks to. */
+export type Engine = 'mysql' | 'postgresql' | 'sqlite';
+
+export const ENGINES: readonly Engine[] = ['mysql', 'postgresql', 'sqlite'];
+
+/**
+ * A parsed connection, engine-neutral. Built from the SQLAlchemy-style URLs
+ * that nova.conf and placement.conf already hold, so operators can paste
+ * theirs unchanged.
+ */
+export interface ConnectionSpec {
+  engine: Engine;
+  /** The SQLAlchemy driver named in the scheme (pymysql, psycopg2 …); informational. */
+  driver?: string;
+  user?: string;
+  password?: string;
+  /** Host name or address; an IPv6 address without brackets. */
+  host?: string;
+  port?: number;
+  /** Database name; for SQLite the file path, or ':memory:'. */
+  database?: string;
+  /** MySQL unix_socket, or the PostgreSQL socket directory (host=/run/postgresql). */
+  socketPath?: string;
+  /** Query parameters as written (charset, unix_socket, sslmode …). */
+  query: Record<string, string>;
+  /** Where this connection came from, for error messages: "--placement-url", "placement.conf [placement_database] connection" … */
+  origin: string;
+}
+
+const DRIVERS: Record<string, { engine: Engine; drivers: readonly string[] }> = {
+  mysql: {
+    engine: 'mysql',
+    drivers: ['pymysql', 'mysqldb', 'mysqlconnector', 'mariadbconnector', 'oursql', 'cymysql'],
+  },
+  mariadb: {
+    engine: 'mysql',
+    drivers: ['pymysql', 'mysqldb', 'mysqlconnector', 'mariadbconnector'],
+  },
+  postgresql: { engine: 'postgresql', drivers: ['psycopg2', 'psycopg', 'pg8000', 'asyncpg'] },
+  sqlite: { engine: 'sqlite', drivers: ['pysqlite', 'pysqlcipher'] },
+};
+
+const EXAMPLES =
+  'Examples: mysql+pymysql://placement:SECRET@db.example.org/placement?charset=utf8, ' +
+  'postgresql://placement@127.0.0.1:5432/placement, sqlite:///placement.sqlite (relative) ' +
+  'or sqlite:////var/lib/placement/placement.sqlite (absolute).';
+
+function decode(part: string, what: string, origin: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new BadUrlError(
+      `The connection URL from ${origin} has a malformed percent-escape in its ${what}.`,
+      'Percent-encode special characters as %XX (for example @ as %40, / as %2F, % as %25).',
+    );
+  }
+}
+
+/**
+ * Parses a SQLAlchemy-style database URL. The password, if any, is registered
+ * for redaction before anything else can print it.
+ */
+export function parseConnectionUrl(url: string, origin: string): ConnectionSpec {
+  const trimmed = url.trim();
+  const schemeMatch = /^([A-Za-z][A-Za-z0-9]*)(?:\+([A-Za-z0-9_]+))?:\/\/(.*)$/s.exec(trimmed);
+  if (!schemeMatch) {
+    throw new BadUrlError(
+      `The connection URL from ${origin} is not a database URL (expected scheme://…).`,
+      EXAMPLES,
+    );
+  }
+  const [, rawScheme = '', rawDriver, rest = ''] = schemeMatch;
+  const scheme = rawScheme.toLowerCase();
+  const driver = rawDriver?.toLowerCase();
+
+  // Split off the query first: a password may contain '?' only when encoded.
+  const qIndex = rest.indexOf('?');
+  const main = qIndex === -1 ? rest : rest.slice(0, qIndex);
+  const queryString = qIndex === -1 ? '' : rest.slice(qIndex + 1);
+
+  // Credentials end at the last '@' before the path, so an unencoded '@' in a password survives.
+  const slash = main.indexOf('/', main.lastIndexOf('@') + 1);
+  const authority = slash === -1 ? main : main.slice(0, slash);
+  const path = slash === -1 ? undefined : main.slice(slash + 1);
+  const at = authority.lastIndexOf('@');
+  const credentials = at === -1 ? undefined : authority.slice(0, at);
+  const hostPort = at === -1 ? authority : authority.slice(at + 1);
+
+  let user: string | undefined;
+  let password: string | undefined;
+  if (credentials !== undefined) {
+    const colon = credentials.indexOf(':');
+    const rawUser = colon === -1 ? credentials : credentials.slice(0, colon);
+    const rawPassword = colon === -1 ? undefined : credentials.slice(colon + 1);
+    // Register before decoding can fail, so even a malformed password never prints.
+    registerSecret(rawPassword);
+    password = rawPassword === undefined ? undefined : decode(rawPassword, 'password', origin);
+    registerSecret(password);
+    user = rawUser === '' ? undefined : decode(rawUser, 'user name', origin);
+  }
+
+  const known = DRIVERS[scheme];
+  if (!known) {
+    const hint =
+      scheme === 'postgres'
+        ? 'Write postgresql:// (SQLAlchemy, and so placement, no longer accept postgres://).'
+        : 'placement-upgrade supports MySQL/MariaDB (mysql://, mysql+pymysql://), PostgreSQL (postgresql://, postgresql+psycopg2://) and SQLite (sqlite:///file).';
+    throw new UnsupportedDatabaseError(
+      `The connection URL from ${origin} names the database type "${rawScheme}", which placement-upgrade does not support.`,
+      hint,
+    );
+  }
+  if (driver !== undefined && !known.drivers.includes(driver)) {
+    throw new UnsupportedDatabaseError(
+      `The connection URL from ${origin} names the driver "${scheme}+${driver}", which placement-upgrade does not know.`,
+      `Known drivers for ${scheme}: ${known.drivers.map((d) => `${scheme}+${d}`).join(', ')}, or plain ${scheme}://.`,
+    );
+  }
+
+  let host: string | undefined;
+  let port: number | undefined;
+  if (hostPort !== '') {
+    let portText: string | undefined;
+    if (hostPort.startsWith('[')) {
+      const close = hostPort.indexOf(']');
+      if (close === -1) {
+        throw new BadUrlError(
+          `The connection URL from ${origin} has an IPv6 host without its closing bracket.`,
+          'Write IPv6 hosts in brackets, e.g. mysql+pymysql://placement@[fd00::10]:3306/placement.',
+        );
+      }
+      host = hostPort.slice(1, close);
+      const after = hostPort.slice(close + 1);
+      if (after !== '' && !after.startsWith(':')) {
+        throw new BadUrlError(
+          `The connection URL from ${origin} has unexpected text after its IPv6 host.`,
+          'Write IPv6 hosts in brackets, e.g. [fd00::10]:3306.',
+        );
+      }
+      portText = after === '' ? undefined : after.slice(1);
+    } else {
+      const colon = hostPort.lastIndexOf(':');
+      if (colon !== -1 && hostPort.indexOf(':') !== colon) {
+        throw new BadUrlError(
+          `The connection URL from ${origin} has a host with several colons; an IPv6 address must be in brackets.`,
+          'Write IPv6 hosts in brackets, e.g. postgresql://placement@[fd00::10]:5432/placement.',
+        );
+      }
+      host = colon === -1 ? hostPort : hostPort.slice(0, colon);
+      portText = colon === -1 ? undefined : hostPort.slice(colon + 1);
+    }
+    host = host === '' ? undefined : decode(host, 'host', origin);
+    if (portText !== undefined && portText !== '') {
+      const n = /^\d+$/.test(portText) ? Number(portText) : NaN;
+      if (!Number.isInteger(n) || n < 1 || n > 65535) {
+        throw new BadUrlError(
+          `The connection URL from ${origin} has the port "${portText}", which is not a number from 1 to 65535.`,
+          EXAMPLES,
+        );
+      }
+      port = n;
+    }
+  }
+
+  const query: Record<string, string> = {};
+  if (queryString !== '') {
+    for (const pair of queryString.split('&')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      const k = decode(eq === -1 ? pair : pair.slice(0, eq), 'query', origin);
+      const v = decode(eq === -1 ? '' : pair.slice(eq + 1).replace(/\+/g, ' '), 'query', origin);
+      query[k] = v;
+      if (k.toLowerCase() === 'password') registerSecret(v);
+    }
+  }
+
+  const engine = known.engine;
+  const database = path === undefined || path === '' ? undefined : decode(path, 'database', origin);
+  const spec: ConnectionSpec = {
+    engine,
+    driver,
+    user,
+    password,
+    host,
+    port,
+    database,
+    query,
+    origin,
+  };
+
+  if (engine === 'sqlite') {
+    if (host !== undefined || user !== undefined || port !== undefined) {
+      throw new BadUrlError(
+        `The SQLite URL from ${origin} has a host or user; SQLite URLs name only a file.`,
+        'Use sqlite:///relative/path.sqlite or sqlite:////absolute/path.sqlite (four slashes).',
+      );
+    }
+    spec.database = database ?? ':memory:';
+    return spec;
+  }
+
+  if (engine === 'mysql' && query['unix_socket']) spec.socketPath = query['unix_socket'];
+  if (engine === 'postgresql' && query['host']) {
+    if (query['host'].startsWith('/')) spec.socketPath = query['host'];
+    else spec.host ??= query['host'];
+  }
+  if (engine === 'postgresql' && query['port'] && spec.port === undefined) {
+    const n = Number(query['port']);
+    if (Number.isInteger(n) && n > 0 && n < 65536) spec.port = n;
+  }
+  if (!spec.database) {
+    throw new BadUrlError(
+      `The connection URL from ${origin} names no database (the part after the last "/").`,
+      EXAMPLES,
+    );
+  }
+  if (!spec.host && !spec.socketPath) spec.host = 'localhost';
+  return spec;
+}
+
+/** The URL with its password masked: safe for every message and log line. */
+export function displayUrl(spec: ConnectionSpec): string {
+  if (spec.engine === 'sqlite') {
+    return spec.database === ':memory:' ? 'sqlite://' : `sqlite:///${spec.database ?? ''}`;
+  }
+  const scheme = spec.driver ? `${spec.engine}+${spec.driver}` : spec.engine;
+  const userPart = spec.user
+    ? `${encodeURIComponent(spec.user)}${spec.password !== undefined ? ':***' : ''}@`
+    : '';
+  const hostPart =
+    spec.socketPath && !spec.host
+      ? ''
+      : spec.host?.includes(':')
+        ? `[${spec.host}]`
+        : (spec.host ?? '');
+  const portPart = spec.port ? `:${spec.port}` : '';
+  const q = Object.entries(spec.query)
+    .filter(([k]) => k.toLowerCase() !== 'password')
+    .map(([k, v]) => `${k}=${v}`)
+    .join('&');
+  return `${scheme}://${userPart}${hostPart}${portPart}/${spec.database ?? ''}${q ? `?${q}` : ''}`;
+}

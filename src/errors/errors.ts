@@ -1,0 +1,104 @@
+import { ExitCode, type ExitCodeValue } from './exit-codes.js';
+
+/**
+ * The one error type the core throws. It carries what an operator needs:
+ * a one-paragraph message, a hint for what to do next, and the exit code.
+ * `code` is a stable machine name for --json consumers.
+ */
+export class PlacementUpgradeError extends Error {
+  readonly exitCode: ExitCodeValue;
+  readonly code: string;
+  readonly hint?: string;
+  readonly details?: Record<string, unknown>;
+
+  constructor(
+    code: string,
+    exitCode: ExitCodeValue,
+    message: string,
+    options: { hint?: string; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PlacementUpgradeError';
+    this.code = code;
+    this.exitCode = exitCode;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+export class UsageError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string) {
+    super('usage', ExitCode.USAGE, message, { hint });
+  }
+}
+
+export class ConfigError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string, cause?: unknown) {
+    super('config', ExitCode.CONFIG, message, { hint, cause });
+  }
+}
+
+export class BadUrlError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string) {
+    super('bad_url', ExitCode.BAD_URL, message, { hint });
+  }
+}
+
+export class UnsupportedDatabaseError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string) {
+    super('unsupported_database', ExitCode.UNSUPPORTED_DATABASE, message, { hint });
+  }
+}
+
+/** Why a connection attempt failed, as the operator would put it. */
+export type ConnectFailure = 'unreachable' | 'auth' | 'database_missing' | 'permission' | 'unknown';
+
+const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
+  unreachable: ExitCode.CANNOT_CONNECT,
+  auth: ExitCode.AUTH_FAILED,
+  database_missing: ExitCode.DATABASE_MISSING,
+  permission: ExitCode.PERMISSION_DENIED,
+  unknown: ExitCode.CANNOT_CONNECT,
+};
+
+export class ConnectionError extends PlacementUpgradeError {
+  readonly failure: ConnectFailure;
+  constructor(failure: ConnectFailure, message: string, hint?: string, cause?: unknown) {
+    super(`connect_${failure}`, CONNECT_EXIT[failure], message, { hint, cause });
+    this.failure = failure;
+  }
+}
+
+export class SchemaStateError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string, details?: Record<string, unknown>) {
+    super('schema_state', ExitCode.SCHEMA_STATE, message, { hint, details });
+  }
+}
+
+export class DataBlocksUpgradeError extends PlacementUpgradeError {
+  constructor(message: string, hint: string, details?: Record<string, unknown>) {
+    super('data_blocks_upgrade', ExitCode.DATA_BLOCKS_UPGRADE, message, { hint, details });
+  }
+}
+
+export class LockedError extends PlacementUpgradeError {
+  constructor(message: string, hint?: string) {
+    super('locked', ExitCode.LOCKED, message, { hint });
+  }
+}
+
+/** Wraps anything that is not already typed, so the CLI has one shape to render. */
+export function asPlacementUpgradeError(err: unknown): PlacementUpgradeError {
+  if (err instanceof PlacementUpgradeError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new PlacementUpgradeError('internal', ExitCode.INTERNAL, message, {
+    cause: err,
+    hint: 'This is a bug in placement-upgrade. Re-run with DEBUG=placement-upgrade* and report the output.',
+  });
+}
+
+export class PermissionDeniedError extends PlacementUpgradeError {
+  constructor(message: string, hint: string, cause?: unknown) {
+    super('permission_denied', ExitCode.PERMISSION_DENIED, message, { hint, cause });
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Every exit code placement-upgrade can end with, in one table, so that the
+ * README, `--help` and the error classes cannot disagree.
+ *
+ * 0–5 keep the meaning they had in placement's mysql-migrate-db.sh, because
+ * deployment tools already test for them (3 and 4 are "ok" to them).
+ */
+export const ExitCode = {
+  OK: 0,
+  USAGE: 1,
+  CONFIG: 2,
+  ALREADY_MIGRATED: 3,
+  NOTHING_TO_MIGRATE: 4,
+  CANNOT_CONNECT: 5,
+  BAD_URL: 7,
+  UNSUPPORTED_DATABASE: 8,
+  AUTH_FAILED: 9,
+  DATABASE_MISSING: 10,
+  PERMISSION_DENIED: 11,
+  SCHEMA_STATE: 12,
+  DATA_BLOCKS_UPGRADE: 13,
+  LOCKED: 14,
+  SOURCE_HAS_NO_PLACEMENT: 20,
+  TARGET_HAS_OTHER_DATA: 21,
+  VERIFICATION_FAILED: 22,
+  COPY_BLOCKED: 23,
+  INTERRUPTED_RUN: 24,
+  INTERNAL: 70,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+export type ExitCodeValue = (typeof ExitCode)[ExitCodeName];
+
+/** One line of documentation per code, rendered into --help and the README. */
+export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
+  0: 'success',
+  1: 'usage error (unknown flag, bad argument)',
+  2: 'configuration missing or incomplete (no connection given, unreadable config file)',
+  3: 'already migrated (migrate: the target holds exactly the source data, verified)',
+  4: 'nothing to migrate (migrate: the source has no placement data)',
+  5: 'cannot connect (host unreachable, connection refused, timeout, unknown host)',
+  7: 'malformed connection URL',
+  8: 'unsupported database scheme or driver',
+  9: 'authentication refused by the database server',
+  10: 'the named database does not exist',
+  11: 'permission denied (connected, but the user lacks a privilege)',
+  12: 'schema state refused (tables without a revision, unknown revision, downgrade)',
+  13: 'data blocks the schema upgrade (run the online data migrations first)',
+  14: 'another placement-upgrade run holds the schema lock',
+  20: 'migrate: the source has no placement tables, or no nova_api database at all (a nova-less cloud)',
+  21: "migrate: the target holds data that is not this source's (nothing was written)",
+  22: 'verification failed (migrate: rows differ, or nova wrote to the source during the copy; verify: the Placement API does not show what it should)',
+  23: 'migrate: source rows the target would refuse (name collisions, orphans under a foreign key)',
+  24: 'migrate: the target holds an interrupted run; re-run with --apply to resume it',
+  70: 'internal error (a bug: please report it with the output)',
+};
+
+/** Renders the codes that a command can end with as an oclif help section. */
+export function exitCodeHelp(codes: readonly ExitCodeValue[]): string {
+  return codes.map((c) => `  ${String(c).padStart(3)}  ${EXIT_CODE_DOCS[c]}`).join('\n');
+}
+
+/** The codes that every command which opens a database can end with. */
+export const CONNECTION_EXIT_CODES: readonly ExitCodeValue[] = [
+  ExitCode.OK,
+  ExitCode.USAGE,
+  ExitCode.CONFIG,
+  ExitCode.CANNOT_CONNECT,
+  ExitCode.BAD_URL,
+  ExitCode.UNSUPPORTED_DATABASE,
+  ExitCode.AUTH_FAILED,
+  ExitCode.DATABASE_MISSING,
+  ExitCode.PERMISSION_DENIED,
+];

@@ -1,0 +1,34 @@
+/**
+ * Progress as data: the core emits these, the CLI decides how to show them
+ * (listr2 on a terminal, plain lines otherwise, nothing under --json).
+ */
+export type ProgressEvent =
+  | { type: 'step'; step: string; message: string }
+  | { type: 'revision-start'; revision: string; description: string }
+  | { type: 'revision-done'; revision: string; description: string; ms: number }
+  | { type: 'warning'; message: string }
+  | {
+      type: 'table-start';
+      phase: 'copy' | 'verify';
+      table: string;
+      total: number;
+      resumedAfter?: string;
+    }
+  | { type: 'table-progress'; phase: 'copy' | 'verify'; table: string; done: number; total: number }
+  | {
+      type: 'table-done';
+      phase: 'copy' | 'verify';
+      table: string;
+      rows: number;
+      ms: number;
+      ok: boolean;
+    }
+  /** One online data migration's share of one batch. */
+  | { type: 'data-migration-batch'; migration: string; found: number; done: number }
+  /** An online data migration threw; the run goes on with the next one. */
+  | { type: 'data-migration-error'; migration: string; message: string };
+
+export type ProgressListener = (event: ProgressEvent) => void;
+
+/** A listener that ignores everything, for callers that do not care. */
+export const ignoreProgress: ProgressListener = () => undefined;

@@ -1,0 +1,226 @@
+import type { Knex } from 'knex';
+import type { Database } from '../db/connect.js';
+import { withDatabaseErrors } from '../db/errors.js';
+import { SchemaStateError } from '../errors/errors.js';
+import {
+  findRevision,
+  HEAD,
+  INITIAL_REVISION,
+  releaseOf,
+  releasesKnowing,
+  resolveRevisionTarget,
+  REVISIONS,
+  revisionIndex,
+  upgradePath,
+  type SchemaOps,
+} from '../migrations/index.js';
+import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
+import { ignoreProgress, type ProgressListener } from '../progress/events.js';
+import type { TableDef } from './model.js';
+
+export const VERSION_TABLE = 'alembic_version';
+const LOCK_NAME = 'placement-upgrade-schema';
+
+/** The table alembic keeps its revision in, exactly as alembic creates it. */
+const VERSION_TABLE_DEF: TableDef = {
+  name: VERSION_TABLE,
+  columns: [{ name: 'version_num', type: { kind: 'varchar', length: 32 }, nullable: false }],
+  primaryKey: ['version_num'],
+  primaryKeyName: 'alembic_version_pkc',
+};
+
+/** Every table placement's schema can contain, at any revision. */
+export const PLACEMENT_TABLES: readonly string[] = [
+  ...INITIAL_TABLES.map((t) => t.name),
+  'consumer_types',
+].sort();
+
+/** What `db version` reports. */
+export interface SchemaVersion {
+  /** The stamped revision, or null when the database is not versioned. */
+  revision: string | null;
+  /** The placement release that introduced the revision (stein, train, xena, 2023.2). */
+  release: string | null;
+  /** Every placement release whose placement-manage accepts this revision. */
+  knownToReleases: string[];
+  head: string;
+  isHead: boolean;
+  /** Placement tables that exist (they may exist without a revision). */
+  placementTables: string[];
+}
+
+/** What `db sync` did. */
+export interface SyncResult {
+  from: string | null;
+  to: string;
+  release: string | null;
+  applied: { revision: string; description: string; ms: number }[];
+  /** True when the database was already at the target. */
+  upToDate: boolean;
+}
+
+/** What `db stamp` did. */
+export interface StampResult {
+  previous: string | null;
+  revision: string;
+  release: string | null;
+}
+
+async function readVersionRows(db: Knex): Promise<string[]> {
+  const rows = await db(VERSION_TABLE).select('version_num');
+  return rows.map((r: { version_num: string }) => r.version_num);
+}
+
+/** Reads the stamped revision; refuses states alembic itself would refuse. */
+async function currentRevision(
+  database: Database,
+  db: Knex = database.knex,
+): Promise<{ revision: string | null; tables: string[] }> {
+  const tables = await database.dialect.listTables(db);
+  if (!tables.includes(VERSION_TABLE)) return { revision: null, tables };
+  const rows = await readVersionRows(db);
+  if (rows.length > 1) {
+    throw new SchemaStateError(
+      `The ${VERSION_TABLE} table holds ${rows.length} revisions (${rows.join(', ')}); placement's history has a single branch.`,
+      `Inspect it and keep one row, e.g. with "placement-upgrade db stamp <revision>".`,
+    );
+  }
+  return { revision: rows[0] ?? null, tables };
+}
+
+function unknownRevisionError(revision: string): SchemaStateError {
+  return new SchemaStateError(
+    `The database is stamped with revision "${revision}", which placement-upgrade does not know.`,
+    `It was probably written by a newer placement release than this tool knows (known revisions: ${REVISIONS.map((r) => r.id).join(', ')}), or it is not a placement database. Upgrade placement-upgrade, or check the connection.`,
+    { revision },
+  );
+}
+
+/** Reads the revision and what it means, without changing anything. */
+export async function getSchemaVersion(database: Database): Promise<SchemaVersion> {
+  const { revision, tables } = await withDatabaseErrors(database, 'reading the revision', () =>
+    currentRevision(database),
+  );
+  const placementTables = tables.filter((t) => PLACEMENT_TABLES.includes(t));
+  if (revision !== null && !findRevision(revision)) throw unknownRevisionError(revision);
+  return {
+    revision,
+    release: revision === null ? null : (releaseOf(revision) ?? null),
+    knownToReleases: revision === null ? [] : releasesKnowing(revision),
+    head: HEAD,
+    isHead: revision === HEAD,
+    placementTables,
+  };
+}
+
+function schemaOps(database: Database, db: Knex): SchemaOps {
+  const { dialect } = database;
+  const run = async (statements: string[]) => {
+    for (const sql of statements) await db.raw(sql);
+  };
+  return {
+    db,
+    dialect,
+    createTable: (t) => run(dialect.createTableSql(t)),
+    createIndex: (table, index) => run([dialect.createIndexSql(table, index)]),
+    dropIndex: (table, index) => run([dialect.dropIndexSql(table, index)]),
+    addColumn: (table, column, fk) => run(dialect.addColumnSql(table, column, fk)),
+  };
+}
+
+async function writeRevision(db: Knex, previous: string | null, next: string): Promise<void> {
+  if (previous === null) {
+    await db(VERSION_TABLE).del();
+    await db(VERSION_TABLE).insert({ version_num: next });
+  } else {
+    await db(VERSION_TABLE).where({ version_num: previous }).update({ version_num: next });
+  }
+}
+
+/**
+ * Upgrades the schema from whatever is stamped (or from empty) to `target`
+ * (a revision id or a release name; default head), under the schema lock.
+ * Re-running at the target changes nothing.
+ */
+export async function syncSchema(
+  database: Database,
+  options: { target?: string; lockTimeoutSeconds?: number; onProgress?: ProgressListener } = {},
+): Promise<SyncResult> {
+  const { revision: target, release } = resolveRevisionTarget(options.target);
+  const progress = options.onProgress ?? ignoreProgress;
+  const db = database.knex;
+  return withDatabaseErrors(database, 'upgrading the schema', () =>
+    database.dialect.withSchemaLock(db, LOCK_NAME, options.lockTimeoutSeconds ?? 60, async () => {
+      const { revision: from, tables } = await currentRevision(database, db);
+      if (from !== null && !findRevision(from)) throw unknownRevisionError(from);
+      if (from === null) {
+        const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
+        if (present.length > 0) {
+          const novaApi = tables.includes('migrate_version') || tables.includes('cell_mappings');
+          throw new SchemaStateError(
+            `The database already has placement tables (${present.join(', ')}) but no revision in ${VERSION_TABLE}, so it is unclear which schema they have.`,
+            novaApi
+              ? 'This looks like a nova_api database, not a placement database: point the placement connection at placement\'s own database, and use "placement-upgrade migrate" to copy the data.'
+              : `If these tables came from a copy of nova_api's placement tables (the upstream migrate-db script), stamp the initial revision with "placement-upgrade db stamp ${INITIAL_REVISION}" and run db sync again.`,
+            { tables: present },
+          );
+        }
+      }
+      if (revisionIndex(target) < revisionIndex(from)) {
+        throw new SchemaStateError(
+          `The database is at revision ${from} (${releaseOf(from!)}), newer than the requested ${target}${release ? ` (${release})` : ''}; placement has no downgrades.`,
+          `Leave it at ${from}, or restore a backup taken before the upgrade if you must run an older placement release.`,
+          { revision: from, target },
+        );
+      }
+      const path = upgradePath(from, target);
+      const applied: SyncResult['applied'] = [];
+      if (path.length > 0 && !tables.includes(VERSION_TABLE)) {
+        for (const sql of database.dialect.createTableSql(VERSION_TABLE_DEF)) await db.raw(sql);
+      }
+      let current = from;
+      const ops = schemaOps(database, db);
+      for (const rev of path) {
+        progress({ type: 'revision-start', revision: rev.id, description: rev.description });
+        const started = performance.now();
+        await rev.upgrade(ops);
+        await writeRevision(db, current, rev.id);
+        current = rev.id;
+        const ms = Math.round(performance.now() - started);
+        applied.push({ revision: rev.id, description: rev.description, ms });
+        progress({ type: 'revision-done', revision: rev.id, description: rev.description, ms });
+      }
+      return {
+        from,
+        to: target,
+        release: release ?? releaseOf(target) ?? null,
+        applied,
+        upToDate: path.length === 0,
+      };
+    }),
+  );
+}
+
+/** Writes `target` into alembic_version without running anything, as `alembic stamp` does. */
+export async function stampSchema(
+  database: Database,
+  options: { target: string; lockTimeoutSeconds?: number },
+): Promise<StampResult> {
+  const { revision, release } = resolveRevisionTarget(options.target);
+  const db = database.knex;
+  return withDatabaseErrors(database, 'stamping the revision', () =>
+    database.dialect.withSchemaLock(db, LOCK_NAME, options.lockTimeoutSeconds ?? 60, async () => {
+      const tables = await database.dialect.listTables(db);
+      let previous: string | null = null;
+      if (!tables.includes(VERSION_TABLE)) {
+        for (const sql of database.dialect.createTableSql(VERSION_TABLE_DEF)) await db.raw(sql);
+      } else {
+        const rows = await readVersionRows(db);
+        previous = rows.length === 1 ? rows[0]! : null;
+        await db(VERSION_TABLE).del();
+      }
+      await db(VERSION_TABLE).insert({ version_num: revision });
+      return { previous, revision, release: release ?? releaseOf(revision) ?? null };
+    }),
+  );
+}
