@@ -1,0 +1,344 @@
+import type { Knex } from 'knex';
+import type { Database } from '../db/connect.js';
+import {
+  FIRST_CUSTOM_RESOURCE_CLASS_ID,
+  standardResourceClasses,
+} from '../standard/standard-names.js';
+import type { SourceShape } from './source.js';
+
+/**
+ * A condition found in the source. `blocking` ones stop the copy (the target's
+ * unique indexes or foreign keys would reject the rows); `fixed-later` ones are
+ * repaired by the online data migrations; the rest are reported.
+ */
+export interface Condition {
+  id: string;
+  severity: 'info' | 'warning' | 'fixed-later' | 'blocking';
+  count: number;
+  message: string;
+  /** A few examples (names, keys), never more than ten. */
+  examples?: string[];
+  /** What to run or decide. */
+  hint?: string;
+}
+
+const SAMPLE = 10;
+
+async function scalar(conn: Knex, query: Knex.QueryBuilder): Promise<number> {
+  const row = (await query.first()) as Record<string, unknown> | undefined;
+  return Number(Object.values(row ?? {})[0] ?? 0);
+}
+
+/**
+ * Finds what old clouds carry, reading the source inside the copy's snapshot
+ * (`conn`) and asking the target's collation about name collisions.
+ */
+export async function findConditions(
+  source: Database,
+  conn: Knex,
+  shape: SourceShape,
+  target: Database,
+  options: { skipOrphans: boolean },
+): Promise<Condition[]> {
+  const out: Condition[] = [];
+  const present = (t: string) => shape.layouts[t]?.present ?? false;
+  const hasColumn = (t: string, c: string) => shape.layouts[t]?.columns.includes(c) ?? false;
+  const add = (c: Condition) => {
+    if (c.count > 0) out.push(c);
+  };
+
+  if (present('resource_providers')) {
+    const nullRoots = hasColumn('resource_providers', 'root_provider_id')
+      ? await scalar(
+          conn,
+          conn('resource_providers').whereNull('root_provider_id').count({ n: '*' }),
+        )
+      : await scalar(conn, conn('resource_providers').count({ n: '*' }));
+    add({
+      id: 'null_root_provider_id',
+      severity: 'fixed-later',
+      count: nullRoots,
+      message: `${nullRoots} resource provider(s) without root_provider_id (created before Queens)`,
+      hint: 'Fixed by the online data migration set_root_provider_ids, which migrate runs before upgrading past Train.',
+    });
+    if (hasColumn('resource_providers', 'root_provider_id')) {
+      const unfixable = await scalar(
+        conn,
+        conn('resource_providers')
+          .whereNull('root_provider_id')
+          .whereNotNull('parent_provider_id')
+          .count({ n: '*' }),
+      );
+      add({
+        id: 'null_root_with_parent',
+        severity: 'warning',
+        count: unfixable,
+        message: `${unfixable} provider(s) have a parent but no root: set_root_provider_ids will not guess their root`,
+        hint: 'Set root_provider_id to the root of the parent tree by hand after the copy.',
+      });
+      for (const col of ['parent_provider_id', 'root_provider_id']) {
+        const rows = await conn('resource_providers as r')
+          .leftJoin('resource_providers as p', `r.${col}`, 'p.id')
+          .whereNotNull(`r.${col}`)
+          .whereNull('p.id')
+          .select('r.id')
+          .limit(SAMPLE);
+        const n =
+          rows.length === 0
+            ? 0
+            : await scalar(
+                conn,
+                conn('resource_providers as r')
+                  .leftJoin('resource_providers as p', `r.${col}`, 'p.id')
+                  .whereNotNull(`r.${col}`)
+                  .whereNull('p.id')
+                  .count({ n: '*' }),
+              );
+        add({
+          id: `orphan_${col}`,
+          severity: options.skipOrphans ? 'warning' : 'blocking',
+          count: n,
+          message: `${n} provider(s) whose ${col} names a provider that does not exist (placement's foreign key rejects them)`,
+          examples: rows.map((r: { id: unknown }) => `id=${String(r.id)}`),
+          hint: options.skipOrphans
+            ? `--skip-orphans: ${col} is copied as NULL for them.`
+            : 'Fix them in the source, or re-run with --skip-orphans to copy NULL there instead.',
+        });
+      }
+    }
+  }
+
+  if (present('allocations')) {
+    let rows = 0;
+    let consumers = 0;
+    if (present('consumers')) {
+      const r = (await conn('allocations as a')
+        .leftJoin('consumers as c', 'c.uuid', 'a.consumer_id')
+        .whereNull('c.id')
+        .select(conn.raw('COUNT(*) AS n'), conn.raw('COUNT(DISTINCT a.consumer_id) AS d'))
+        .first()) as { n: unknown; d: unknown } | undefined;
+      rows = Number(r?.n ?? 0);
+      consumers = Number(r?.d ?? 0);
+    } else {
+      const r = (await conn('allocations')
+        .select(conn.raw('COUNT(*) AS n'), conn.raw('COUNT(DISTINCT consumer_id) AS d'))
+        .first()) as { n: unknown; d: unknown } | undefined;
+      rows = Number(r?.n ?? 0);
+      consumers = Number(r?.d ?? 0);
+    }
+    add({
+      id: 'allocations_without_consumer',
+      severity: 'fixed-later',
+      count: rows,
+      message: `${rows} allocation(s) of ${consumers} consumer(s) have no consumers row (written before Rocky)`,
+      hint: 'Fixed by the online data migration create_incomplete_consumers, which migrate runs before upgrading past Train.',
+    });
+  }
+
+  for (const table of ['allocations', 'inventories']) {
+    if (!present(table)) continue;
+    if (present('resource_providers')) {
+      const n = await scalar(
+        conn,
+        conn(`${table} as x`)
+          .leftJoin('resource_providers as r', 'r.id', 'x.resource_provider_id')
+          .whereNull('r.id')
+          .count({ n: '*' }),
+      );
+      add({
+        id: `orphan_${table}_provider`,
+        severity: 'warning',
+        count: n,
+        message: `${n} ${table} row(s) point at resource providers that do not exist`,
+        hint: 'Copied as they are (placement has no foreign key there); "upgrade check" reports them as Orphaned Records.',
+      });
+    }
+    const standardCount = standardResourceClasses().length;
+    const unknown = present('resource_classes')
+      ? await scalar(
+          conn,
+          conn(`${table} as x`)
+            .leftJoin('resource_classes as c', 'c.id', 'x.resource_class_id')
+            .where((w) =>
+              w
+                .where('x.resource_class_id', '>=', FIRST_CUSTOM_RESOURCE_CLASS_ID)
+                .whereNull('c.id')
+                .orWhere((o) =>
+                  o
+                    .where('x.resource_class_id', '>=', standardCount)
+                    .where('x.resource_class_id', '<', FIRST_CUSTOM_RESOURCE_CLASS_ID),
+                ),
+            )
+            .count({ n: '*' }),
+        )
+      : await scalar(
+          conn,
+          conn(table).where('resource_class_id', '>=', standardCount).count({ n: '*' }),
+        );
+    add({
+      id: `unknown_class_${table}`,
+      severity: 'warning',
+      count: unknown,
+      message: `${unknown} ${table} row(s) use a resource class id that is neither standard nor in resource_classes`,
+      hint: 'Copied as they are; placement cannot name their class.',
+    });
+  }
+
+  if (present('resource_provider_aggregates')) {
+    const n = await scalar(
+      conn,
+      conn('resource_provider_aggregates as x')
+        .leftJoin('resource_providers as r', 'r.id', 'x.resource_provider_id')
+        .modify((b) => {
+          if (present('placement_aggregates'))
+            b.leftJoin('placement_aggregates as g', 'g.id', 'x.aggregate_id');
+        })
+        .where((w) => {
+          w.whereNull('r.id');
+          if (present('placement_aggregates')) w.orWhereNull('g.id');
+        })
+        .count({ n: '*' }),
+    );
+    add({
+      id: 'orphan_aggregate_links',
+      severity: 'warning',
+      count: n,
+      message: `${n} provider-aggregate link(s) name a missing provider or aggregate`,
+      hint: 'Copied as they are (no foreign key); "upgrade check" reports them.',
+    });
+  }
+
+  if (present('resource_provider_traits')) {
+    const q = () =>
+      conn('resource_provider_traits as x')
+        .leftJoin('resource_providers as r', 'r.id', 'x.resource_provider_id')
+        .leftJoin('traits as t', 't.id', 'x.trait_id')
+        .where((w) => w.whereNull('r.id').orWhereNull('t.id'));
+    const n = await scalar(conn, q().count({ n: '*' }));
+    const rows =
+      n === 0 ? [] : await q().select('x.resource_provider_id', 'x.trait_id').limit(SAMPLE);
+    add({
+      id: 'orphan_trait_links',
+      severity: options.skipOrphans ? 'warning' : 'blocking',
+      count: n,
+      message: `${n} provider-trait link(s) name a missing provider or trait (placement's foreign keys reject them)`,
+      examples: rows.map(
+        (r: { resource_provider_id: unknown; trait_id: unknown }) =>
+          `resource_provider_id=${String(r.resource_provider_id)},trait_id=${String(r.trait_id)}`,
+      ),
+      hint: options.skipOrphans
+        ? '--skip-orphans: they are not copied.'
+        : 'Delete them in the source, or re-run with --skip-orphans to leave them behind.',
+    });
+  }
+
+  if (present('consumers')) {
+    const n = await scalar(
+      conn,
+      conn('consumers as c')
+        .leftJoin('allocations as a', 'a.consumer_id', 'c.uuid')
+        .whereNull('a.id')
+        .count({ n: '*' }),
+    );
+    add({
+      id: 'consumers_without_allocations',
+      severity: 'info',
+      count: n,
+      message: `${n} consumer(s) hold no allocation (Pike/Queens never deleted them)`,
+      hint: 'Copied as they are; placement ignores them.',
+    });
+    for (const [col, ref] of [
+      ['project_id', 'projects'],
+      ['user_id', 'users'],
+    ] as const) {
+      if (!present(ref)) continue;
+      const m = await scalar(
+        conn,
+        conn('consumers as c')
+          .leftJoin(`${ref} as p`, 'p.id', `c.${col}`)
+          .whereNull('p.id')
+          .count({ n: '*' }),
+      );
+      add({
+        id: `orphan_consumer_${col}`,
+        severity: 'warning',
+        count: m,
+        message: `${m} consumer(s) point at a missing ${ref} row`,
+        hint: 'Copied as they are; GET /allocations/{consumer} will not show them.',
+      });
+    }
+  }
+
+  for (const [table, columns] of Object.entries(shape.extraColumns)) {
+    add({
+      id: `dropped_columns_${table}`,
+      severity: 'info',
+      count: columns.length,
+      message: `${table}.${columns.join(', ')} exist${columns.length === 1 ? 's' : ''} only in nova_api and ${columns.length === 1 ? 'is' : 'are'} not copied`,
+    });
+  }
+  add({
+    id: 'latin1_tables',
+    severity: 'info',
+    count: shape.latin1Tables.length,
+    message: `${shape.latin1Tables.length} source table(s) use nova's latin1 charset; text is copied as characters, in the target's own charset`,
+    examples: shape.latin1Tables,
+  });
+
+  await nameChecks(conn, shape, target, out);
+  return out;
+}
+
+const MOJIBAKE = /[\u00c2\u00c3][\u0080-\u00bf]/;
+
+/** Names the target's unique indexes would refuse, and names that look double-encoded. */
+async function nameChecks(
+  conn: Knex,
+  shape: SourceShape,
+  target: Database,
+  out: Condition[],
+): Promise<void> {
+  const checks: [string, string, number][] = [
+    ['resource_providers', 'name', 200],
+    ['traits', 'name', 255],
+    ['resource_classes', 'name', 255],
+    ['placement_aggregates', 'uuid', 36],
+  ];
+  for (const [table, column, length] of checks) {
+    const layout = shape.layouts[table];
+    if (!layout?.present || !layout.columns.includes(column)) continue;
+    const values = (await conn(table).whereNotNull(column).pluck(column)).map(String);
+    // Only names that could collide under some collation go to the server.
+    const loose = new Map<string, string[]>();
+    for (const v of values) {
+      const k = v.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase().replace(/ +$/, '');
+      loose.set(k, [...(loose.get(k) ?? []), v]);
+    }
+    const candidates = [...loose.values()].filter((g) => g.length > 1).flat();
+    const groups =
+      candidates.length > 0
+        ? await target.dialect.collidingValues(target.knex, candidates, length)
+        : [];
+    if (groups.length > 0) {
+      out.push({
+        id: `name_collisions_${table}`,
+        severity: 'blocking',
+        count: groups.length,
+        message: `${groups.length} group(s) of ${table}.${column} values are distinct in nova_api but equal under the target's collation (its unique index would refuse them)`,
+        examples: groups.slice(0, SAMPLE).map((g) => g.map((v) => JSON.stringify(v)).join(' = ')),
+        hint: `Rename one of each group in the source (nova-manage / openstack resource provider set), or create the target database with a case-sensitive collation (e.g. utf8mb4_bin).`,
+      });
+    }
+    const garbled = values.filter((v) => MOJIBAKE.test(v));
+    if (garbled.length > 0) {
+      out.push({
+        id: `double_encoded_${table}`,
+        severity: 'warning',
+        count: garbled.length,
+        message: `${garbled.length} ${table}.${column} value(s) look double-encoded (UTF-8 bytes stored as latin1 by a misconfigured client)`,
+        examples: garbled.slice(0, SAMPLE),
+        hint: 'They are copied exactly as nova_api holds them; fix the names afterwards if they are wrong.',
+      });
+    }
+  }
+}

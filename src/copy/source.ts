@@ -1,0 +1,125 @@
+import type { Knex } from 'knex';
+import type { Dialect } from '../db/dialect/dialect.js';
+import type { SchemaSnapshot } from '../schema/model.js';
+import type { TableLayout } from './reader.js';
+import { COPY_TABLES } from './tables.js';
+
+/** What the nova_api source looks like: which placement tables and columns it has. */
+export interface SourceShape {
+  /** The release its placement tables match: newton … queens, "rocky or later". */
+  release: string;
+  /** nova_api's own schema version (migrate_version / alembic_version), when it has one. */
+  novaSchemaVersion: string | null;
+  layouts: Record<string, TableLayout>;
+  /** Columns the source has that placement does not (can_host). */
+  extraColumns: Record<string, string[]>;
+  /** MySQL: tables whose default collation is latin1 (nova's). */
+  latin1Tables: string[];
+  /** Every table of the database, to show that only placement's are copied. */
+  allTables: string[];
+}
+
+/**
+ * Reads the shape of a nova_api database's placement tables. Release
+ * boundaries follow nova's api migrations: 026/029 (Ocata), 041–044 (Pike),
+ * 051 (Queens), 059 (Rocky).
+ */
+export function describeSource(
+  snapshot: SchemaSnapshot,
+  novaSchemaVersion: string | null,
+): SourceShape {
+  const layouts: Record<string, TableLayout> = {};
+  const extraColumns: Record<string, string[]> = {};
+  const latin1Tables: string[] = [];
+  for (const table of COPY_TABLES) {
+    const t = snapshot.tables[table.name];
+    const have = new Set(t?.columns.map((c) => c.name) ?? []);
+    layouts[table.name] = {
+      table,
+      present: Boolean(t),
+      columns: table.columns.filter((c) => have.has(c)),
+    };
+    const extra = [...have].filter((c) => !table.columns.includes(c));
+    if (extra.length > 0) extraColumns[table.name] = extra;
+    if (t?.collation?.startsWith('latin1')) latin1Tables.push(table.name);
+  }
+  const has = (table: string, column?: string) =>
+    layouts[table]!.present && (column === undefined || layouts[table]!.columns.includes(column));
+  let release: string;
+  if (!has('resource_providers')) release = 'none';
+  else if (!has('resource_classes')) release = 'newton';
+  else if (!has('traits')) release = 'ocata';
+  else if (!has('resource_providers', 'root_provider_id')) release = 'pike';
+  else if (!has('consumers', 'generation')) release = 'queens';
+  else release = refineRelease(novaSchemaVersion);
+  return {
+    release,
+    novaSchemaVersion,
+    layouts,
+    extraColumns,
+    latin1Tables,
+    allTables: Object.keys(snapshot.tables).sort(),
+  };
+}
+
+/** Rocky and later share one placement shape; nova's schema version tells them apart. */
+function refineRelease(version: string | null): string {
+  if (version === null) return 'rocky or later';
+  if (!/^\d+$/.test(version)) return 'yoga or later';
+  const v = Number(version);
+  if (v >= 67) return 'train or later';
+  if (v >= 62) return 'stein';
+  return 'rocky';
+}
+
+/** nova_api's schema version: sqlalchemy-migrate's migrate_version, or alembic's after Xena. */
+export async function readNovaSchemaVersion(
+  conn: Knex,
+  dialect: Dialect,
+  tables: string[],
+): Promise<string | null> {
+  if (tables.includes('alembic_version')) {
+    const [row] = dialect.rows<{ v: string }>(
+      await conn.raw('SELECT version_num AS v FROM alembic_version'),
+    );
+    if (row) return row.v;
+  }
+  if (tables.includes('migrate_version')) {
+    const [row] = dialect.rows<{ v: number | string }>(
+      await conn.raw('SELECT version AS v FROM migrate_version'),
+    );
+    if (row) return String(row.v);
+  }
+  return null;
+}
+
+/**
+ * A cheap fingerprint of the placement tables (count, greatest id, latest
+ * timestamps, sum of generations): taken inside the copy's snapshot and
+ * again live at the end, a difference means nova wrote during the copy.
+ */
+export async function fingerprint(
+  conn: Knex,
+  dialect: Dialect,
+  layouts: Record<string, TableLayout>,
+): Promise<Record<string, string>> {
+  const q = dialect.quote;
+  const out: Record<string, string> = {};
+  for (const layout of Object.values(layouts)) {
+    if (!layout.present) continue;
+    const cols = new Set(layout.columns);
+    const parts = ['COUNT(*) AS n', `MAX(${q(layout.table.key[0]!)}) AS k`];
+    if (cols.has('updated_at')) parts.push(`MAX(${q('updated_at')}) AS u`);
+    if (cols.has('created_at')) parts.push(`MAX(${q('created_at')}) AS c`);
+    if (cols.has('generation')) parts.push(`SUM(${q('generation')}) AS g`);
+    const [row] = dialect.rows<Record<string, unknown>>(
+      await conn.raw(`SELECT ${parts.join(', ')} FROM ${q(layout.table.name)}`),
+    );
+    out[layout.table.name] = JSON.stringify(
+      Object.fromEntries(
+        Object.entries(row ?? {}).map(([k, v]) => [k, v === null ? null : String(v)]),
+      ),
+    );
+  }
+  return out;
+}
