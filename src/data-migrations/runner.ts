@@ -1,0 +1,154 @@
+import type { Database } from '../db/connect.js';
+import { UsageError } from '../errors/errors.js';
+import { ignoreProgress, type ProgressListener } from '../progress/events.js';
+import { onlineDataMigrations } from './registry.js';
+import {
+  DEFAULT_INCOMPLETE_CONSUMER_ID,
+  type DataMigrationContext,
+  type MigrationBatch,
+  type OnlineDataMigration,
+  type Unfixable,
+} from './types.js';
+
+/** placement-manage's batch size when --max-count is not given. */
+export const DEFAULT_BATCH_SIZE = 50;
+
+/** Exit codes of `online_data_migrations`, kept from placement-manage for the playbooks that test them. */
+export const DataMigrationExit = {
+  /** Nothing (further) can be migrated. */
+  COMPLETE: 0,
+  /** With --max-count: some rows were migrated, more may remain. */
+  MORE_MAY_REMAIN: 1,
+  /** Some migrations failed (or found rows they cannot fix) and nothing else progressed. */
+  FAILED: 2,
+  /** --max-count is not a positive integer. */
+  BAD_MAX_COUNT: 127,
+} as const;
+
+export type DataMigrationExitCode = (typeof DataMigrationExit)[keyof typeof DataMigrationExit];
+
+/** What a run did, as data: the text output and --json are both rendered from it. */
+export interface DataMigrationRun {
+  /** True with --max-count: exactly one batch ran. */
+  limited: boolean;
+  batchSize: number;
+  batches: number;
+  /** The summary table: per migration, totals over all batches (placement's "Total Found" / "Completed"). */
+  migrations: { name: string; found: number; done: number }[];
+  /** Every failure of every batch, in order. */
+  errors: { migration: string; batch: number; message: string }[];
+  /** Rows that need a human, as the last batch saw them. */
+  unfixable: ({ migration: string } & Unfixable)[];
+  /** True when the last batch had failures or unfixable rows (placement: "Some migrations failed"). */
+  failed: boolean;
+  exitCode: DataMigrationExitCode;
+}
+
+/**
+ * Parses --max-count as placement-manage does (Python's int(): surrounding
+ * blanks and a sign allowed); anything below 1 is refused.
+ */
+export function parseMaxCount(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value) ? Number(value.replace(/_/g, '')) : -1;
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new UsageError(
+      `Must supply a positive value for max_count (got "${value}").`,
+      'Give --max-count a whole number of at least 1, or leave it out to run batches of 50 until complete.',
+    );
+  }
+  return n;
+}
+
+/**
+ * Runs the online data migrations with placement-manage's algorithm:
+ * without maxCount, batches of 50 until a batch migrates nothing; with it,
+ * one batch of that size shared by the migrations in order. Each migration
+ * that throws is recorded and the others still run.
+ */
+export async function runOnlineDataMigrations(
+  database: Database,
+  options: {
+    maxCount?: number;
+    incompleteConsumer?: { projectId?: string; userId?: string };
+    migrations?: readonly OnlineDataMigration[];
+    onProgress?: ProgressListener;
+  } = {},
+): Promise<DataMigrationRun> {
+  const progress = options.onProgress ?? ignoreProgress;
+  const limited = options.maxCount !== undefined;
+  const batchSize = options.maxCount ?? DEFAULT_BATCH_SIZE;
+  const context: DataMigrationContext = {
+    database,
+    incompleteConsumer: {
+      projectId: options.incompleteConsumer?.projectId ?? DEFAULT_INCOMPLETE_CONSUMER_ID,
+      userId: options.incompleteConsumer?.userId ?? DEFAULT_INCOMPLETE_CONSUMER_ID,
+    },
+  };
+  const migrations = options.migrations ?? (await onlineDataMigrations());
+  const batchOf = new Map<string, MigrationBatch>();
+  const batchFor = (m: OnlineDataMigration): MigrationBatch => {
+    let batch = batchOf.get(m.name);
+    if (!batch) {
+      batch = m.start(context);
+      batchOf.set(m.name, batch);
+    }
+    return batch;
+  };
+
+  const totals = new Map<string, { found: number; done: number }>();
+  const errors: DataMigrationRun['errors'] = [];
+  let unfixable: DataMigrationRun['unfixable'] = [];
+  let lastBatchFailed = false;
+  let ran = 0;
+  let batches = 0;
+  do {
+    batches++;
+    ran = 0;
+    lastBatchFailed = false;
+    unfixable = [];
+    for (const migration of migrations) {
+      const count = batchSize - ran;
+      let found = 0;
+      let done = 0;
+      try {
+        const result = await batchFor(migration)(count);
+        found = result.found;
+        done = result.done;
+        if (result.unfixable) {
+          unfixable.push({ migration: migration.name, ...result.unfixable });
+          lastBatchFailed = true;
+        }
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        errors.push({ migration: migration.name, batch: batches, message });
+        progress({ type: 'data-migration-error', migration: migration.name, message });
+        lastBatchFailed = true;
+      }
+      progress({ type: 'data-migration-batch', migration: migration.name, found, done });
+      const total = totals.get(migration.name) ?? { found: 0, done: 0 };
+      totals.set(migration.name, { found: total.found + found, done: total.done + done });
+      ran += done;
+      if (ran >= batchSize) break;
+    }
+  } while (!limited && ran !== 0);
+
+  // As placement-manage: failures are fatal unless a limited run still made progress,
+  // which may resolve what the failing migration depends on.
+  const failed = lastBatchFailed && !(limited && ran > 0);
+  const exitCode = failed
+    ? DataMigrationExit.FAILED
+    : ran > 0
+      ? DataMigrationExit.MORE_MAY_REMAIN
+      : DataMigrationExit.COMPLETE;
+  return {
+    limited,
+    batchSize,
+    batches,
+    migrations: [...totals].map(([name, t]) => ({ name, ...t })),
+    errors,
+    unfixable,
+    failed,
+    exitCode,
+  };
+}
