@@ -1,0 +1,115 @@
+/**
+ * What a handler gets: the negotiated microversion, the caller, the store,
+ * and per-request caches of resource classes, traits and consumer types
+ * (placement's attribute caches: loaded once per request, so several
+ * stateless instances can share one database).
+ */
+import type { Version } from './microversion.js';
+import type { NamedRow, PlacementStore } from './store.js';
+import type { QueryParams } from './query.js';
+
+/**
+ * A lookup that found nothing, as placement's NotFound exceptions: handlers
+ * may turn it into a 400; otherwise the pipeline answers 404.
+ */
+export class ObjectNotFound extends Error {
+  constructor(
+    message: string,
+    readonly kind: 'resource_class' | 'trait' | 'consumer_type' | 'provider' | 'other' = 'other',
+  ) {
+    super(message);
+  }
+}
+
+/** Name ↔ id lookups over one table, exact and case-sensitive like placement's dicts. */
+export class AttributeCache {
+  private rows: NamedRow[] | undefined;
+  private byName = new Map<string, NamedRow>();
+  private byId = new Map<number, NamedRow>();
+
+  constructor(
+    private readonly load: () => Promise<NamedRow[]>,
+    private readonly notFound: (key: string | number) => ObjectNotFound,
+  ) {}
+
+  async all(): Promise<NamedRow[]> {
+    if (!this.rows) {
+      this.rows = await this.load();
+      this.byName = new Map(this.rows.map((r) => [r.name, r]));
+      this.byId = new Map(this.rows.map((r) => [r.id, r]));
+    }
+    return this.rows;
+  }
+
+  async byNameOrThrow(name: string): Promise<NamedRow> {
+    await this.all();
+    const row = this.byName.get(name);
+    if (!row) throw this.notFound(name);
+    return row;
+  }
+
+  async idOf(name: string): Promise<number> {
+    return (await this.byNameOrThrow(name)).id;
+  }
+
+  async nameOf(id: number): Promise<string> {
+    await this.all();
+    const row = this.byId.get(id);
+    if (!row) throw this.notFound(id);
+    return row.name;
+  }
+
+  async rowOf(id: number): Promise<NamedRow> {
+    await this.all();
+    const row = this.byId.get(id);
+    if (!row) throw this.notFound(id);
+    return row;
+  }
+}
+
+/** The caller, as noauth2 or the operator's token made it. */
+export interface Caller {
+  userId: string;
+  projectId: string;
+  roles: string[];
+  systemScope?: string;
+}
+
+export class RequestContext {
+  readonly resourceClasses: AttributeCache;
+  readonly traits: AttributeCache;
+  readonly consumerTypes: AttributeCache;
+
+  constructor(
+    readonly store: PlacementStore,
+    readonly version: Version,
+    readonly query: QueryParams,
+    readonly params: Record<string, string>,
+    readonly caller: Caller | undefined,
+    /** The raw request body (write routes parse it against their schema). */
+    readonly body: string = '',
+  ) {
+    this.resourceClasses = new AttributeCache(
+      () => store.resourceClasses(),
+      (k) => new ObjectNotFound(`No such resource class ${k}.`, 'resource_class'),
+    );
+    this.traits = new AttributeCache(
+      () => store.traits(),
+      (k) => new ObjectNotFound(`No such trait(s): ${k}.`, 'trait'),
+    );
+    this.consumerTypes = new AttributeCache(
+      () => store.consumerTypes(),
+      (k) => new ObjectNotFound(`No such consumer type: ${k}.`, 'consumer_type'),
+    );
+  }
+
+  /** A path parameter of the matched route. */
+  param(name: string): string {
+    return this.params[name] ?? '';
+  }
+
+  /** The name of a consumer's type; consumers without one are "unknown". */
+  async consumerTypeName(id: number | null): Promise<string> {
+    return id === null ? 'unknown' : this.consumerTypes.nameOf(id);
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Every route of the Placement API, as placement's ROUTE_DECLARATIONS lists
+ * them, with each method's microversion floor, the checks its decorators
+ * run (in their order), its policy rule and its handler. Write routes and
+ * /allocation_candidates are declared without a handler yet: they answer
+ * 403 read-only or 501, and get a handler here when they are implemented.
+ */
+import { getAggregates } from './handlers/aggregates.js';
+import { listForConsumer, listForResourceProvider } from './handlers/allocations.js';
+import { getInventories, getInventory } from './handlers/inventories.js';
+import { getResourceClass, listResourceClasses } from './handlers/resource-classes.js';
+import { getResourceProvider, listResourceProviders } from './handlers/resource-providers.js';
+import { home } from './handlers/root.js';
+import { getTrait, listTraits, listTraitsForResourceProvider } from './handlers/traits.js';
+import { getTotalUsages, listProviderUsages } from './handlers/usages.js';
+import type { Handler } from './response.js';
+
+/** A decorator check: `accept` (406 unless JSON is acceptable), `version` (below `since`), `content` (415 unless JSON). */
+export type Guard = 'accept' | 'version' | 'content';
+
+/** Who may call: placement's default policy rules, as noauth2 callers meet them. */
+export type PolicyRule = 'none' | 'system_reader' | 'system_admin' | 'project_or_system_reader';
+
+export interface Operation {
+  /** placement's policy name, e.g. placement:resource_providers:list. */
+  policy: string;
+  rule: PolicyRule;
+  /** Changes data: refused when serving read-only. */
+  write: boolean;
+  /** The first microversion serving it. */
+  since?: string;
+  /** The status below `since`: 404, or 405 for DELETE …/inventories before 1.5. */
+  belowStatus?: 404 | 405;
+  guards: Guard[];
+  handler?: Handler;
+}
+
+export interface Route {
+  pattern: string;
+  /** Methods in placement's declaration order (the order of the Allow header). */
+  methods: [string, Operation][];
+}
+
+const read = (
+  policy: string,
+  handler: Handler | undefined,
+  guards: Guard[],
+  extra: Partial<Operation> = {},
+): Operation => ({ policy, rule: 'system_reader', write: false, guards, handler, ...extra });
+
+const write = (policy: string, guards: Guard[], extra: Partial<Operation> = {}): Operation => ({
+  policy,
+  rule: 'system_admin',
+  write: true,
+  guards,
+  ...extra,
+});
+
+const P = 'placement:';
+
+export const ROUTES: readonly Route[] = [
+  { pattern: '/', methods: [['GET', read('', home, [], { rule: 'none' })]] },
+  {
+    pattern: '/resource_classes',
+    methods: [
+      [
+        'GET',
+        read(`${P}resource_classes:list`, listResourceClasses, ['version', 'accept'], {
+          since: '1.2',
+        }),
+      ],
+      ['POST', write(`${P}resource_classes:create`, ['version', 'content'], { since: '1.2' })],
+    ],
+  },
+  {
+    pattern: '/resource_classes/{name}',
+    methods: [
+      [
+        'GET',
+        read(`${P}resource_classes:show`, getResourceClass, ['version', 'accept'], {
+          since: '1.2',
+        }),
+      ],
+      // 1.2–1.6 rename (JSON body), 1.7+ create-or-verify (no body).
+      ['PUT', write(`${P}resource_classes:update`, ['version'], { since: '1.2' })],
+      ['DELETE', write(`${P}resource_classes:delete`, ['version'], { since: '1.2' })],
+    ],
+  },
+  {
+    pattern: '/resource_providers',
+    methods: [
+      ['GET', read(`${P}resource_providers:list`, listResourceProviders, ['accept'])],
+      ['POST', write(`${P}resource_providers:create`, ['content'])],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}',
+    methods: [
+      ['GET', read(`${P}resource_providers:show`, getResourceProvider, ['accept'])],
+      ['DELETE', write(`${P}resource_providers:delete`, [])],
+      ['PUT', write(`${P}resource_providers:update`, ['content'])],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/inventories',
+    methods: [
+      ['GET', read(`${P}resource_providers:inventories:list`, getInventories, ['accept'])],
+      ['POST', write(`${P}resource_providers:inventories:create`, ['content'])],
+      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
+      [
+        'DELETE',
+        write(`${P}resource_providers:inventories:delete`, ['version'], {
+          since: '1.5',
+          belowStatus: 405,
+        }),
+      ],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/inventories/{resource_class}',
+    methods: [
+      ['GET', read(`${P}resource_providers:inventories:show`, getInventory, ['accept'])],
+      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
+      ['DELETE', write(`${P}resource_providers:inventories:delete`, [])],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/usages',
+    methods: [['GET', read(`${P}resource_providers:usages`, listProviderUsages, ['accept'])]],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/aggregates',
+    methods: [
+      [
+        'GET',
+        read(`${P}resource_providers:aggregates:list`, getAggregates, ['accept', 'version'], {
+          since: '1.1',
+        }),
+      ],
+      [
+        'PUT',
+        write(`${P}resource_providers:aggregates:update`, ['content', 'version'], { since: '1.1' }),
+      ],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/allocations',
+    methods: [
+      ['GET', read(`${P}resource_providers:allocations:list`, listForResourceProvider, ['accept'])],
+    ],
+  },
+  {
+    pattern: '/allocations',
+    methods: [['POST', write(`${P}allocations:manage`, ['version', 'content'], { since: '1.13' })]],
+  },
+  {
+    pattern: '/allocations/{consumer_uuid}',
+    methods: [
+      ['GET', read(`${P}allocations:list`, listForConsumer, ['accept'])],
+      ['PUT', write(`${P}allocations:update`, ['version', 'content'], { since: '1.0' })],
+      ['DELETE', write(`${P}allocations:delete`, [])],
+    ],
+  },
+  {
+    pattern: '/allocation_candidates',
+    methods: [
+      [
+        'GET',
+        read(`${P}allocation_candidates:list`, undefined, ['version', 'accept'], { since: '1.10' }),
+      ],
+    ],
+  },
+  {
+    pattern: '/traits',
+    methods: [
+      ['GET', read(`${P}traits:list`, listTraits, ['version', 'accept'], { since: '1.6' })],
+    ],
+  },
+  {
+    pattern: '/traits/{name}',
+    methods: [
+      ['GET', read(`${P}traits:show`, getTrait, ['version'], { since: '1.6' })],
+      ['PUT', write(`${P}traits:update`, ['version'], { since: '1.6' })],
+      ['DELETE', write(`${P}traits:delete`, ['version'], { since: '1.6' })],
+    ],
+  },
+  {
+    pattern: '/resource_providers/{uuid}/traits',
+    methods: [
+      [
+        'GET',
+        read(
+          `${P}resource_providers:traits:list`,
+          listTraitsForResourceProvider,
+          ['version', 'accept'],
+          {
+            since: '1.6',
+          },
+        ),
+      ],
+      [
+        'PUT',
+        write(`${P}resource_providers:traits:update`, ['version', 'content'], { since: '1.6' }),
+      ],
+      ['DELETE', write(`${P}resource_providers:traits:delete`, ['version'], { since: '1.6' })],
+    ],
+  },
+  {
+    pattern: '/usages',
+    methods: [
+      [
+        'GET',
+        read(`${P}usages`, getTotalUsages, ['version', 'accept'], {
+          since: '1.9',
+          rule: 'project_or_system_reader',
+        }),
+      ],
+    ],
+  },
+  {
+    pattern: '/reshaper',
+    methods: [['POST', write(`${P}reshaper:reshape`, ['version', 'content'], { since: '1.30' })]],
+  },
+];
+
+/** The result of matching a path: the route and its parameters. */
+export interface RouteMatch {
+  route: Route;
+  params: Record<string, string>;
+}
+
+interface CompiledRoute {
+  route: Route;
+  regex: RegExp;
+  names: string[];
+}
+
+function compile(route: Route): CompiledRoute {
+  const names: string[] = [];
+  const source = route.pattern
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const m = /^\{(\w+)\}$/.exec(part);
+      if (m) {
+        names.push(m[1]!);
+        return '([^/]+)';
+      }
+      return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
+    })
+    .join('');
+  return { route, regex: new RegExp(`^${source}$`), names };
+}
+
+/** Matches decoded request paths against a route table. */
+export class Router {
+  private readonly compiled: CompiledRoute[];
+
+  constructor(routes: readonly Route[] = ROUTES) {
+    this.compiled = routes.map(compile);
+  }
+
+  match(path: string): RouteMatch | null {
+    for (const c of this.compiled) {
+      const m = c.regex.exec(path);
+      if (!m) continue;
+      const params: Record<string, string> = {};
+      c.names.forEach((name, i) => (params[name] = m[i + 1]!));
+      return { route: c.route, params };
+    }
+    return null;
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * `api serve`: the Placement API over HTTP with node:http. No framework:
+ * placement's routing semantics (405 with Allow on every route, 404 below a
+ * route's microversion, WebOb error bodies, HEAD answered 405) are what we
+ * must reproduce, and a framework's own 404/405/body handling would stand
+ * in the way; the pipeline in app.ts is plain functions instead.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP } from 'node:net';
+import type { Database } from '../db/connect.js';
+import { PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { ExitCode } from '../errors/exit-codes.js';
+import { PlacementApi, type ApiOptions } from './app.js';
+import { syncStandardData, type StandardSyncResult } from './standard-sync.js';
+import { PlacementStore } from './store.js';
+
+export interface AccessLogEntry {
+  remote: string;
+  method: string;
+  path: string;
+  status: number;
+  microversion: string;
+  ms: number;
+  requestId: string;
+}
+
+export interface ServeOptions extends ApiOptions {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  onRequest?: (entry: AccessLogEntry) => void;
+}
+
+export interface RunningApi {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** What the start-up sync added (null when read-only). */
+  readonly standardSync: StandardSyncResult | null;
+  /** Stops accepting, lets requests in flight finish, closes idle connections. */
+  close(): Promise<void>;
+}
+
+/** 127.0.0.1, ::1, localhost and the rest of 127/8. */
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return /^::ffff:127\./i.test(host);
+}
+
+/** Refuses to expose an unauthenticated API beyond the machine. */
+export function checkBindAddress(host: string, authToken: string | undefined): void {
+  if (!isLoopback(host) && authToken === undefined) {
+    throw new UsageError(
+      `Refusing to listen on ${host} without a token: placement's noauth2 mode lets anyone in.`,
+      'Set --auth-token (or PLACEMENT_UPGRADE_API_TOKEN), or listen on 127.0.0.1.',
+    );
+  }
+}
+
+function headerMap(req: IncomingMessage): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+/** Request bodies beyond this are refused (413) rather than buffered. */
+export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+
+/** The request body as text, or null when it is too large. */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+async function answer(
+  api: PlacementApi,
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ServeOptions,
+) {
+  const started = performance.now();
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const rawPath = q === -1 ? url : url.slice(0, q);
+  const body = await readBody(req);
+  const result =
+    body === null
+      ? await api.tooLarge(req.method ?? 'GET', headerMap(req))
+      : await api.handle({
+          method: req.method ?? 'GET',
+          rawPath,
+          query: q === -1 ? '' : url.slice(q + 1),
+          headers: headerMap(req),
+          body,
+        });
+  const payload = Buffer.from(result.body, 'utf8');
+  for (const [name, value] of result.headers) res.appendHeader(name, value);
+  if (result.status !== 204) res.setHeader('content-length', payload.length);
+  res.writeHead(result.status);
+  res.end(req.method === 'HEAD' ? undefined : payload);
+  options.onRequest?.({
+    remote: req.socket.remoteAddress ?? '-',
+    method: req.method ?? '-',
+    path: url,
+    status: result.status,
+    microversion: result.microversion,
+    ms: Math.round((performance.now() - started) * 10) / 10,
+    requestId: result.requestId,
+  });
+}
+
+/** Starts the API on an open placement database. */
+export async function serveApi(db: Database, options: ServeOptions): Promise<RunningApi> {
+  checkBindAddress(options.host, options.authToken);
+  const standardSync = options.readOnly ? null : await syncStandardData(db);
+  const store = new PlacementStore(db, { standardClassesIfMissing: options.readOnly });
+  const api = new PlacementApi(store, options);
+  const server: Server = createServer((req, res) => {
+    answer(api, req, res, options).catch((err: unknown) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end(`internal error: ${err instanceof Error ? err.message : String(err)}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        new PlacementUpgradeError(
+          'listen_failed',
+          err.code === 'EACCES' ? ExitCode.PERMISSION_DENIED : ExitCode.USAGE,
+          `Cannot listen on ${options.host}:${options.port}: ${err.message}`,
+          {
+            hint:
+              err.code === 'EADDRINUSE'
+                ? 'Another process uses that port: choose another with --port.'
+                : 'Check --host and --port.',
+            cause: err,
+          },
+        ),
+      );
+    });
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : options.port;
+  const hostForUrl = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${hostForUrl}:${port}`,
+    host: options.host,
+    port,
+    standardSync,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+export { PlacementApi };

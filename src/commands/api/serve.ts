@@ -1,0 +1,146 @@
+import { Flags } from '@oclif/core';
+import {
+  BaseCommand,
+  CONNECTION_HELP,
+  connectTimeoutFlag,
+  placementConnectionFlags,
+} from '../../cli/base-command.js';
+import { serveApi, type AccessLogEntry } from '../../api/server.js';
+import { CONNECTION_EXIT_CODES, exitCodeHelp } from '../../errors/exit-codes.js';
+import { redact, registerSecret } from '../../errors/redact.js';
+
+export interface ServeResult {
+  url: string;
+  readOnly: boolean;
+  requests: number;
+  standardSync: { traitsAdded: number; resourceClassesAdded: number } | null;
+}
+
+export default class ApiServe extends BaseCommand {
+  static override summary =
+    'Serve the Placement API (microversions 1.0–1.39) over a placement database.';
+
+  static override description = `An embedded implementation of placement's HTTP API, reading the placement database on
+MySQL/MariaDB, PostgreSQL or SQLite: every read route at every microversion from 1.0 to
+1.39 answers as placement 8.0.0 does (bodies, status codes, version negotiation, error
+documents, caching headers). Use it to see migrated data the way nova will see it, before
+placement itself runs. It is stateless: several instances can share one database.
+
+Authentication is placement's noauth2 mode (X-Auth-Token "admin"; GET / needs none), or,
+with --auth-token, that exact token. It listens on 127.0.0.1 and refuses any other address
+unless --auth-token is set.
+
+With --read-only it never writes, not even the standard traits and resource classes that
+placement inserts at start-up, and refuses writes with 403. Without it, it inserts those at
+start-up as placement does; write routes are not implemented yet (501).
+
+One line per request goes to stderr: client, method, path, status, microversion, time.
+SIGTERM or SIGINT stops it cleanly (requests in flight finish).
+
+${CONNECTION_HELP}
+
+EXIT CODES
+${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
+
+  static override examples = [
+    {
+      description: 'Serve a migrated database read-only on the default port',
+      command:
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --read-only',
+    },
+    {
+      description: 'Then ask it what nova would see',
+      command:
+        "curl -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest' http://127.0.0.1:8778/resource_providers",
+    },
+    {
+      description: 'Listen beyond loopback, with a token',
+      command:
+        'PLACEMENT_UPGRADE_API_TOKEN=s3cret <%= config.bin %> <%= command.id %> --placement-url sqlite:////var/lib/placement/placement.sqlite --host 0.0.0.0 --read-only',
+    },
+  ];
+
+  static override flags = {
+    ...placementConnectionFlags(),
+    host: Flags.string({
+      summary: 'Address to listen on; anything but loopback needs --auth-token.',
+      default: '127.0.0.1',
+    }),
+    port: Flags.integer({
+      summary: 'TCP port (0 picks a free one).',
+      default: 8778,
+      min: 0,
+      max: 65535,
+    }),
+    'read-only': Flags.boolean({
+      summary: 'Never write: no start-up sync of standard traits/classes, writes refused with 403.',
+      default: false,
+    }),
+    'auth-token': Flags.string({
+      summary:
+        'Require this X-Auth-Token (its holder is admin); prefer the environment variable to argv.',
+      env: 'PLACEMENT_UPGRADE_API_TOKEN',
+      helpValue: 'TOKEN',
+    }),
+    'pool-size': Flags.integer({
+      summary: 'Database connections to keep (SQLite always uses one).',
+      default: 10,
+      min: 1,
+    }),
+    'connect-timeout': connectTimeoutFlag,
+  };
+
+  async run(): Promise<ServeResult> {
+    const { flags } = await this.parse(ApiServe);
+    registerSecret(flags['auth-token']);
+    const db = await this.open(
+      'placement',
+      {
+        url: flags['placement-url'],
+        config: flags['placement-config'],
+        connectTimeout: flags['connect-timeout'],
+      },
+      { max: flags['pool-size'] },
+    );
+    let requests = 0;
+    const log = (e: AccessLogEntry) => {
+      requests += 1;
+      process.stderr.write(
+        redact(
+          `${e.remote} "${e.method} ${e.path}" status: ${e.status} microversion: ${e.microversion} time: ${e.ms}ms ${e.requestId}\n`,
+        ),
+      );
+    };
+    try {
+      const running = await serveApi(db, {
+        host: flags.host,
+        port: flags.port,
+        readOnly: flags['read-only'],
+        authToken: flags['auth-token'],
+        onRequest: log,
+      });
+      if (running.standardSync) {
+        this.note(
+          `Standard data synced: ${running.standardSync.traitsAdded} traits, ${running.standardSync.resourceClassesAdded} resource classes added.`,
+        );
+      }
+      process.stderr.write(
+        `Placement API on ${db.display}${flags['read-only'] ? ' (read-only)' : ''} listening on ${running.url}\n`,
+      );
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      process.stderr.write('Stopping: finishing requests in flight.\n');
+      await running.close();
+      return {
+        url: running.url,
+        readOnly: flags['read-only'],
+        requests,
+        standardSync: running.standardSync,
+      };
+    } finally {
+      await db.close();
+    }
+  }
+}

@@ -1,0 +1,214 @@
+import { Flags } from '@oclif/core';
+import { Listr } from 'listr2';
+import { BaseCommand, CONNECTION_HELP, connectTimeoutFlag } from '../cli/base-command.js';
+import { resolveConnection, ROLES } from '../config/connections.js';
+import { getOption, readOsloConfigFiles } from '../config/oslo-ini.js';
+import { openDatabase, type Database } from '../db/connect.js';
+import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
+import type { ProgressEvent } from '../progress/events.js';
+import { DEFAULT_INCOMPLETE } from '../verify/expected.js';
+import { verifyPlacement, type Difference, type VerifyReport } from '../verify/verify.js';
+
+function show(v: unknown): string {
+  if (v === undefined) return '(absent)';
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+export default class Verify extends BaseCommand {
+  static override summary =
+    'Check the migrated placement data the way nova will see it, through the Placement API.';
+
+  static override description = `Starts the embedded Placement API in-process on the target placement database, read-only,
+and reads every provider (with its inventories, usages, allocations, aggregates and traits),
+every consumer's allocations with project and user, every project's usages, the resource
+classes and the provider trees through it.
+
+With --source (the nova_api database the data came from, any release from Newton on), it
+compares all of that with what the source rows imply, computed independently of the API.
+A migration may change two things: allocations without a consumer get a consumer of the
+incomplete-consumer project and user (placement's [placement] incomplete_consumer_project_id
+and _user_id, read from --placement-config when given), and a provider without a root
+becomes its own root. Everything else must be equal.
+
+Without --source, it checks that the target is consistent as the API sees it: usage within
+capacity, every allocation visible through its consumer, every provider visible and
+reachable in its tree.
+
+It prints the counts compared and the differences (the first --max-differences; all with
+--json), and exits 0 only when there is none.
+
+${CONNECTION_HELP}
+
+EXIT CODES
+${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFICATION_FAILED])}`;
+
+  static override examples = [
+    {
+      description: 'After a migration: compare placement with the nova_api it came from',
+      command:
+        '<%= config.bin %> <%= command.id %> --source mysql+pymysql://nova@db/nova_api --target mysql+pymysql://placement@db/placement',
+    },
+    {
+      description: 'Check a placement database on its own, result as JSON',
+      command:
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --json',
+    },
+  ];
+
+  static override flags = {
+    source: Flags.string({
+      summary: `nova_api database URL to compare with. Env: ${ROLES.nova.urlEnv}.`,
+      helpValue: 'URL',
+    }),
+    'nova-config': Flags.string({
+      summary: `nova.conf to read [api_database] connection from (instead of --source). Env: ${ROLES.nova.configEnv}.`,
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+    target: Flags.string({
+      summary: `Placement database URL to verify. Env: ${ROLES.placement.urlEnv}.`,
+      helpValue: 'URL',
+    }),
+    'placement-config': Flags.string({
+      summary: `placement.conf to read [placement_database] connection and the incomplete-consumer ids from. Env: ${ROLES.placement.configEnv}.`,
+      multiple: true,
+      helpValue: 'FILE',
+    }),
+    'incomplete-consumer-project-id': Flags.string({
+      summary: `Project given to allocations that had no consumer (default: placement.conf, else ${DEFAULT_INCOMPLETE.projectId}).`,
+    }),
+    'incomplete-consumer-user-id': Flags.string({
+      summary: `User given to allocations that had no consumer (default: placement.conf, else ${DEFAULT_INCOMPLETE.userId}).`,
+    }),
+    'max-differences': Flags.integer({
+      summary: 'Differences to print (all of them go into --json).',
+      default: 20,
+      min: 0,
+    }),
+    concurrency: Flags.integer({ summary: 'API requests in flight at once.', default: 8, min: 1 }),
+    'connect-timeout': connectTimeoutFlag,
+  };
+
+  async run(): Promise<VerifyReport> {
+    const { flags } = await this.parse(Verify);
+    const withSource =
+      flags.source !== undefined ||
+      flags['nova-config'] !== undefined ||
+      Boolean(process.env[ROLES.nova.urlEnv]) ||
+      Boolean(process.env[ROLES.nova.configEnv]);
+    const timeout = { connectTimeoutSeconds: flags['connect-timeout'] };
+    const target = await openDatabase(
+      resolveConnection('placement', {
+        url: flags.target,
+        urlFlagName: '--target',
+        configFiles: flags['placement-config'],
+      }),
+      { ...timeout, max: flags.concurrency + 2 },
+    );
+    let source: Database | undefined;
+    try {
+      if (withSource) {
+        source = await openDatabase(
+          resolveConnection('nova', {
+            url: flags.source,
+            urlFlagName: '--source',
+            configFiles: flags['nova-config'],
+          }),
+          { ...timeout, max: 2, mustExist: true },
+        );
+      }
+      const conf = flags['placement-config']
+        ? readOsloConfigFiles(flags['placement-config'])
+        : undefined;
+      const incomplete = {
+        projectId:
+          flags['incomplete-consumer-project-id'] ??
+          (conf && getOption(conf, 'placement', 'incomplete_consumer_project_id')) ??
+          DEFAULT_INCOMPLETE.projectId,
+        userId:
+          flags['incomplete-consumer-user-id'] ??
+          (conf && getOption(conf, 'placement', 'incomplete_consumer_user_id')) ??
+          DEFAULT_INCOMPLETE.userId,
+      };
+      this.note(
+        source
+          ? `Verifying ${target.display} against ${source.display}`
+          : `Verifying ${target.display} on its own (no --source)`,
+      );
+      const report = await this.withProgress((onProgress) =>
+        verifyPlacement({ target, source, incomplete, concurrency: flags.concurrency, onProgress }),
+      );
+      this.render(report, flags['max-differences']);
+      if (!report.ok) {
+        if (this.jsonEnabled()) this.logJson(report);
+        this.exit(ExitCode.VERIFICATION_FAILED);
+      }
+      return report;
+    } finally {
+      await Promise.all([target.close(), source?.close()]);
+    }
+  }
+
+  /** listr2 on a terminal, plain lines otherwise, nothing under --json. */
+  private async withProgress<T>(
+    work: (onProgress: (e: ProgressEvent) => void) => Promise<T>,
+  ): Promise<T> {
+    if (this.jsonEnabled() || !process.stderr.isTTY) return work(this.progressLine);
+    let result: T | undefined;
+    await new Listr(
+      [
+        {
+          title: 'Verifying through the Placement API',
+          task: async (_ctx, task) => {
+            result = await work((e) => {
+              if (e.type === 'step') task.output = e.message;
+            });
+            task.title = 'Verified through the Placement API';
+          },
+          rendererOptions: { persistentOutput: false },
+        },
+      ],
+      { renderer: 'default', rendererOptions: { collapseSubtasks: false } },
+    ).run();
+    return result as T;
+  }
+
+  private render(report: VerifyReport, max: number): void {
+    const c = report.counts;
+    this.say(
+      report.mode === 'source'
+        ? `Compared ${c.providers} providers, ${c.consumers} consumers, ${c.projects} projects and ${c.resourceClasses} custom resource classes (${c.requests} API requests).`
+        : `Checked ${c.providers} providers, ${c.consumers} consumers and ${c.projects} projects (${c.requests} API requests).`,
+    );
+    const u = report.unreachableSourceRows;
+    if (u && u.inventories + u.allocations + u.consumers > 0) {
+      this.note(
+        `Not visible through any API route, in the source already: ${u.inventories} inventories and ${u.allocations} allocations with dangling references, ${u.consumers} consumers without allocations.`,
+      );
+    }
+    if (report.warnings.length > 0) {
+      this.note(
+        `${report.warnings.length} route(s) fail in the source already, and so in placement (nova will see these errors too):`,
+      );
+      for (const w of report.warnings.slice(0, max)) {
+        this.note(`  ${w.subject} ${w.id}: ${w.request} answers ${show(w.actual)}`);
+      }
+    }
+    if (report.ok) {
+      this.say(
+        report.mode === 'source'
+          ? 'OK: the Placement API shows exactly what the source implies.'
+          : 'OK: the target is consistent as the Placement API sees it.',
+      );
+      return;
+    }
+    this.say(
+      `${report.differenceCount} difference${report.differenceCount === 1 ? '' : 's'}${report.differenceCount > max ? ` (the first ${max}; all with --json)` : ''}:`,
+    );
+    for (const d of report.differences.slice(0, max)) this.say(`  ${this.line(d)}`);
+  }
+
+  private line(d: Difference): string {
+    return `${d.subject} ${d.id} ${d.field}: expected ${show(d.expected)}, got ${show(d.actual)}  [${d.request}]`;
+  }
+}
