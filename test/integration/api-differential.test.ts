@@ -1,0 +1,139 @@
+/**
+ * Differential tests of `placement-upgrade api serve` against the real
+ * placement 8.0.0 (Debian, under uwsgi, noauth2) on the same database,
+ * filled with a generated cloud: every read route, with its filters and
+ * their malformed forms, at a set of microversions; statuses, placement's
+ * headers and bodies must be equal. Required in CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { call, differences, type ApiCall, type Exchange } from '../helpers/api-compare.js';
+import {
+  crossCuttingRequests,
+  DIFF_VERSIONS,
+  REQUIRED_VERSIONS,
+  readRequests,
+} from '../helpers/api-requests.js';
+import {
+  realPlacementServiceAvailable,
+  startOurApi,
+  startRealPlacement,
+  type RunningService,
+} from '../helpers/api-services.js';
+import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { buildPlacementCloud, type CloudFacts } from '../helpers/placement-cloud.js';
+import { realPlacementRequired } from '../helpers/real-placement.js';
+
+const available = realPlacementServiceAvailable();
+if (!available && realPlacementRequired()) {
+  throw new Error(
+    'The real placement service (placement-api, uwsgi-core, uwsgi-plugin-python3) is required in CI: run scripts/install-system-deps.sh',
+  );
+}
+if (!available) {
+  process.stderr.write(
+    '\n!! uwsgi or placement-api is missing: API differential tests are SKIPPED\n\n',
+  );
+}
+
+/**
+ * placement 8.0.0 answers 500 where its SQL is invalid on an engine; ours
+ * answers with the data. Known: GET /usages from 1.38 groups by
+ * consumer_types.name while selecting allocations.resource_class_id, which
+ * PostgreSQL rejects (GroupingError) unless consumer_type is all/unknown.
+ */
+function upstreamDefect(engine: string, c: ApiCall, theirs: Exchange): boolean {
+  return (
+    engine === 'postgresql' &&
+    c.path.startsWith('/usages?') &&
+    theirs.status === 500 &&
+    theirs.body.includes('GroupingError')
+  );
+}
+
+/** Sends every call to both services (a few at a time) and collects the differences. */
+async function compareAll(
+  engine: string,
+  ours: string,
+  theirs: string,
+  calls: ApiCall[],
+): Promise<string[]> {
+  const found: string[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const c = calls[next++]!;
+      const [a, b] = await Promise.all([call(ours, c), call(theirs, c)]);
+      const diffs = upstreamDefect(engine, c, b)
+        ? a.status === 200
+          ? []
+          : [`ours ${a.status} where placement fails with its known GroupingError`]
+        : differences(a, b);
+      if (diffs.length > 0) {
+        found.push(
+          `${c.method ?? 'GET'} ${c.path} @${c.version ?? '-'} ${JSON.stringify(c.headers ?? {})}${c.noToken ? ' (no token)' : ''}\n  ${diffs.join('\n  ')}`,
+        );
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return found;
+}
+
+describe.runIf(available).each(testEngines())(
+  'api serve equals placement 8.0.0 on %s',
+  (engine) => {
+    let database: TestDatabase;
+    let facts: CloudFacts;
+    let theirs: RunningService;
+    let ours: RunningService;
+
+    beforeAll(async () => {
+      database = await createTestDatabase(engine, 'api_diff');
+      const db = await database.open();
+      try {
+        facts = await buildPlacementCloud(db, { computeNodes: 16, seed: 7 });
+      } finally {
+        await db.close();
+      }
+      // Placement syncs the standard traits and classes when it starts; ours, read-only, never writes.
+      theirs = await startRealPlacement(database.url);
+      ours = await startOurApi(database.url, ['--read-only']);
+    }, 240_000);
+
+    afterAll(async () => {
+      await Promise.allSettled([ours?.stop(), theirs?.stop()]);
+      await database?.drop();
+    });
+
+    // Every version where behaviour changes on MariaDB; the issue's set on the others (CI time).
+    it.each(engine === 'mysql' ? DIFF_VERSIONS : REQUIRED_VERSIONS)(
+      'every read route at %s',
+      async (version) => {
+        const calls = readRequests(facts, version, { providers: 24, consumers: 30 });
+        const found = await compareAll(engine, ours.url, theirs.url, calls);
+        expect(found.slice(0, 15).join('\n\n'), `${found.length} of ${calls.length} differ`).toBe(
+          '',
+        );
+      },
+    );
+
+    it('cross-cutting behaviour: negotiation, 404/405, Accept, auth, policy', async () => {
+      const calls = crossCuttingRequests(facts);
+      const found = await compareAll(engine, ours.url, theirs.url, calls);
+      expect(found.slice(0, 15).join('\n\n'), `${found.length} of ${calls.length} differ`).toBe('');
+    });
+
+    // All objects once, on MariaDB (the other engines see a sample at every version above).
+    it.runIf(engine === 'mysql')('every provider and consumer at 1.39', async () => {
+      const calls = readRequests(facts, '1.39');
+      const found = await compareAll(engine, ours.url, theirs.url, calls);
+      expect(found.slice(0, 15).join('\n\n'), `${found.length} of ${calls.length} differ`).toBe('');
+    });
+
+    it('logs one line per request with status and microversion', () => {
+      expect(ours.log()).toMatch(
+        /"GET \/resource_providers" status: 200 microversion: 1\.0 time: [\d.]+ms req-/,
+      );
+    });
+  },
+);

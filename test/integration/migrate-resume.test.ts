@@ -1,0 +1,247 @@
+/**
+ * migrate killed at any moment (kill -9) resumes to identical data; nova
+ * writing during the copy fails verification. Both watch the CLI's plain
+ * progress lines to choose the moment, as an operator's terminal would.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { generateNovaApi } from '../../src/fixtures/index.js';
+import type { Engine } from '../../src/db/url.js';
+import { ExitCode } from '../../src/errors/exit-codes.js';
+import { parseJson, ROOT, runCli } from '../helpers/cli.js';
+import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { expectIdentical } from '../helpers/row-compare.js';
+
+const fresh = freshDatabases();
+
+/**
+ * Starts `migrate --apply` and calls `when(line)` for each progress line;
+ * when it returns true, runs `act` (kill, write …). Resolves with the exit
+ * code (null when killed by a signal).
+ */
+function runWatching(
+  args: string[],
+  when: (line: string, index: number) => boolean,
+  act: (child: ReturnType<typeof spawn>) => Promise<void> | void,
+): Promise<{ code: number | null; signal: string | null; lines: string[]; stdout: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' },
+    });
+    const lines: string[] = [];
+    let stdout = '';
+    let fired = false;
+    let buffer = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        if (!fired && when(line, lines.length)) {
+          fired = true;
+          void act(child);
+        }
+      }
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal, lines, stdout }));
+  });
+}
+
+// A different engine on each side, so resume also crosses engines.
+const engines = testEngines();
+const pairs: [Engine, Engine][] =
+  engines.length === 3
+    ? [
+        ['mysql', 'postgresql'],
+        ['postgresql', 'sqlite'],
+        ['sqlite', 'mysql'],
+      ]
+    : engines.map((e) => [e, e]);
+
+describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
+  let source: TestDatabase;
+
+  // [moment, line that announces it, ms to wait after the line]. Verification of
+  // this small cloud takes well under a second on a quiet machine, so that kill
+  // goes at once: any delay lets the run finish first.
+  const killPoints: [string, (line: string) => boolean, number][] = [
+    ['while creating the schema', (l) => l.startsWith('Creating placement'), 0],
+    ['as resource_providers starts', (l) => l.startsWith('copy resource_providers'), 0],
+    ['in the middle of allocations', (l) => l.startsWith('copy allocations'), 150],
+    ['while verifying', (l) => l.startsWith('Verifying'), 0],
+  ];
+
+  it.each(killPoints)(
+    'killed %s: the rerun resumes and ends identical',
+    async (_name, when, delay) => {
+      source ??= await (async () => {
+        const s = await fresh(from, 'resume_src');
+        const db = await s.open();
+        await generateNovaApi(db, {
+          release: 'queens',
+          providers: 30,
+          consumers: 1500,
+          seed: 21,
+          flaws: { caseVariantNames: false },
+        });
+        await db.close();
+        return s;
+      })();
+      const target = await fresh(to, 'resume_dst');
+      const args = [
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--apply',
+        '--batch-size',
+        '25',
+        '--revision',
+        'stein',
+      ];
+      const killed = await runWatching(args, when, async (child) => {
+        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+        child.kill('SIGKILL');
+      });
+      expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
+      // A kill that lands after verification ended tests another path: say so rather than pass.
+      const pastVerification = killed.lines.some((l) =>
+        /^(Running the online|Upgrading the schema)/.test(l),
+      );
+      expect(pastVerification, killed.lines.join('\n')).toBe(false);
+
+      const plan = await runCli([
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--json',
+      ]);
+      const planned = parseJson<{ outcome: string }>(plan);
+      // Killed before the marker table existed, the target is still empty; after, it is an interrupted run.
+      expect(['interrupted', 'planned']).toContain(planned.outcome);
+      expect(plan.code).toBe(planned.outcome === 'interrupted' ? ExitCode.INTERRUPTED_RUN : 0);
+
+      const resumed = await runCli([...args, '--json']);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
+      await expectIdentical(source, target);
+    },
+  );
+});
+
+// SQLite writers wait for the snapshot's read lock, so nova cannot change it mid-copy there.
+describe.each(engines.filter((e) => e !== 'sqlite'))(
+  'nova writing during the copy (%s)',
+  (engine) => {
+    it('fails verification (22), then a restart after nova stopped succeeds', async () => {
+      const source = await fresh(engine, 'writer_src');
+      const db = await source.open();
+      await generateNovaApi(db, {
+        release: 'train',
+        providers: 20,
+        consumers: 800,
+        seed: 4,
+        flaws: { caseVariantNames: false },
+      });
+      const target = await fresh(engine, 'writer_dst');
+      const args = [
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--apply',
+        '--batch-size',
+        '20',
+        '--revision',
+        'stein',
+      ];
+      const run = await runWatching(
+        args,
+        (l) => l.startsWith('copy allocations'),
+        async () => {
+          // nova-placement-api still running: a new instance is scheduled.
+          const rp = await db.knex('resource_providers').first('id');
+          await db.knex('allocations').insert({
+            resource_provider_id: rp?.['id'],
+            consumer_id: '99999999-9999-9999-9999-999999999999',
+            resource_class_id: 0,
+            used: 1,
+          });
+        },
+      );
+      expect(run.code, run.lines.join('\n')).toBe(ExitCode.VERIFICATION_FAILED);
+      expect(run.stdout).toMatch(/nova changed allocations while the copy ran/);
+      expect(run.stdout).toMatch(/Stop nova-placement-api/);
+      await db.close();
+
+      const restarted = await runCli([...args, '--restart', '--json']);
+      expect(restarted.code, restarted.stderr).toBe(0);
+      await expectIdentical(source, target);
+    });
+  },
+);
+
+describe.each(engines)(
+  'an interrupted run that left a partial, unstamped schema (%s)',
+  (engine) => {
+    it('is recognised, rebuilt and completed', async () => {
+      const source = await fresh(engine, 'partial_src');
+      const s = await source.open();
+      await generateNovaApi(s, {
+        release: 'rocky',
+        providers: 6,
+        consumers: 60,
+        seed: 2,
+        flaws: { caseVariantNames: false },
+      });
+      await s.close();
+      const target = await fresh(engine, 'partial_dst');
+      // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
+      // empty tables, an empty alembic_version.
+      expect(
+        (await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein'])).code,
+      ).toBe(0);
+      const t = await target.open();
+      await t.knex('alembic_version').del();
+      await t.knex.schema.dropTable('resource_provider_traits');
+      await t.knex.schema.dropTable('users');
+      await t.knex.schema.createTable('placement_upgrade_migration', (b) => {
+        b.integer('id').primary();
+        b.string('source', 255).notNullable();
+        b.string('started_at', 32).notNullable();
+      });
+      await t.close();
+      const plan = await runCli([
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--json',
+      ]);
+      expect(plan.code).toBe(ExitCode.INTERRUPTED_RUN);
+      const r = await runCli([
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--apply',
+        '--revision',
+        'stein',
+        '--json',
+      ]);
+      expect(r.code, r.stdout).toBe(0);
+      await expectIdentical(source, target);
+    });
+  },
+);

@@ -1,0 +1,184 @@
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { canonicalRow, canonicalValue, TableChecksum } from '../../src/copy/checksum.js';
+import { keysetAfter } from '../../src/copy/reader.js';
+import { describeSource } from '../../src/copy/source.js';
+import { copyTable, COPY_ORDER } from '../../src/copy/tables.js';
+import { parseRcText, readRcConnections, writeRcTemplate } from '../../src/config/rc-file.js';
+import { ConfigError } from '../../src/errors/errors.js';
+import type { SchemaSnapshot, TableSnapshot } from '../../src/schema/model.js';
+
+describe('canonical values: what three engines return for one stored value', () => {
+  it.each([
+    ['integer', 42, '42'],
+    ['integer', '42', '42'],
+    ['float', 16, '16'],
+    ['float', 1.5, '1.5'],
+    ['float', 0.8999999761581421, '0.9'], // MySQL FLOAT read as a double
+    ['float', '0.9', '0.9'],
+    ['datetime', '2018-01-02 03:04:05', '2018-01-02 03:04:05'],
+    ['datetime', '2018-01-02 03:04:05.123456', '2018-01-02 03:04:05'],
+    ['datetime', '2018-01-02T03:04:05', '2018-01-02 03:04:05'],
+    ['varchar', 'cn1-é', 'cn1-é'],
+    ['varchar', null, null],
+  ])('%s %j → %j', (kind, value, expected) => {
+    expect(canonicalValue(kind, value)).toBe(expected);
+  });
+
+  it('checksums depend on every column and on order', () => {
+    const t = copyTable('traits');
+    const sum = (rows: Record<string, unknown>[]) => {
+      const c = new TableChecksum(t);
+      rows.forEach((r) => c.add(r));
+      return c.digest();
+    };
+    const a = { id: 1, name: 'A', created_at: null, updated_at: null };
+    const b = { id: 2, name: 'B', created_at: null, updated_at: null };
+    expect(sum([a, b])).toBe(sum([{ ...a }, { ...b }]));
+    expect(sum([a, b])).not.toBe(sum([b, a]));
+    expect(sum([a, b])).not.toBe(sum([a, { ...b, name: 'b' }]));
+    expect(canonicalRow(t, a)).toBe('[null,null,"1","A"]');
+  });
+});
+
+describe('keyset pagination', () => {
+  const q = (s: string) => `"${s}"`;
+  it('spells out composite keys so every engine uses the index', () => {
+    expect(keysetAfter(['id'], { id: 5 }, q)).toEqual({
+      where: ' WHERE ("id" > ?)',
+      bindings: [5],
+    });
+    expect(keysetAfter(['a', 'b'], { a: 1, b: 2 }, q)).toEqual({
+      where: ' WHERE ("a" > ?) OR ("a" = ? AND "b" > ?)',
+      bindings: [1, 1, 2],
+    });
+  });
+});
+
+describe('recognising the release of a nova_api', () => {
+  const table = (columns: readonly string[], collation?: string): TableSnapshot => ({
+    columns: columns.map((name) => ({
+      name,
+      type: 'int',
+      nullable: true,
+      default: null,
+      autoincrement: false,
+    })),
+    primaryKey: { name: null, columns: [] },
+    uniques: [],
+    indexes: [],
+    foreignKeys: [],
+    collation,
+  });
+  const full = (t: string) => [...copyTable(t).columns];
+  function shape(tables: Record<string, readonly string[]>): SchemaSnapshot {
+    return {
+      tables: Object.fromEntries(
+        Object.entries(tables).map(([n, c]) => [n, table(c, 'latin1_swedish_ci')]),
+      ),
+    };
+  }
+  const newton = {
+    resource_providers: [
+      ...full('resource_providers').filter((c) => !c.endsWith('_provider_id')),
+      'can_host',
+    ],
+    inventories: full('inventories'),
+    allocations: full('allocations'),
+    resource_provider_aggregates: full('resource_provider_aggregates'),
+    cell_mappings: ['id'],
+  };
+  const ocata = {
+    ...newton,
+    resource_classes: full('resource_classes'),
+    placement_aggregates: full('placement_aggregates'),
+  };
+  const pike = {
+    ...ocata,
+    traits: full('traits'),
+    resource_provider_traits: full('resource_provider_traits'),
+    consumers: full('consumers').filter((c) => c !== 'generation'),
+    projects: full('projects'),
+    users: full('users'),
+  };
+  const queens = { ...pike, resource_providers: [...full('resource_providers'), 'can_host'] };
+  const rocky = { ...queens, consumers: full('consumers') };
+
+  it.each([
+    ['newton', newton, null],
+    ['ocata', ocata, null],
+    ['pike', pike, null],
+    ['queens', queens, null],
+    ['rocky', rocky, '61'],
+    ['stein', rocky, '62'],
+    ['train or later', rocky, '67'],
+    ['rocky or later', rocky, null],
+    ['none', { cell_mappings: ['id'] }, null],
+  ] as const)('%s', (release, tables, version) => {
+    const s = describeSource(shape(tables), version);
+    expect(s.release).toBe(release);
+  });
+
+  it('lists can_host as a column not copied, and latin1 tables', () => {
+    const s = describeSource(shape(newton), '20');
+    expect(s.extraColumns).toEqual({ resource_providers: ['can_host'] });
+    expect(s.latin1Tables).toContain('allocations');
+    expect(s.layouts['traits']!.present).toBe(false);
+    expect(s.layouts['resource_providers']!.columns).not.toContain('root_provider_id');
+  });
+
+  it("copies in an order placement's foreign keys accept", () => {
+    expect(COPY_ORDER.indexOf('traits')).toBeLessThan(
+      COPY_ORDER.indexOf('resource_provider_traits'),
+    );
+    expect(COPY_ORDER.indexOf('resource_providers')).toBeLessThan(
+      COPY_ORDER.indexOf('resource_provider_traits'),
+    );
+    expect(COPY_ORDER).toHaveLength(11);
+  });
+});
+
+describe('the upstream rc file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pu-rc-'));
+
+  it('reads NAME=value lines, quoted or exported', () => {
+    expect(parseRcText('# c\nexport A="x y"\nB=\'p#w\'\nC=plain\n\nnot a line\n')).toEqual({
+      A: 'x y',
+      B: 'p#w',
+      C: 'plain',
+    });
+  });
+
+  it('builds both connections, passwords kept apart from the URLs', () => {
+    const file = join(dir, 'ok.rc');
+    writeFileSync(
+      file,
+      'NOVA_API_DB=nova_api\nNOVA_API_USER=nova\nNOVA_API_PASS="s3cr@t/pw"\nNOVA_API_DB_HOST=fd00::1\n' +
+        'PLACEMENT_DB=placement\nPLACEMENT_USER=placement\nPLACEMENT_PASS=x\nPLACEMENT_DB_HOST=db\nMIGRATE_TABLES="traits users"\n',
+    );
+    const rc = readRcConnections(file, 'mysql');
+    expect(rc.source).toMatchObject({
+      url: 'mysql+pymysql://nova@[fd00::1]/nova_api',
+      password: 's3cr@t/pw',
+    });
+    expect(rc.target.url).toBe('mysql+pymysql://placement@db/placement');
+    expect(rc.tables).toEqual(['traits', 'users']);
+    expect(readRcConnections(file, 'postgresql').source.url).toMatch(/^postgresql:\/\//);
+  });
+
+  it('names every missing variable', () => {
+    expect(() => readRcConnections('-', 'mysql', { NOVA_API_DB: 'x' })).toThrow(ConfigError);
+    expect(() => readRcConnections('-', 'mysql', { NOVA_API_DB: 'x' })).toThrow(
+      /NOVA_API_USER, NOVA_API_PASS/,
+    );
+  });
+
+  it('--mkconfig writes mode 0600 and never overwrites', () => {
+    const file = join(dir, 'new.rc');
+    writeRcTemplate(file);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(() => writeRcTemplate(file)).toThrow(/already exists/);
+  });
+});

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { upgradeChecks } from '../../src/checks/registry.js';
+import { onlineDataMigrations } from '../../src/data-migrations/registry.js';
+import { parseMaxCount } from '../../src/data-migrations/runner.js';
+import { UsageError } from '../../src/errors/errors.js';
+
+describe('plug-in registries', () => {
+  it('online data migrations run in placement-manage order', async () => {
+    expect((await onlineDataMigrations()).map((m) => m.name)).toEqual([
+      'set_root_provider_ids',
+      'create_incomplete_consumers',
+    ]);
+  });
+
+  it("upgrade checks: placement-status's three first, then ours", async () => {
+    expect((await upgradeChecks()).map((c) => c.title)).toEqual([
+      'Missing Root Provider IDs',
+      'Incomplete Consumers',
+      'Policy File JSON to YAML Migration',
+      'Database Revision',
+      'Orphaned Records',
+      'Capacity Exceeded',
+      'Inventory Constraints',
+      'Standard Traits and Resource Classes',
+      'Nova-era Leftovers',
+      'Source Parity',
+    ]);
+  });
+});
+
+describe('parseMaxCount, as Python int() and placement-manage take it', () => {
+  it.each([
+    ['1', 1],
+    ['50', 50],
+    [' 7 ', 7],
+    ['+3', 3],
+    ['1_000', 1000],
+  ])('%j is %d', (text, n) => expect(parseMaxCount(text)).toBe(n));
+
+  it.each(['0', '-1', 'abc', '1.5', '', '1e3', '0x10'])('%j is refused', (text) => {
+    expect(() => parseMaxCount(text)).toThrow(UsageError);
+  });
+
+  it('absent means "batches of 50 until complete"', () => {
+    expect(parseMaxCount(undefined)).toBeUndefined();
+  });
+});
