@@ -1,0 +1,264 @@
+/**
+ * `api serve` against the real placement 8.0.0 as deployments run it
+ * (Debian's uwsgi with its python3 plugin, one process per core, Debian's
+ * thread count), on one MariaDB database of 10,000 providers: latency
+ * (median, p99) and throughput of three read paths nova leans on —
+ * GET /resource_providers, a provider's usages, /usages?project_id.
+ * Load from a small closed-loop generator on loopback (a new connection
+ * per request, as uwsgi's Connection: close imposes), bounded in requests and in time.
+ */
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { openDatabase } from '../../src/db/connect.js';
+import { parseConnectionUrl } from '../../src/db/url.js';
+import {
+  realPlacementServiceAvailable,
+  startOurApi,
+  startRealPlacement,
+  type RunningService,
+} from '../../test/helpers/api-services.js';
+import { ROOT } from '../../test/helpers/cli.js';
+import { buildPlacementCloud, type CloudFacts } from '../../test/helpers/placement-cloud.js';
+import type { BenchCase, BenchContext, Measurement } from '../case.js';
+import {
+  dropDatabase,
+  recreateDatabase,
+  scratchName,
+  serverAvailable,
+  urlFor,
+} from '../lib/servers.js';
+
+interface Endpoint {
+  label: string;
+  /** Paths cycled through, so caches see many objects. */
+  paths: string[];
+  /** Requests per run, and clients at once. */
+  amount: number;
+  connections: number;
+}
+
+interface EndpointResult {
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+  non2xx: number;
+  requests: number;
+}
+
+/** Compute nodes that give about this many providers with the cloud generator's shapes. */
+function computeNodesFor(providers: number): number {
+  return Math.max(10, Math.round(providers / 1.86));
+}
+
+/** One GET on a fresh connection (what uwsgi's Connection: close makes every client do). */
+function get(base: URL, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path,
+        agent: false,
+        headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.39' },
+        timeout: 60_000,
+      },
+      (res) => {
+        res.on('data', () => undefined);
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * A bounded closed-loop load: `connections` clients, each sending its next
+ * request when the previous one is answered, until `amount` requests or
+ * `maxSeconds` have gone by.
+ */
+async function load(baseUrl: string, e: Endpoint, maxSeconds: number): Promise<EndpointResult> {
+  const base = new URL(baseUrl);
+  const latencies: number[] = [];
+  let sent = 0;
+  let errors = 0;
+  let non2xx = 0;
+  const deadline = performance.now() + maxSeconds * 1000;
+  const started = performance.now();
+  const client = async () => {
+    while (sent < e.amount && performance.now() < deadline) {
+      const path = e.paths[sent++ % e.paths.length]!;
+      const t0 = performance.now();
+      try {
+        const status = await get(base, path);
+        latencies.push(performance.now() - t0);
+        if (status < 200 || status >= 300) non2xx += 1;
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: e.connections }, client));
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) =>
+    latencies.length === 0
+      ? 0
+      : Math.round(
+          latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! * 10,
+        ) / 10;
+  return {
+    p50: pct(0.5),
+    p99: pct(0.99),
+    rps: Math.round((latencies.length / elapsed) * 10) / 10,
+    errors,
+    non2xx,
+    requests: latencies.length,
+  };
+}
+
+export class ApiServeCase implements BenchCase {
+  name =
+    'api serve vs placement 8.0.0 under uwsgi: reads on 10,000 providers (300 with --quick), MariaDB';
+  subject = 'placement-upgrade api serve --read-only (one Node process)';
+  reference = `placement 8.0.0 under Debian's uwsgi (${cpus().length} processes × 32 threads)`;
+  sizeKeys = ['providers'] as const;
+
+  private dbName = '';
+  private dbUrl = '';
+  private facts?: CloudFacts;
+  private ours?: RunningService;
+  private theirs?: RunningService;
+  private subjectResults = new Map<string, EndpointResult>();
+
+  async available(_ctx: BenchContext): Promise<true | string> {
+    if (!realPlacementServiceAvailable()) {
+      return 'placement-api, uwsgi-core and uwsgi-plugin-python3 are not installed (scripts/install-system-deps.sh)';
+    }
+    if (!existsSync(join(ROOT, 'dist', 'commands', 'api', 'serve.js')))
+      return 'run npm run build first';
+    return serverAvailable('mysql');
+  }
+
+  private endpoints(quick: boolean): Endpoint[] {
+    const f = this.facts!;
+    const step = Math.max(1, Math.floor(f.providers.length / 200));
+    const providers = f.providers
+      .filter((p, i) => !p.rootless && i % step === 0)
+      .map((p) => p.uuid);
+    return [
+      {
+        label: 'GET /resource_providers',
+        paths: ['/resource_providers'],
+        amount: quick ? 20 : 60,
+        connections: 4,
+      },
+      {
+        label: 'GET /resource_providers/{uuid}/usages',
+        paths: providers.map((u) => `/resource_providers/${u}/usages`),
+        amount: quick ? 500 : 4000,
+        connections: 10,
+      },
+      {
+        label: 'GET /usages?project_id',
+        paths: f.projects.slice(0, 200).map((p) => `/usages?project_id=${p}`),
+        amount: quick ? 500 : 4000,
+        connections: 10,
+      },
+    ];
+  }
+
+  async setup(ctx: BenchContext): Promise<void> {
+    const providers = ctx.sizes['providers'] ?? (ctx.quick ? 300 : 10000);
+    this.dbName = scratchName('api');
+    await recreateDatabase('mysql', this.dbName);
+    this.dbUrl = urlFor('mysql', this.dbName);
+    const db = await openDatabase(parseConnectionUrl(this.dbUrl, 'bench'), { max: 4 });
+    try {
+      ctx.log(`Building a cloud of about ${providers} providers in ${this.dbName}`);
+      this.facts = await buildPlacementCloud(db, {
+        computeNodes: computeNodesFor(providers),
+        seed: 1,
+        anomalies: false,
+      });
+      ctx.log(
+        `${this.facts.providers.length} providers, ${this.facts.consumers.length} consumers, ${this.facts.projects.length} projects`,
+      );
+    } finally {
+      await db.close();
+    }
+    // Placement starts first: it adds the standard traits and classes, as in production.
+    // Debian's placement-api-uwsgi.ini, but one process per core and on loopback; without its
+    // rem-header Content-Length (meant for its chunked mode, which this HTTP socket lacks), which
+    // would leave the load generator unable to delimit responses.
+    this.theirs = await startRealPlacement(this.dbUrl, {
+      processes: cpus().length,
+      threads: 32,
+      extraArgs: [
+        '--thunder-lock',
+        '--listen',
+        '100',
+        '--socket-timeout',
+        '10',
+        '--buffer-size',
+        '65535',
+        '--add-header',
+        'Connection: close',
+        '--no-orphans',
+      ],
+    });
+    this.ours = await startOurApi(this.dbUrl, ['--read-only', '--pool-size', '10']);
+  }
+
+  private async measure(
+    ctx: BenchContext,
+    base: string,
+    record?: Map<string, EndpointResult>,
+  ): Promise<Measurement> {
+    const started = performance.now();
+    const extra: Record<string, number | string> = {};
+    for (const e of this.endpoints(ctx.quick)) {
+      const r = await load(base, e, ctx.quick ? 60 : 300);
+      record?.set(e.label, r);
+      extra[`${e.label} p50 ms`] = r.p50;
+      extra[`${e.label} p99 ms`] = r.p99;
+      extra[`${e.label} req/s`] = r.rps;
+      if (r.errors + r.non2xx > 0) extra[`${e.label} failures`] = r.errors + r.non2xx;
+      ctx.log(
+        `${e.label}: p50 ${r.p50} ms, p99 ${r.p99} ms, ${r.rps} req/s (${r.requests} requests)`,
+      );
+    }
+    return { ms: Math.round(performance.now() - started), extra };
+  }
+
+  async runSubject(ctx: BenchContext): Promise<Measurement> {
+    return this.measure(ctx, this.ours!.url, this.subjectResults);
+  }
+
+  async runReference(ctx: BenchContext): Promise<Measurement> {
+    const m = await this.measure(ctx, this.theirs!.url);
+    // Ratios from this run (reference / subject: above 1 means api serve is faster).
+    for (const [label, ours] of this.subjectResults) {
+      const p50 = m.extra?.[`${label} p50 ms`];
+      const rps = m.extra?.[`${label} req/s`];
+      if (typeof p50 === 'number' && ours.p50 > 0)
+        m.extra![`${label} p50 ratio`] = Math.round((p50 / ours.p50) * 100) / 100;
+      if (typeof rps === 'number' && rps > 0)
+        m.extra![`${label} throughput ratio (ours/theirs)`] =
+          Math.round((ours.rps / rps) * 100) / 100;
+    }
+    return m;
+  }
+
+  async teardown(_ctx: BenchContext): Promise<void> {
+    await Promise.allSettled([this.ours?.stop(), this.theirs?.stop()]);
+    if (this.dbName) await dropDatabase('mysql', this.dbName).catch(() => undefined);
+  }
+}
+
+export default new ApiServeCase();
