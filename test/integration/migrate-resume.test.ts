@@ -66,13 +66,13 @@ const pairs: [Engine, Engine][] =
 describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
   let source: TestDatabase;
 
-  // [moment, line that announces it, ms to wait after the line]. Verification of
-  // this small cloud takes well under a second on a quiet machine, so that kill
-  // goes at once: any delay lets the run finish first.
+  // [moment, line that announces it, ms to wait after the line]. Each step of
+  // this small cloud takes well under a second on a quiet machine, so the kills
+  // go at once or nearly: a longer delay lets the step finish first.
   const killPoints: [string, (line: string) => boolean, number][] = [
     ['while creating the schema', (l) => l.startsWith('Creating placement'), 0],
     ['as resource_providers starts', (l) => l.startsWith('copy resource_providers'), 0],
-    ['in the middle of allocations', (l) => l.startsWith('copy allocations'), 150],
+    ['in the middle of allocations', (l) => l.startsWith('copy allocations'), 20],
     ['while verifying', (l) => l.startsWith('Verifying'), 0],
   ];
 
