@@ -352,13 +352,20 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
     let t: PlacementTestDatabase;
     beforeAll(async () => {
       t = await placementDatabase(engine, 'odm_race');
-      await seed(t, { roots: 40, consumers: 2000 });
+      await seed(t, { roots: 40, consumers: 4000 });
     });
     afterAll(() => t?.destroy());
 
     it('both exit 0 and no consumer, project or user is duplicated', async () => {
       const args = ['db', 'online-data-migrations', '--placement-url', t.url];
-      const [a, b] = await Promise.all([runCli(args), runCli(args)]);
+      // Hold the rows both runs write first until both have started: otherwise,
+      // on a quiet machine, the first can finish before the second is up.
+      const gate = await t.knex.transaction();
+      await gate('resource_providers').update({ generation: t.knex.raw('generation') });
+      const both = Promise.all([runCli(args), runCli(args)]);
+      await new Promise((r) => setTimeout(r, 2000));
+      await gate.rollback();
+      const [a, b] = await both;
       expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
       const completed = (r: typeof a) =>
         Number(/\| create_incomplete_consumers \|\s+\d+\s+\|\s+(\d+)\s+\|/.exec(r.stdout)?.[1]);
@@ -368,11 +375,11 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
       // each consumer and fixed each root exactly once.
       expect(completed(a)).toBeGreaterThan(0);
       expect(completed(b)).toBeGreaterThan(0);
-      expect(completed(a) + completed(b)).toBe(2000);
+      expect(completed(a) + completed(b)).toBe(4000);
       expect(roots(a) + roots(b)).toBe(40);
-      expect(await count(t.knex('consumers'))).toBe(2000);
+      expect(await count(t.knex('consumers'))).toBe(4000);
       const distinct = await t.knex('consumers').countDistinct({ n: 'uuid' }).first();
-      expect(Number(distinct?.n)).toBe(2000);
+      expect(Number(distinct?.n)).toBe(4000);
       expect(await count(t.knex('projects'))).toBe(1);
       expect(await count(t.knex('users'))).toBe(1);
       expect(await count(t.knex('resource_providers').whereNull('root_provider_id'))).toBe(0);
