@@ -6,7 +6,7 @@ import { ROLES } from '../config/connections.js';
 import { placementConfigFiles, readPlacementOptions } from '../config/placement-options.js';
 import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
-import type { Database } from '../db/connect.js';
+import { openDatabase, type Database } from '../db/connect.js';
 import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
 import { ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
@@ -138,6 +138,13 @@ ${exitCodeHelp([
       min: 1,
       max: 50000,
     }),
+    parallel: Flags.integer({
+      summary:
+        'Writers at once: tables, and key ranges of large tables, each on its own target connection (SQLite: always 1).',
+      default: 4,
+      min: 1,
+      max: 16,
+    }),
     'skip-orphans': Flags.boolean({
       summary:
         'Leave behind provider-trait links to missing rows, and NULL provider references to missing providers, instead of stopping.',
@@ -202,6 +209,7 @@ ${exitCodeHelp([
       throw err;
     }
     let target: Database | undefined;
+    let writers: Database | undefined;
     try {
       target = await this.open(
         'placement',
@@ -222,6 +230,14 @@ ${exitCodeHelp([
       this.note(`Source (nova_api): ${source.display}`);
       this.note(`Target (placement): ${target.display}`);
       const t = target;
+      if (flags.apply && flags.parallel > 1 && t.dialect.maxConcurrentWriters > 1) {
+        // The copy's writers get a pool of their own; the run's control
+        // connection (locks, schema, marker) stays a single session.
+        writers = await openDatabase(t.spec, {
+          max: flags.parallel,
+          connectTimeoutSeconds: flags['connect-timeout'],
+        });
+      }
       const result = await progress.run(flags.apply ? 'Migrating placement data' : 'Planning', () =>
         migrate(source, t, {
           apply: flags.apply,
@@ -232,6 +248,8 @@ ${exitCodeHelp([
           revision: flags.revision,
           maxDifferences: flags['max-differences'],
           lockTimeoutSeconds: flags['lock-timeout'],
+          parallel: flags.parallel,
+          writers: writers?.knex,
           onProgress: progress.listener,
           incompleteConsumer: {
             projectId:
@@ -247,6 +265,7 @@ ${exitCodeHelp([
       return result;
     } finally {
       await source.close();
+      await writers?.close();
       await target?.close();
     }
   }

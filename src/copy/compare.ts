@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
-import { canonicalRow, keyText, TableChecksum } from './checksum.js';
-import { readBatches, type Row, type TableLayout } from './reader.js';
+import { canonicalRow, combineChecksums, keyText, TableChecksum } from './checksum.js';
+import { readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
 
 /** One side of a comparison: a connection and how the table looks there. */
 export interface Side {
@@ -189,35 +189,70 @@ export async function compareTable(
 /**
  * Reads one side in key order and returns its row count and checksum: the
  * cheap half of a verification whose other half was computed while copying.
+ * With several key ranges (the slices a large table was copied in), reads up
+ * to `parallel` of them at once and returns each one's figures in order.
  */
 export async function checksumSide(
   side: Side,
-  options: { batchSize: number; onProgress?: ProgressListener; total?: number },
-): Promise<{ rows: number; checksum: string }> {
+  options: {
+    batchSize: number;
+    onProgress?: ProgressListener;
+    total?: number;
+    ranges?: readonly (KeyRange | null)[];
+    parallel?: number;
+  },
+): Promise<{ rows: number; checksum: string; slices: { rows: number; checksum: string }[] }> {
   const progress = options.onProgress ?? ignoreProgress;
   const table = side.layout.table;
-  const sum = new TableChecksum(table);
+  const ranges = options.ranges ?? [null];
   const started = performance.now();
+  let seen = 0;
   progress({ type: 'table-start', phase: 'verify', table: table.name, total: options.total ?? 0 });
-  for await (const batch of readBatches(side.conn, side.dialect, side.layout, {
-    batchSize: options.batchSize,
-  })) {
-    for (const row of batch) sum.add(row);
-    progress({
-      type: 'table-progress',
-      phase: 'verify',
-      table: table.name,
-      done: sum.rows,
-      total: options.total ?? sum.rows,
-    });
-  }
+  const one = async (range: KeyRange | null) => {
+    const sum = new TableChecksum(table);
+    for await (const batch of readBatches(side.conn, side.dialect, side.layout, {
+      batchSize: options.batchSize,
+      range: range ?? undefined,
+    })) {
+      for (const row of batch) sum.add(row);
+      seen += batch.length;
+      progress({
+        type: 'table-progress',
+        phase: 'verify',
+        table: table.name,
+        done: seen,
+        total: options.total ?? seen,
+      });
+    }
+    return { rows: sum.rows, checksum: sum.digest() };
+  };
+  const slices = await mapLimited(ranges, Math.max(1, options.parallel ?? 1), one);
+  const rows = slices.reduce((a, s) => a + s.rows, 0);
   progress({
     type: 'table-done',
     phase: 'verify',
     table: table.name,
-    rows: sum.rows,
+    rows,
     ms: Math.round(performance.now() - started),
     ok: true,
   });
-  return { rows: sum.rows, checksum: sum.digest() };
+  return { rows, checksum: combineChecksums(slices.map((s) => s.checksum)), slices };
+}
+
+/** `Promise.all(items.map(fn))` with at most `limit` calls running at once; results in order. */
+async function mapLimited<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
-import { keyText, TableChecksum } from './checksum.js';
-import { countRows, lastKey, readBatches, type Row, type TableLayout } from './reader.js';
+import { combineChecksums, keyText, TableChecksum } from './checksum.js';
+import { lastKey, readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
 
 export interface CopyResult {
   table: string;
@@ -10,22 +10,36 @@ export interface CopyResult {
   rows: number;
   /**
    * Checksum of every source row, computed while copying, when this run
-   * copied the whole table (not when it resumed an earlier run's).
+   * copied the whole table (not when it resumed an earlier run's); with
+   * slices, a checksum over the slices' checksums in key order.
    */
   sourceChecksum: string | null;
   sourceRows: number;
-  /** Key after which this run resumed an earlier one, if it did. */
+  /** The slices the table was copied in, each with its own checksum (one slice: the whole table). */
+  slices: CopiedSlice[];
+  /** Key after which this run resumed an earlier one, if it did (the first slice that resumed). */
   resumedAfter: string | null;
   ms: number;
 }
 
+export interface CopiedSlice {
+  range: KeyRange | null;
+  rows: number;
+  sourceRows: number;
+  sourceChecksum: string | null;
+  resumedAfter: string | null;
+}
+
+/** One table, or one slice of a large one: what a single writer copies. */
+export interface CopyUnit {
+  table: string;
+  range: KeyRange | null;
+}
+
 export interface CopyOptions {
   batchSize: number;
-  /** Rows the source has in total (for progress only). */
-  total: number;
   /** Changes a source row before it is written (orphan references set NULL …), or drops it (null). */
   transform?: (row: Row) => Row | null;
-  onProgress?: ProgressListener;
 }
 
 /** Runs `next` (the read of the following batch) while the current batch is written. */
@@ -40,28 +54,27 @@ async function* prefetch<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
 }
 
 /**
- * Copies one table in key order, in batches that each commit on their own
- * (one multi-row INSERT each, sized under the engine's bind limit and
- * Galera's write-set limits). Resumes after the greatest key already in the
- * target, so a killed run loses nothing and duplicates nothing.
+ * Copies one table, or one key range of it, in key order, in batches that
+ * each commit on their own (one multi-row INSERT each, sized under the
+ * engine's bind limit and Galera's write-set limits). Resumes after the
+ * greatest key already in the target (within the range), so a killed run
+ * loses nothing and duplicates nothing. `onRows` hears of every batch read.
  */
-export async function copyTable(
+export async function copyUnit(
   source: { conn: Knex; dialect: Dialect; layout: TableLayout },
   target: { conn: Knex; dialect: Dialect },
-  options: CopyOptions,
-): Promise<CopyResult> {
+  range: KeyRange | null,
+  options: CopyOptions & {
+    onStart?: (resumedAfter: string | null) => void;
+    onRows?: (n: number) => void;
+    /** Checked before every batch: true stops the copy (another writer failed). */
+    stopped?: () => boolean;
+  },
+): Promise<CopiedSlice> {
   const { table } = source.layout;
-  const progress = options.onProgress ?? ignoreProgress;
-  const started = performance.now();
-  const after = await lastKey(target.conn, target.dialect, table);
+  const after = await lastKey(target.conn, target.dialect, table, range ?? undefined);
   const resumedAfter = after ? keyText(table, after) : null;
-  progress({
-    type: 'table-start',
-    phase: 'copy',
-    table: table.name,
-    total: options.total,
-    resumedAfter: resumedAfter ?? undefined,
-  });
+  options.onStart?.(resumedAfter);
 
   const q = target.dialect.quote;
   const columns = table.columns;
@@ -77,13 +90,13 @@ export async function copyTable(
   // Hashing the rows as they stream by saves reading the source again to verify.
   const checksum = after ? null : new TableChecksum(table);
   let rows = 0;
-  // Progress counts what the target holds, including an earlier run's rows.
-  let seen = after ? await countRows(target.conn, target.dialect, table.name) : 0;
   const batches = readBatches(source.conn, source.dialect, source.layout, {
     batchSize: perStatement,
     after,
+    range: range ?? undefined,
   });
   for await (const batch of prefetch(batches)) {
+    if (options.stopped?.()) break;
     const bindings: unknown[] = [];
     let n = 0;
     for (const original of batch) {
@@ -105,23 +118,131 @@ export async function copyTable(
         bindings as Knex.RawBinding[],
       );
     rows += n;
-    seen += batch.length;
-    progress({
-      type: 'table-progress',
-      phase: 'copy',
-      table: table.name,
-      done: seen,
-      total: options.total,
-    });
+    options.onRows?.(batch.length);
   }
-  const ms = Math.round(performance.now() - started);
-  progress({ type: 'table-done', phase: 'copy', table: table.name, rows, ms, ok: true });
   return {
-    table: table.name,
+    range,
     rows,
     resumedAfter,
-    ms,
     sourceChecksum: checksum ? checksum.digest() : null,
     sourceRows: checksum ? checksum.rows : 0,
   };
+}
+
+export interface CopyTablesOptions extends CopyOptions {
+  /** Units copied at once, each on its own target connection (1: one after another). */
+  parallel: number;
+  /** Rows each table has in the source (progress only). */
+  totals: Record<string, number>;
+  transformFor?: (table: string) => ((row: Row) => Row | null) | undefined;
+  /** Tables whose every unit must be finished before a unit of `table` starts (foreign keys). */
+  dependsOn: (table: string) => readonly string[];
+  onProgress?: ProgressListener;
+}
+
+/**
+ * Copies `units` with up to `parallel` writers at a time, never starting a
+ * unit before the tables it references are complete, largest first. Source
+ * reads share the one snapshot connection (the driver queues them); writes go
+ * to the target pool, which must allow `parallel` connections. Progress is
+ * reported per table (a table's slices add up), so renderers need not know
+ * about slices.
+ */
+export async function copyTables(
+  units: readonly CopyUnit[],
+  sourceSide: (table: string) => { conn: Knex; dialect: Dialect; layout: TableLayout },
+  target: { conn: Knex; dialect: Dialect },
+  options: CopyTablesOptions,
+): Promise<CopyResult[]> {
+  const progress = options.onProgress ?? ignoreProgress;
+  const tables = [...new Set(units.map((u) => u.table))];
+  const state = new Map(
+    tables.map((t) => [
+      t,
+      {
+        left: units.filter((u) => u.table === t).length,
+        started: 0,
+        done: 0,
+        startedAt: 0,
+        ms: 0,
+        slices: [] as (CopiedSlice & { order: number })[],
+      },
+    ]),
+  );
+  const queue = units.map((u, order) => ({ ...u, order }));
+  const ready = (u: CopyUnit) =>
+    options.dependsOn(u.table).every((d) => (state.get(d)?.left ?? 0) === 0);
+
+  let failure: unknown = null;
+  const runOne = async (unit: CopyUnit & { order: number }): Promise<void> => {
+    const s = state.get(unit.table)!;
+    const total = options.totals[unit.table] ?? 0;
+    const first = s.started === 0;
+    s.started += 1;
+    if (first) s.startedAt = performance.now();
+    const slice = await copyUnit(sourceSide(unit.table), target, unit.range, {
+      batchSize: options.batchSize,
+      transform: options.transformFor?.(unit.table),
+      onStart: (resumedAfter) => {
+        if (first) {
+          progress({
+            type: 'table-start',
+            phase: 'copy',
+            table: unit.table,
+            total,
+            resumedAfter: resumedAfter ?? undefined,
+          });
+        }
+      },
+      stopped: () => failure !== null,
+      onRows: (n) => {
+        s.done += n;
+        progress({ type: 'table-progress', phase: 'copy', table: unit.table, done: s.done, total });
+      },
+    });
+    s.slices.push({ ...slice, order: unit.order });
+    s.left -= 1;
+    if (s.left === 0) {
+      s.ms = Math.round(performance.now() - s.startedAt);
+      const rows = s.slices.reduce((a, x) => a + x.rows, 0);
+      progress({ type: 'table-done', phase: 'copy', table: unit.table, rows, ms: s.ms, ok: true });
+    }
+  };
+
+  const running = new Set<Promise<void>>();
+  while ((queue.length > 0 || running.size > 0) && failure === null) {
+    const i = running.size < Math.max(1, options.parallel) ? queue.findIndex(ready) : -1;
+    if (i >= 0) {
+      const [unit] = queue.splice(i, 1);
+      const p: Promise<void> = runOne(unit!).then(
+        () => void running.delete(p),
+        (err: unknown) => {
+          running.delete(p);
+          failure ??= err;
+        },
+      );
+      running.add(p);
+      continue;
+    }
+    if (running.size === 0) throw new Error('copy units wait on each other: a foreign key cycle');
+    await Promise.race(running);
+  }
+  // Let the other writers stop before reporting the first failure.
+  await Promise.allSettled([...running]);
+  if (failure !== null) throw failure;
+
+  return tables.map((t) => {
+    const s = state.get(t)!;
+    const slices = [...s.slices].sort((a, b) => a.order - b.order).map(({ order: _o, ...x }) => x);
+    const whole = slices.every((x) => x.sourceChecksum !== null);
+    return {
+      table: t,
+      rows: slices.reduce((a, x) => a + x.rows, 0),
+      sourceRows: whole ? slices.reduce((a, x) => a + x.sourceRows, 0) : 0,
+      sourceChecksum: whole ? combineChecksums(slices.map((x) => x.sourceChecksum!)) : null,
+      slices,
+      resumedAfter: slices.find((x) => x.resumedAfter !== null)?.resumedAfter ?? null,
+      ms: s.ms,
+    };
+  });
 }

@@ -20,8 +20,8 @@ import {
 } from '../standard/standard-names.js';
 import { checksumSide, compareTable, type TableComparison, type Tolerance } from './compare.js';
 import { findConditions, type Condition } from './conditions.js';
-import { copyTable, type CopyResult } from './copy.js';
-import { countRows, type Row, type TableLayout } from './reader.js';
+import { copyTables, type CopyResult, type CopyUnit } from './copy.js';
+import { countRows, splitKeyRange, type Row, type TableLayout } from './reader.js';
 import { describeSource, fingerprint, readNovaSchemaVersion, type SourceShape } from './source.js';
 import { COPY_ORDER, copyTable as tableSpec } from './tables.js';
 import {
@@ -68,6 +68,15 @@ export interface MigrateOptions {
   revision?: string;
   maxDifferences: number;
   lockTimeoutSeconds: number;
+  /**
+   * Writers at once (tables, and key ranges of large tables): each on its own
+   * connection of `writers`. Default 1; capped by the target's dialect (SQLite: 1).
+   */
+  parallel?: number;
+  /** A pool on the target with at least `parallel` connections; default the target's own. */
+  writers?: Knex;
+  /** Tables with at least this many rows are copied in key ranges, one per writer (default 50,000). */
+  sliceMinRows?: number;
   onProgress?: ProgressListener;
   /** External ids of the project and user that own consumers created for old allocations. */
   incompleteConsumer?: { projectId?: string; userId?: string };
@@ -420,19 +429,33 @@ export async function migrate(
     });
 
     const orphanFilter = options.skipOrphans ? await orphanSets(src, shape) : null;
-    for (const t of selected) {
-      if (!shape.layouts[t]!.present) continue;
-      base.copied.push(
-        await withDatabaseErrors(target, `copying ${t}`, () =>
-          copyTable(sourceSide(t), targetSide(t), {
-            batchSize: options.batchSize,
-            total: sourceRows[t] ?? 0,
-            transform: rowTransform(t, orphanFilter),
-            onProgress: progress,
-          }),
-        ),
-      );
-    }
+    const parallel = Math.max(
+      1,
+      Math.min(options.parallel ?? 1, target.dialect.maxConcurrentWriters),
+    );
+    const writers = parallel > 1 ? (options.writers ?? target.knex) : target.knex;
+    const present = selected.filter((t) => shape.layouts[t]!.present);
+    const units = await withDatabaseErrors(source, 'planning the copy', () =>
+      planCopyUnits(src, source.dialect, present, sourceRows, {
+        parallel,
+        minRows: options.sliceMinRows ?? SLICE_MIN_ROWS,
+      }),
+    );
+    base.copied = await withDatabaseErrors(target, 'copying', () =>
+      copyTables(
+        units,
+        sourceSide,
+        { conn: writers, dialect: target.dialect },
+        {
+          batchSize: options.batchSize,
+          parallel,
+          totals: sourceRows,
+          transformFor: (t) => rowTransform(t, orphanFilter),
+          dependsOn: referencedTables,
+          onProgress: progress,
+        },
+      ),
+    );
     if (
       selected.includes('resource_providers') &&
       shape.layouts['resource_providers']!.columns.includes('parent_provider_id')
@@ -455,11 +478,16 @@ export async function migrate(
       const copied = base.copied.find((c) => c.table === t);
       if (!tolerance && copied?.sourceChecksum) {
         // The source side was hashed during the copy: read only the target.
-        const mine = await checksumSide(targetSide(t), {
-          batchSize: options.batchSize,
-          onProgress: progress,
-          total: sourceRows[t],
-        });
+        const mine = await checksumSide(
+          { ...targetSide(t), conn: writers },
+          {
+            batchSize: options.batchSize,
+            onProgress: progress,
+            total: sourceRows[t],
+            ranges: copied.slices.map((x) => x.range),
+            parallel,
+          },
+        );
         if (mine.rows === copied.sourceRows && mine.checksum === copied.sourceChecksum) {
           base.verification.push({
             table: t,
@@ -629,6 +657,50 @@ async function orphanSets(conn: Knex, shape: SourceShape): Promise<OrphanSets> {
  * re-parented tree can point forward), and --skip-orphans drops or NULLs
  * what placement's foreign keys refuse.
  */
+/** Tables whose rows `table` references by foreign key (itself aside): copied first. */
+function referencedTables(table: string): string[] {
+  const def = INITIAL_TABLES.find((d) => d.name === table);
+  return [...new Set((def?.foreignKeys ?? []).map((f) => f.refTable))].filter((t) => t !== table);
+}
+
+/** A table worth copying in slices by default: this many rows or more. */
+const SLICE_MIN_ROWS = 50_000;
+
+/**
+ * The units of work of the copy: with several writers, each large table with
+ * a single integer key that no foreign key touches (allocations, consumers,
+ * inventories …) is cut into one key range per writer; everything else is
+ * copied whole. Largest first, so the writers finish together.
+ */
+async function planCopyUnits(
+  conn: Knex,
+  dialect: Database['dialect'],
+  tables: readonly string[],
+  rows: Record<string, number>,
+  { parallel, minRows }: { parallel: number; minRows: number },
+): Promise<CopyUnit[]> {
+  if (parallel <= 1) return tables.map((table) => ({ table, range: null }));
+  const touchedByKeys = new Set(
+    INITIAL_TABLES.flatMap((d) => (d.foreignKeys ?? []).flatMap((f) => [d.name, f.refTable])),
+  );
+  const units: (CopyUnit & { size: number })[] = [];
+  for (const table of tables) {
+    const spec = tableSpec(table);
+    const n = rows[table] ?? 0;
+    if (n < minRows || spec.key.length !== 1 || !spec.autoincrement || touchedByKeys.has(table)) {
+      units.push({ table, range: null, size: n });
+      continue;
+    }
+    const key = dialect.quote(spec.key[0]!);
+    const [b] = dialect.rows<{ lo: number | string | null; hi: number | string | null }>(
+      await conn.raw(`SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${dialect.quote(table)}`),
+    );
+    const ranges = splitKeyRange(Number(b?.lo ?? 0), Number(b?.hi ?? 0), parallel);
+    for (const range of ranges) units.push({ table, range, size: n / ranges.length });
+  }
+  return units.sort((a, b) => b.size - a.size).map(({ table, range }) => ({ table, range }));
+}
+
 function rowTransform(
   table: string,
   orphans: OrphanSets | null,

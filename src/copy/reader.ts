@@ -13,6 +13,38 @@ export interface TableLayout {
 }
 
 /**
+ * A slice of a table with a single integer key: the rows with
+ * `above < key <= upTo` (a null bound is open). Large tables are copied and
+ * verified as several slices at once; each slice resumes on its own.
+ */
+export interface KeyRange {
+  above: number | null;
+  upTo: number | null;
+}
+
+/** The SQL condition and bindings that keep a query inside `range`. */
+function rangeCondition(
+  key: readonly string[],
+  range: KeyRange | undefined,
+  q: (s: string) => string,
+): { clauses: string[]; bindings: unknown[] } {
+  if (!range) return { clauses: [], bindings: [] };
+  if (key.length !== 1) throw new Error('key ranges need a single-column key');
+  const k = q(key[0]!);
+  const clauses: string[] = [];
+  const bindings: unknown[] = [];
+  if (range.above !== null) {
+    clauses.push(`${k} > ?`);
+    bindings.push(range.above);
+  }
+  if (range.upTo !== null) {
+    clauses.push(`${k} <= ?`);
+    bindings.push(range.upTo);
+  }
+  return { clauses, bindings };
+}
+
+/**
  * Reads a table in key order, `batchSize` rows at a time, by keyset
  * pagination (never OFFSET: constant cost per page, and a page boundary
  * survives concurrent inserts). Rows carry every placement column, with the
@@ -22,18 +54,24 @@ export async function* readBatches(
   conn: Knex,
   dialect: Dialect,
   layout: TableLayout,
-  options: { batchSize: number; after?: Row | null },
+  options: { batchSize: number; after?: Row | null; range?: KeyRange },
 ): AsyncGenerator<Row[]> {
   if (!layout.present) return;
   const { table } = layout;
   const q = dialect.quote;
   const select = `SELECT ${layout.columns.map(q).join(', ')} FROM ${q(table.name)}`;
   const order = ` ORDER BY ${table.key.map(q).join(', ')} LIMIT ${options.batchSize}`;
+  const inRange = rangeCondition(table.key, options.range, q);
   let after = options.after ?? null;
   for (;;) {
-    const { where, bindings } = after
-      ? keysetAfter(table.key, after, q)
-      : { where: '', bindings: [] };
+    const clauses = [...inRange.clauses];
+    const bindings = [...inRange.bindings];
+    if (after) {
+      const k = keysetAfter(table.key, after, q);
+      clauses.push(`(${k.condition})`);
+      bindings.push(...k.bindings);
+    }
+    const where = clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '';
     const rows = dialect.rows<Row>(
       await conn.raw(`${select}${where}${order}`, bindings as Knex.RawBinding[]),
     );
@@ -46,12 +84,12 @@ export async function* readBatches(
   }
 }
 
-/** `WHERE (k1, k2) > (a, b)`, spelled out so every engine uses the index. */
+/** `(k1, k2) > (a, b)`, spelled out so every engine uses the index. */
 export function keysetAfter(
   key: readonly string[],
   after: Row,
   q: (s: string) => string,
-): { where: string; bindings: unknown[] } {
+): { condition: string; bindings: unknown[] } {
   const clauses: string[] = [];
   const bindings: unknown[] = [];
   key.forEach((k, i) => {
@@ -60,24 +98,61 @@ export function keysetAfter(
     for (const p of key.slice(0, i)) bindings.push(after[p]);
     bindings.push(after[k]);
   });
-  return { where: ` WHERE ${clauses.join(' OR ')}`, bindings };
+  return { condition: clauses.join(' OR '), bindings };
 }
 
-/** The row with the greatest key, or null for an empty table. */
-export async function lastKey(conn: Knex, dialect: Dialect, table: CopyTable): Promise<Row | null> {
+/** The row with the greatest key (within `range`, if given), or null when there is none. */
+export async function lastKey(
+  conn: Knex,
+  dialect: Dialect,
+  table: CopyTable,
+  range?: KeyRange,
+): Promise<Row | null> {
   const q = dialect.quote;
+  const inRange = rangeCondition(table.key, range, q);
+  const where = inRange.clauses.length > 0 ? ` WHERE ${inRange.clauses.join(' AND ')}` : '';
   const rows = dialect.rows<Row>(
     await conn.raw(
-      `SELECT ${table.key.map(q).join(', ')} FROM ${q(table.name)} ORDER BY ${table.key.map((k) => `${q(k)} DESC`).join(', ')} LIMIT 1`,
+      `SELECT ${table.key.map(q).join(', ')} FROM ${q(table.name)}${where} ORDER BY ${table.key.map((k) => `${q(k)} DESC`).join(', ')} LIMIT 1`,
+      inRange.bindings as Knex.RawBinding[],
     ),
   );
   return rows[0] ?? null;
 }
 
-/** COUNT(*) of a table. */
-export async function countRows(conn: Knex, dialect: Dialect, table: string): Promise<number> {
+/** COUNT(*) of a table (within `range`, if given). */
+export async function countRows(
+  conn: Knex,
+  dialect: Dialect,
+  table: string,
+  range?: { key: string; range: KeyRange },
+): Promise<number> {
+  const q = dialect.quote;
+  const inRange = range
+    ? rangeCondition([range.key], range.range, q)
+    : { clauses: [], bindings: [] };
+  const where = inRange.clauses.length > 0 ? ` WHERE ${inRange.clauses.join(' AND ')}` : '';
   const [row] = dialect.rows<{ n: number | string }>(
-    await conn.raw(`SELECT COUNT(*) AS n FROM ${dialect.quote(table)}`),
+    await conn.raw(
+      `SELECT COUNT(*) AS n FROM ${q(table)}${where}`,
+      inRange.bindings as Knex.RawBinding[],
+    ),
   );
   return Number(row?.n ?? 0);
+}
+
+/**
+ * Splits the keys of a single-integer-key table into `parts` slices of about
+ * equal width between its smallest and greatest key (ids are dense enough in
+ * practice that equal widths are about equal row counts). Open at both ends,
+ * so rows outside [min, max] still belong to a slice.
+ */
+export function splitKeyRange(min: number, max: number, parts: number): KeyRange[] {
+  const n = Math.max(1, Math.min(parts, max - min + 1));
+  if (n === 1) return [{ above: null, upTo: null }];
+  const width = (max - min + 1) / n;
+  const bounds = Array.from({ length: n - 1 }, (_, i) => min - 1 + Math.round(width * (i + 1)));
+  return bounds
+    .map((b, i): KeyRange => ({ above: i === 0 ? null : bounds[i - 1]!, upTo: b }))
+    .concat([{ above: bounds[n - 2]!, upTo: null }]);
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalRow, canonicalValue, TableChecksum } from '../../src/copy/checksum.js';
-import { keysetAfter } from '../../src/copy/reader.js';
+import { keysetAfter, splitKeyRange } from '../../src/copy/reader.js';
 import { describeSource } from '../../src/copy/source.js';
 import { copyTable, COPY_ORDER } from '../../src/copy/tables.js';
 import { parseRcText, readRcConnections, writeRcTemplate } from '../../src/config/rc-file.js';
@@ -41,19 +41,78 @@ describe('canonical values: what three engines return for one stored value', () 
     expect(sum([a, b])).not.toBe(sum([a, { ...b, name: 'b' }]));
     expect(canonicalRow(t, a)).toBe('[null,null,"1","A"]');
   });
+
+  it('tells NULL, empty text and a NUL character apart, and values cannot run into each other', () => {
+    const t = copyTable('traits');
+    const one = (name: unknown, created_at: unknown = null) => {
+      const c = new TableChecksum(t);
+      c.add({ id: 1, name, created_at, updated_at: null });
+      return c.digest();
+    };
+    expect(new Set([one(null), one(''), one('\0'), one('0')]).size).toBe(4);
+    expect(one('2018-01-01 00:00:00', null)).not.toBe(one(null, '2018-01-01 00:00:00'));
+  });
+
+  it('sees a change in any one of 50,000 rows, however they are buffered', () => {
+    const t = copyTable('traits');
+    const rows = Array.from({ length: 50_000 }, (_, i) => ({
+      id: i + 1,
+      name: `CUSTOM_TRAIT_${i}`,
+      created_at: '2019-04-01 10:00:00',
+      updated_at: null,
+    }));
+    const sum = (rs: Record<string, unknown>[]) => {
+      const c = new TableChecksum(t);
+      rs.forEach((r) => c.add(r));
+      return c.digest();
+    };
+    const base = sum(rows);
+    expect(sum(rows.map((r) => ({ ...r })))).toBe(base);
+    for (const i of [0, 1234, 49_999]) {
+      const changed = rows.map((r, j) => (j === i ? { ...r, name: `${r.name}x` } : r));
+      expect(sum(changed)).not.toBe(base);
+    }
+  });
 });
 
 describe('keyset pagination', () => {
   const q = (s: string) => `"${s}"`;
   it('spells out composite keys so every engine uses the index', () => {
     expect(keysetAfter(['id'], { id: 5 }, q)).toEqual({
-      where: ' WHERE ("id" > ?)',
+      condition: '("id" > ?)',
       bindings: [5],
     });
     expect(keysetAfter(['a', 'b'], { a: 1, b: 2 }, q)).toEqual({
-      where: ' WHERE ("a" > ?) OR ("a" = ? AND "b" > ?)',
+      condition: '("a" > ?) OR ("a" = ? AND "b" > ?)',
       bindings: [1, 1, 2],
     });
+  });
+});
+
+describe('splitting a key range into slices', () => {
+  const covers = (ranges: ReturnType<typeof splitKeyRange>, id: number) =>
+    ranges.filter((r) => (r.above === null || id > r.above) && (r.upTo === null || id <= r.upTo))
+      .length;
+
+  it('gives slices of about equal width, open at both ends, that cover every key once', () => {
+    const ranges = splitKeyRange(1, 1_000_000, 4);
+    expect(ranges).toEqual([
+      { above: null, upTo: 250_000 },
+      { above: 250_000, upTo: 500_000 },
+      { above: 500_000, upTo: 750_000 },
+      { above: 750_000, upTo: null },
+    ]);
+    for (const id of [-5, 0, 1, 250_000, 250_001, 999_999, 1_000_000, 2_000_000])
+      expect(covers(ranges, id)).toBe(1);
+  });
+
+  it('never makes more slices than keys, and one slice is the whole table', () => {
+    expect(splitKeyRange(7, 8, 5)).toEqual([
+      { above: null, upTo: 7 },
+      { above: 7, upTo: null },
+    ]);
+    expect(splitKeyRange(1, 100, 1)).toEqual([{ above: null, upTo: null }]);
+    expect(splitKeyRange(3, 3, 4)).toEqual([{ above: null, upTo: null }]);
   });
 });
 

@@ -118,6 +118,11 @@ export interface Dialect {
   /** Most bind parameters one statement may carry. */
   readonly maxBindParameters: number;
   /**
+   * Writers that can usefully insert into one database at once: SQLite
+   * serialises every writer on the file's lock, so 1 there.
+   */
+  readonly maxConcurrentWriters: number;
+  /**
    * Groups of `values` that a unique index on a VARCHAR(length) column of a
    * new table in `db` would treat as equal (case- or accent-insensitive
    * collations), each group sorted. Binary collations only group exact duplicates.

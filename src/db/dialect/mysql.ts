@@ -360,6 +360,7 @@ export const mysqlDialect: Dialect = {
   },
 
   maxBindParameters: 65535,
+  maxConcurrentWriters: Number.POSITIVE_INFINITY,
 
   async collidingValues(db: Knex, values: readonly string[], length: number): Promise<string[][]> {
     if (values.length < 2) return [];

@@ -336,6 +336,7 @@ export const postgresqlDialect: Dialect = {
   },
 
   maxBindParameters: 65535,
+  maxConcurrentWriters: Number.POSITIVE_INFINITY,
 
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // Default (deterministic) collations compare byte-wise for uniqueness.

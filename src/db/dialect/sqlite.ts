@@ -328,6 +328,7 @@ export const sqliteDialect: Dialect = {
   },
 
   maxBindParameters: 32766,
+  maxConcurrentWriters: 1,
 
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // BINARY collation, as placement creates its tables on SQLite.
