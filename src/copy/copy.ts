@@ -76,14 +76,7 @@ export async function copyUnit(
   const resumedAfter = after ? keyText(table, after) : null;
   options.onStart?.(resumedAfter);
 
-  const q = target.dialect.quote;
   const columns = table.columns;
-  const perStatement = Math.max(
-    1,
-    Math.min(options.batchSize, Math.floor(target.dialect.maxBindParameters / columns.length)),
-  );
-  const head = `INSERT INTO ${q(table.name)} (${columns.map(q).join(', ')}) VALUES `;
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
   const truncateTimestamps = target.dialect.timestampFractionDigits === 0;
   const timestampColumns = columns.filter((c) => table.kinds[c] === 'datetime');
 
@@ -91,14 +84,13 @@ export async function copyUnit(
   const checksum = after ? null : new TableChecksum(table);
   let rows = 0;
   const batches = readBatches(source.conn, source.dialect, source.layout, {
-    batchSize: perStatement,
+    batchSize: options.batchSize,
     after,
     range: range ?? undefined,
   });
   for await (const batch of prefetch(batches)) {
     if (options.stopped?.()) break;
-    const bindings: unknown[] = [];
-    let n = 0;
+    const values: unknown[][] = [];
     for (const original of batch) {
       checksum?.add(original);
       const row = options.transform ? options.transform(original) : original;
@@ -109,15 +101,11 @@ export async function copyUnit(
           if (typeof v === 'string' && v.length > 19) row[c] = v.slice(0, 19);
         }
       }
-      for (const c of columns) bindings.push(row[c] ?? null);
-      n += 1;
+      values.push(columns.map((c) => row[c] ?? null));
     }
-    if (n > 0)
-      await target.conn.raw(
-        head + Array<string>(n).fill(tuple).join(', '),
-        bindings as Knex.RawBinding[],
-      );
-    rows += n;
+    if (values.length > 0)
+      await target.dialect.insertRows(target.conn, table.name, columns, values);
+    rows += values.length;
     options.onRows?.(batch.length);
   }
   return {

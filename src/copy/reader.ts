@@ -62,6 +62,8 @@ export async function* readBatches(
   const select = `SELECT ${layout.columns.map(q).join(', ')} FROM ${q(table.name)}`;
   const order = ` ORDER BY ${table.key.map(q).join(', ')} LIMIT ${options.batchSize}`;
   const inRange = rangeCondition(table.key, options.range, q);
+  // Columns this database lacks, resolved once rather than per row.
+  const missing = Object.entries(table.defaults).filter(([c]) => !layout.columns.includes(c));
   let after = options.after ?? null;
   for (;;) {
     const clauses = [...inRange.clauses];
@@ -76,8 +78,7 @@ export async function* readBatches(
       await conn.raw(`${select}${where}${order}`, bindings as Knex.RawBinding[]),
     );
     if (rows.length === 0) return;
-    for (const row of rows)
-      for (const [c, v] of Object.entries(table.defaults)) if (!(c in row)) row[c] = v;
+    if (missing.length > 0) for (const row of rows) for (const [c, v] of missing) row[c] = v;
     yield rows;
     if (rows.length < options.batchSize) return;
     after = rows[rows.length - 1]!;

@@ -8,9 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
-import { generateNovaApi } from '../../src/fixtures/index.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 
 const fresh = freshDatabases();
@@ -63,19 +63,12 @@ async function run(
 describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
   let source: TestDatabase | undefined;
   const cloud = async () =>
-    (source ??= await (async () => {
-      const s = await fresh(from, 'par_src');
-      const db = await s.open();
-      await generateNovaApi(db, {
-        release: 'rocky',
-        providers: 25,
-        consumers: 900,
-        seed: 5,
-        flaws: { caseVariantNames: false },
-      });
-      await db.close();
-      return s;
-    })());
+    (source ??= await novaApiSource(fresh, from, 'par_src', {
+      release: 'rocky',
+      providers: 25,
+      consumers: 900,
+      seed: 5,
+    }));
 
   it('copies large tables in key ranges that add up to exactly the source', async () => {
     const src = await cloud();

@@ -11,6 +11,7 @@ import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { parseJson, ROOT, runCli } from '../helpers/cli.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 
 const fresh = freshDatabases();
@@ -79,19 +80,12 @@ describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to)
   it.each(killPoints)(
     'killed %s: the rerun resumes and ends identical',
     async (_name, when, delay) => {
-      source ??= await (async () => {
-        const s = await fresh(from, 'resume_src');
-        const db = await s.open();
-        await generateNovaApi(db, {
-          release: 'queens',
-          providers: 30,
-          consumers: 1500,
-          seed: 21,
-          flaws: { caseVariantNames: false },
-        });
-        await db.close();
-        return s;
-      })();
+      source ??= await novaApiSource(fresh, from, 'resume_src', {
+        release: 'queens',
+        providers: 30,
+        consumers: 1500,
+        seed: 21,
+      });
       const target = await fresh(to, 'resume_dst');
       const args = [
         'migrate',

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalRow, canonicalValue, TableChecksum } from '../../src/copy/checksum.js';
 import { keysetAfter, splitKeyRange } from '../../src/copy/reader.js';
+import { copyLines } from '../../src/db/dialect/postgresql.js';
 import { describeSource } from '../../src/copy/source.js';
 import { copyTable, COPY_ORDER } from '../../src/copy/tables.js';
 import { parseRcText, readRcConnections, writeRcTemplate } from '../../src/config/rc-file.js';
@@ -239,5 +240,15 @@ describe('the upstream rc file', () => {
     writeRcTemplate(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);
     expect(() => writeRcTemplate(file)).toThrow(/already exists/);
+  });
+});
+
+describe("PostgreSQL COPY's text format", () => {
+  it('writes NULL as \\N and escapes backslash, tab, newline and carriage return', () => {
+    expect(copyLines([[1, null, 'a\tb', 'c\\d', 'e\nf\rg', 0.5, '']])).toBe(
+      '1\t\\N\ta\\tb\tc\\\\d\te\\nf\\rg\t0.5\t\n',
+    );
+    // A literal backslash-N is text, not NULL.
+    expect(copyLines([['\\N']])).toBe('\\\\N\n');
   });
 });

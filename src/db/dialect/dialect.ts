@@ -123,6 +123,12 @@ export interface Dialect {
    */
   readonly maxConcurrentWriters: number;
   /**
+   * Writes rows (values in `columns` order) as one statement that commits on
+   * its own, by the engine's fastest path: multi-row INSERTs under the bind
+   * limit on MySQL and SQLite, COPY FROM STDIN on PostgreSQL.
+   */
+  insertRows(db: Knex, table: string, columns: readonly string[], rows: unknown[][]): Promise<void>;
+  /**
    * Groups of `values` that a unique index on a VARCHAR(length) column of a
    * new table in `db` would treat as equal (case- or accent-insensitive
    * collations), each group sorted. Binary collations only group exact duplicates.
@@ -133,6 +139,27 @@ export interface Dialect {
 }
 
 /** Groups exact duplicates: what a binary collation's unique index rejects. */
+/** `INSERT … VALUES (…), (…)` in as few statements as the bind limit allows. */
+export async function multiRowInsert(
+  db: Knex,
+  dialect: Pick<Dialect, 'quote' | 'maxBindParameters'>,
+  table: string,
+  columns: readonly string[],
+  rows: unknown[][],
+): Promise<void> {
+  const q = dialect.quote;
+  const head = `INSERT INTO ${q(table)} (${columns.map(q).join(', ')}) VALUES `;
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const perStatement = Math.max(1, Math.floor(dialect.maxBindParameters / columns.length));
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    await db.raw(
+      head + Array<string>(chunk.length).fill(tuple).join(', '),
+      chunk.flat() as Knex.RawBinding[],
+    );
+  }
+}
+
 export function exactDuplicates(values: readonly string[]): string[][] {
   const seen = new Map<string, number>();
   for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);

@@ -11,6 +11,7 @@ import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
   describeNetworkError,
   errorCode,
+  multiRowInsert,
   NETWORK_ERROR_CODES,
   renderCreateIndex,
   renderCreateTable,
@@ -361,6 +362,10 @@ export const mysqlDialect: Dialect = {
 
   maxBindParameters: 65535,
   maxConcurrentWriters: Number.POSITIVE_INFINITY,
+
+  insertRows(db, table, columns, rows) {
+    return multiRowInsert(db, this, table, columns, rows);
+  },
 
   async collidingValues(db: Knex, values: readonly string[], length: number): Promise<string[][]> {
     if (values.length < 2) return [];

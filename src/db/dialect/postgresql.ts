@@ -1,5 +1,8 @@
 import type { Knex } from 'knex';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
 import type {
   ColumnDef,
@@ -25,6 +28,25 @@ import {
 pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => v);
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/** One value in COPY's text format: \\N for NULL; backslash, tab, newline and CR escaped. */
+function copyText(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number') return String(value);
+  const text = typeof value === 'string' ? value : String(value);
+  return /[\\\t\n\r]/.test(text)
+    ? text.replace(/[\\\t\n\r]/g, (c) =>
+        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
+      )
+    : text;
+}
+
+/** Rows as the lines of a COPY … FROM STDIN in text format. */
+export function copyLines(rows: unknown[][]): string {
+  let out = '';
+  for (const row of rows) out += `${row.map(copyText).join('\t')}\n`;
+  return out;
+}
 
 function typeSql(c: ColumnDef): string {
   switch (c.type.kind) {
@@ -337,6 +359,18 @@ export const postgresqlDialect: Dialect = {
 
   maxBindParameters: 65535,
   maxConcurrentWriters: Number.POSITIVE_INFINITY,
+
+  async insertRows(db, table, columns, rows) {
+    if (rows.length === 0) return;
+    // COPY is several times faster than INSERT on PostgreSQL (what pg_dump | psql uses).
+    const client = (await db.client.acquireConnection()) as pg.PoolClient;
+    try {
+      const sql = `COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN`;
+      await pipeline(Readable.from([copyLines(rows)]), client.query(copyFrom(sql)));
+    } finally {
+      await db.client.releaseConnection(client);
+    }
+  },
 
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // Default (deterministic) collations compare byte-wise for uniqueness.

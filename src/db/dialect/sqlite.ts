@@ -7,6 +7,7 @@ import type { ConnectionSpec } from '../url.js';
 import {
   errorCode,
   exactDuplicates,
+  multiRowInsert,
   renderCreateIndex,
   renderCreateTable,
   type Dialect,
@@ -329,6 +330,10 @@ export const sqliteDialect: Dialect = {
 
   maxBindParameters: 32766,
   maxConcurrentWriters: 1,
+
+  insertRows(db, table, columns, rows) {
+    return multiRowInsert(db, this, table, columns, rows);
+  },
 
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // BINARY collation, as placement creates its tables on SQLite.
