@@ -144,13 +144,13 @@ export async function runMeasured(...commands: Command[]): Promise<RunResult> {
 }
 
 /** Throws with the tail of stderr when any process of the run failed. */
-export function expectSuccess(what: string, r: RunResult): void {
+export function expectSuccess(what: string, r: RunResult, accepted: readonly number[] = [0]): void {
   if (r.timedOut) {
     throw new Error(
       `${what} did not finish within ${(r.ms / 1000).toFixed(0)} s (--timeout): killed`,
     );
   }
-  if (r.codes.some((c) => c !== 0)) {
+  if (r.codes.some((c) => !accepted.includes(c))) {
     throw new Error(`${what} exited ${r.codes.join(' | ')}: ${r.stderr.slice(-1500)}`);
   }
 }
