@@ -125,6 +125,8 @@ export interface CopyTablesOptions extends CopyOptions {
   transformFor?: (table: string) => ((row: Row) => Row | null) | undefined;
   /** Tables whose every unit must be finished before a unit of `table` starts (foreign keys). */
   dependsOn: (table: string) => readonly string[];
+  /** Called once a table's every unit is copied (while other tables may still be copying). */
+  onTableDone?: (table: string) => void;
   onProgress?: ProgressListener;
 }
 
@@ -194,6 +196,7 @@ export async function copyTables(
       s.ms = Math.round(performance.now() - s.startedAt);
       const rows = s.slices.reduce((a, x) => a + x.rows, 0);
       progress({ type: 'table-done', phase: 'copy', table: unit.table, rows, ms: s.ms, ok: true });
+      options.onTableDone?.(unit.table);
     }
   };
 

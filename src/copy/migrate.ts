@@ -5,6 +5,7 @@ import { runOnlineDataMigrations, type DataMigrationRun } from '../data-migratio
 import { UsageError } from '../errors/errors.js';
 import { ExitCode, type ExitCodeValue } from '../errors/exit-codes.js';
 import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
+import type { IndexDef } from '../schema/model.js';
 import { INITIAL_REVISION, resolveRevisionTarget, revisionIndex } from '../migrations/index.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import {
@@ -75,8 +76,12 @@ export interface MigrateOptions {
   parallel?: number;
   /** A pool on the target with at least `parallel` connections; default the target's own. */
   writers?: Knex;
-  /** Tables with at least this many rows are copied in key ranges, one per writer (default 50,000). */
-  sliceMinRows?: number;
+  /**
+   * Tables with at least this many rows are bulk loads (default 50,000): copied
+   * in key ranges, one per writer, and allocations/consumers with their plain
+   * indexes built after the copy.
+   */
+  bulkMinRows?: number;
   onProgress?: ProgressListener;
   /** External ids of the project and user that own consumers created for old allocations. */
   incompleteConsumer?: { projectId?: string; userId?: string };
@@ -438,9 +443,24 @@ export async function migrate(
     const units = await withDatabaseErrors(source, 'planning the copy', () =>
       planCopyUnits(src, source.dialect, present, sourceRows, {
         parallel,
-        minRows: options.sliceMinRows ?? SLICE_MIN_ROWS,
+        minRows: options.bulkMinRows ?? BULK_MIN_ROWS,
       }),
     );
+    const bulk = DEFERRED_INDEX_TABLES.filter(
+      (t) => present.includes(t) && (sourceRows[t] ?? 0) >= (options.bulkMinRows ?? BULK_MIN_ROWS),
+    );
+    await withDatabaseErrors(target, 'dropping indexes to build after the copy', () =>
+      dropDeferredIndexes(target, bulk),
+    );
+    // A bulk-loaded table's indexes are built as soon as its copy ends, while
+    // the other tables are still copying.
+    const indexBuilds: Promise<void>[] = [];
+    const buildEarly = (t: string) => {
+      if (!bulk.includes(t as (typeof bulk)[number])) return;
+      const build = buildDeferredIndexes(target, writers, [t], progress);
+      build.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
+      indexBuilds.push(build);
+    };
     base.copied = await withDatabaseErrors(target, 'copying', () =>
       copyTables(
         units,
@@ -452,10 +472,12 @@ export async function migrate(
           totals: sourceRows,
           transformFor: (t) => rowTransform(t, orphanFilter),
           dependsOn: referencedTables,
+          onTableDone: buildEarly,
           onProgress: progress,
         },
-      ),
+      ).finally(() => Promise.allSettled(indexBuilds)),
     );
+    await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
     if (
       selected.includes('resource_providers') &&
       shape.layouts['resource_providers']!.columns.includes('parent_provider_id')
@@ -466,6 +488,10 @@ export async function migrate(
       const spec = tableSpec(t);
       if (spec.autoincrement) await target.dialect.advanceSequence(target.knex, t, 'id');
     }
+    // Always, not only after this run's drops: a killed run may have dropped them.
+    await withDatabaseErrors(target, 'building indexes', () =>
+      buildDeferredIndexes(target, writers, DEFERRED_INDEX_TABLES, progress),
+    );
 
     progress({
       type: 'step',
@@ -657,14 +683,76 @@ async function orphanSets(conn: Knex, shape: SourceShape): Promise<OrphanSets> {
  * re-parented tree can point forward), and --skip-orphans drops or NULLs
  * what placement's foreign keys refuse.
  */
+/**
+ * The two tables whose plain (non-unique) indexes a bulk load builds after
+ * the copy instead of maintaining row by row: one sorted build costs a
+ * fraction (1M allocations on MariaDB: 11.9 s to insert with the indexes;
+ * 3.3 s without, plus 3.1 s to build them). No later revision drops or renames
+ * these indexes, so the initial revision's list is what every target
+ * revision expects, and a resumed run can rebuild what a killed one dropped.
+ */
+const DEFERRED_INDEX_TABLES = ['allocations', 'consumers'] as const;
+
+function deferredIndexes(table: string): IndexDef[] {
+  return INITIAL_TABLES.find((d) => d.name === table)?.indexes ?? [];
+}
+
+async function dropDeferredIndexes(target: Database, tables: readonly string[]): Promise<void> {
+  if (tables.length === 0) return;
+  const snapshot = await target.dialect.introspect(target.knex);
+  for (const table of tables) {
+    const present = new Set(snapshot.tables[table]?.indexes.map((i) => i.name));
+    for (const index of deferredIndexes(table)) {
+      if (present.has(index.name))
+        await target.knex.raw(target.dialect.dropIndexSql(table, index.name));
+    }
+  }
+}
+
+/** The deferred indexes of `tables` that the target lacks. */
+async function missingDeferredIndexes(
+  target: Database,
+  tables: readonly string[],
+): Promise<{ table: string; indexes: IndexDef[] }[]> {
+  const snapshot = await target.dialect.introspect(target.knex);
+  return tables
+    .map((table) => {
+      const present = new Set(snapshot.tables[table]?.indexes.map((i) => i.name));
+      return { table, indexes: deferredIndexes(table).filter((i) => !present.has(i.name)) };
+    })
+    .filter((m) => m.indexes.length > 0);
+}
+
+/** Builds a table's missing deferred indexes, in one pass where the engine can. */
+async function buildDeferredIndexes(
+  target: Database,
+  writers: Knex,
+  tables: readonly string[],
+  progress: ProgressListener,
+): Promise<void> {
+  const missing = await missingDeferredIndexes(target, tables);
+  if (missing.length === 0) return;
+  progress({
+    type: 'step',
+    step: 'indexes',
+    message: `Building the index(es) of ${missing.map((m) => m.table).join(', ')} deferred during the copy`,
+  });
+  // One table per writer connection at once.
+  await Promise.all(
+    missing.map(async ({ table, indexes }) => {
+      for (const sql of target.dialect.createIndexesSql(table, indexes)) await writers.raw(sql);
+    }),
+  );
+}
+
 /** Tables whose rows `table` references by foreign key (itself aside): copied first. */
 function referencedTables(table: string): string[] {
   const def = INITIAL_TABLES.find((d) => d.name === table);
   return [...new Set((def?.foreignKeys ?? []).map((f) => f.refTable))].filter((t) => t !== table);
 }
 
-/** A table worth copying in slices by default: this many rows or more. */
-const SLICE_MIN_ROWS = 50_000;
+/** A table worth loading in bulk by default (slices, deferred indexes): this many rows or more. */
+const BULK_MIN_ROWS = 50_000;
 
 /**
  * The units of work of the copy: with several writers, each large table with

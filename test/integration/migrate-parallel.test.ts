@@ -2,15 +2,18 @@
  * migrate with several writers: large tables are copied (and verified) in
  * key ranges at once. The slices must add up to exactly the source, and a run
  * that failed part-way through some slices must resume each one where it
- * stopped. The slicing threshold is lowered so that a small cloud is sliced.
+ * stopped; the indexes built after the copy must end as placement's own. The
+ * bulk threshold is lowered so that a small cloud is loaded in bulk.
  */
 import { describe, expect, it } from 'vitest';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
+import type { SchemaSnapshot } from '../../src/schema/model.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
+import { loadReference } from '../helpers/reference-schema.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 
 const fresh = freshDatabases();
@@ -37,9 +40,19 @@ function options(onProgress?: (e: ProgressEvent) => void): MigrateOptions {
     maxDifferences: 5,
     lockTimeoutSeconds: 10,
     parallel: PARALLEL,
-    sliceMinRows: 100,
+    bulkMinRows: 100,
     onProgress,
   };
+}
+
+/** The target's schema, as introspected. */
+async function schemaOf(target: TestDatabase): Promise<SchemaSnapshot> {
+  const db = await target.open();
+  try {
+    return await db.dialect.introspect(db.knex);
+  } finally {
+    await db.close();
+  }
 }
 
 /** Runs migrate() as the command does: one control connection, and a pool for the writers. */
@@ -82,6 +95,8 @@ describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
     expect(result.copied.find((c) => c.table === 'resource_providers')!.slices).toHaveLength(1);
     expect(result.verification.every((v) => v.equal)).toBe(true);
     await expectIdentical(src, target);
+    // The indexes built after the copy are placement's own, as db sync makes them.
+    expect(await schemaOf(target)).toEqual(loadReference(to)['b4ed3a175331']);
   });
 
   it('resumes every slice where it stopped after a failure part-way through', async () => {
@@ -100,6 +115,8 @@ describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
 
     const plan = await run(src, target, { ...options(), apply: false });
     expect(plan.outcome).toBe('interrupted');
+    // The bulk load dropped allocations' plain indexes to build them after the copy.
+    expect((await schemaOf(target)).tables['allocations']!.indexes).toEqual([]);
 
     const resumed = await run(src, target, options());
     expect(resumed.outcome, resumed.message).toBe('migrated');
@@ -107,5 +124,6 @@ describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
     expect(allocations.slices.some((s) => s.resumedAfter !== null)).toBe(true);
     expect(resumed.verification.every((v) => v.equal)).toBe(true);
     await expectIdentical(src, target);
+    expect(await schemaOf(target)).toEqual(loadReference(to)['b4ed3a175331']);
   });
 });

@@ -70,6 +70,11 @@ export interface Dialect {
   /** CREATE TABLE (with its constraints) followed by its CREATE INDEX statements. */
   createTableSql(table: TableDef): string[];
   createIndexSql(table: string, index: IndexDef): string;
+  /**
+   * Statements that build several indexes of one table: one ALTER TABLE on
+   * MySQL (a single scan of the table), one CREATE INDEX each elsewhere.
+   */
+  createIndexesSql(table: string, indexes: readonly IndexDef[]): string[];
   dropIndexSql(table: string, index: string): string;
   /** Adds a nullable column, with a named foreign key when given. */
   addColumnSql(table: string, column: ColumnDef, foreignKey?: ForeignKeyDef): string[];

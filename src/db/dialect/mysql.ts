@@ -197,6 +197,14 @@ export const mysqlDialect: Dialect = {
   },
 
   createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+  createIndexesSql: (table, indexes) =>
+    indexes.length === 0
+      ? []
+      : [
+          `ALTER TABLE ${quote(table)} ${indexes
+            .map((i) => `ADD INDEX ${quote(i.name)} (${i.columns.map(quote).join(', ')})`)
+            .join(', ')}`,
+        ],
 
   dropIndexSql: (table, index) => `DROP INDEX ${quote(index)} ON ${quote(table)}`,
 

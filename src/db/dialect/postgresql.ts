@@ -193,6 +193,7 @@ export const postgresqlDialect: Dialect = {
   },
 
   createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+  createIndexesSql: (table, indexes) => indexes.map((i) => renderCreateIndex(table, i, quote)),
 
   dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
 

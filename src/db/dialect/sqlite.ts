@@ -190,6 +190,7 @@ export const sqliteDialect: Dialect = {
   },
 
   createIndexSql: (table, index) => renderCreateIndex(table, index, quote),
+  createIndexesSql: (table, indexes) => indexes.map((i) => renderCreateIndex(table, i, quote)),
 
   dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
 
