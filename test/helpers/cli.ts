@@ -12,10 +12,10 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `placement-upgrade ...args` with a clean environment (plus `env`). */
+/** Runs `placement-upgrade ...args` with a clean environment (plus `env`); `onStdout` sees output as it comes. */
 export function runCli(
   args: string[],
-  options: { env?: Record<string, string>; cwd?: string } = {},
+  options: { env?: Record<string, string>; cwd?: string; onStdout?: (chunk: string) => void } = {},
 ): Promise<CliResult> {
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
@@ -24,7 +24,7 @@ export function runCli(
     ...options.env,
   };
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { env, cwd: options.cwd ?? ROOT, maxBuffer: 64 * 1024 * 1024 },
@@ -37,6 +37,7 @@ export function runCli(
         resolve({ code, stdout, stderr });
       },
     );
+    if (options.onStdout) child.stdout?.on('data', (d: Buffer) => options.onStdout!(d.toString()));
   });
 }
 

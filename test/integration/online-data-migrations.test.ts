@@ -357,13 +357,37 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
     afterAll(() => t?.destroy());
 
     it('both exit 0 and no consumer, project or user is duplicated', async () => {
-      const args = ['db', 'online-data-migrations', '--placement-url', t.url];
-      // Hold the rows both runs write first until both have started: otherwise,
-      // on a quiet machine, the first can finish before the second is up.
+      const args = [
+        'db',
+        'online-data-migrations',
+        '--placement-url',
+        t.url,
+        '--connect-timeout',
+        '60',
+      ];
+      // Hold the rows both runs write first until both have started (printed
+      // their first line): otherwise the first can finish before the second is
+      // up, on a quiet machine or a loaded one.
       const gate = await t.knex.transaction();
       await gate('resource_providers').update({ generation: t.knex.raw('generation') });
-      const both = Promise.all([runCli(args), runCli(args)]);
-      await new Promise((r) => setTimeout(r, 2000));
+      let started = 0;
+      let bothStarted: () => void = () => undefined;
+      const ready = new Promise<void>((r) => (bothStarted = r));
+      const watch = () => {
+        let seen = false;
+        return (chunk: string) => {
+          if (!seen && chunk.includes('Running batches')) {
+            seen = true;
+            if (++started === 2) bothStarted();
+          }
+        };
+      };
+      const both = Promise.all([
+        runCli(args, { onStdout: watch() }),
+        runCli(args, { onStdout: watch() }),
+      ]);
+      await Promise.race([ready, both]);
+      await new Promise((r) => setTimeout(r, 300)); // and reached the gate
       await gate.rollback();
       const [a, b] = await both;
       expect([a.code, b.code], `${a.stderr}\n${b.stderr}`).toEqual([0, 0]);
@@ -371,10 +395,14 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
         Number(/\| create_incomplete_consumers \|\s+\d+\s+\|\s+(\d+)\s+\|/.exec(r.stdout)?.[1]);
       const roots = (r: typeof a) =>
         Number(/\|\s+set_root_provider_ids\s+\|\s+\d+\s+\|\s+(\d+)\s+\|/.exec(r.stdout)?.[1]);
-      // Both really worked at the same time, and between them they created
-      // each consumer and fixed each root exactly once.
-      expect(completed(a)).toBeGreaterThan(0);
-      expect(completed(b)).toBeGreaterThan(0);
+      // Between them they created each consumer and fixed each root exactly
+      // once. On MariaDB and PostgreSQL both really work at the same time; a
+      // SQLite writer that commits and begins again at once can keep the file's
+      // lock from the other (whose busy handler sleeps), so there one may do it all.
+      if (engine !== 'sqlite') {
+        expect(completed(a)).toBeGreaterThan(0);
+        expect(completed(b)).toBeGreaterThan(0);
+      }
       expect(completed(a) + completed(b)).toBe(4000);
       expect(roots(a) + roots(b)).toBe(40);
       expect(await count(t.knex('consumers'))).toBe(4000);
