@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateNovaApi } from '../../src/fixtures/index.js';
 import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { parseJson, ROOT, runCli } from '../helpers/cli.js';
@@ -136,15 +135,14 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
   'nova writing during the copy (%s)',
   (engine) => {
     it('fails verification (22), then a restart after nova stopped succeeds', async () => {
-      const source = await fresh(engine, 'writer_src');
-      const db = await source.open();
-      await generateNovaApi(db, {
+      const source = await novaApiSource(fresh, engine, 'writer_src', {
         release: 'train',
         providers: 20,
         consumers: 800,
         seed: 4,
-        flaws: { caseVariantNames: false },
       });
+      // Stays open: it plays nova writing during the copy.
+      const db = await source.open();
       const target = await fresh(engine, 'writer_dst');
       const args = [
         'migrate',
@@ -188,16 +186,12 @@ describe.each(engines)(
   'an interrupted run that left a partial, unstamped schema (%s)',
   (engine) => {
     it('is recognised, rebuilt and completed', async () => {
-      const source = await fresh(engine, 'partial_src');
-      const s = await source.open();
-      await generateNovaApi(s, {
+      const source = await novaApiSource(fresh, engine, 'partial_src', {
         release: 'rocky',
         providers: 6,
         consumers: 60,
         seed: 2,
-        flaws: { caseVariantNames: false },
       });
-      await s.close();
       const target = await fresh(engine, 'partial_dst');
       // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
       // empty tables, an empty alembic_version.
