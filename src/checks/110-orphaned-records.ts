@@ -29,124 +29,138 @@ function danglingClass(knex: Knex, table: 'allocations' | 'inventories'): Knex.Q
 
 const inList = (ids: number[]) => `(${ids.join(', ')})`;
 
+/** Rows of `table` whose `column` names no row of `parent` (NULL is not dangling). */
+function dangling(table: string, column: string, parent: string) {
+  return (k: Knex) =>
+    k(`${table} as x`)
+      .leftJoin(`${parent} as p`, 'p.id', `x.${column}`)
+      .whereNotNull(`x.${column}`)
+      .whereNull('p.id');
+}
+
+/** The orphans can only go: they describe resources of something that is gone. */
+function deleteFix(table: string, column: string) {
+  return (ids: number[]) => `DELETE FROM ${table} WHERE ${column} IN ${inList(ids)};`;
+}
+
+/** The orphans should be re-pointed at the row the operator names. */
+function repointFix(table: string, column: string, value: string) {
+  return (ids: number[]) =>
+    `UPDATE ${table} SET ${column} = ${value} WHERE ${column} IN ${inList(ids)};`;
+}
+
+/** A reference from `table.column` to `parent`, with what the orphans are called and how to mend them. */
+function reference(
+  rows: [string, string],
+  table: string,
+  column: string,
+  parent: string,
+  missing: string,
+  fix?: (ids: number[]) => string,
+): OrphanKind {
+  return {
+    rows,
+    missing,
+    column: `x.${column}`,
+    query: dangling(table, column, parent),
+    fix: fix ?? deleteFix(table, column),
+  };
+}
+
+/** A class reference: valid when resource_classes holds it or it is a standard class's id. */
+function classReference(rows: [string, string], table: 'allocations' | 'inventories'): OrphanKind {
+  return {
+    rows,
+    missing: 'a resource class',
+    column: 'x.resource_class_id',
+    query: (k) => danglingClass(k, table),
+    fix: deleteFix(table, 'resource_class_id'),
+  };
+}
+
+const ALLOCATION: [string, string] = ['allocation', 'allocations'];
+const INVENTORY: [string, string] = ['inventory', 'inventories'];
+const AGGREGATE_LINK: [string, string] = ['aggregate link', 'aggregate links'];
+const TRAIT_LINK: [string, string] = ['trait link', 'trait links'];
+const CONSUMER: [string, string] = ['consumer', 'consumers'];
+const PROVIDER: [string, string] = ['resource provider', 'resource providers'];
+const PROVIDER_TABLE = 'resource_providers';
+
 const KINDS: OrphanKind[] = [
-  {
-    rows: ['allocation', 'allocations'],
-    missing: 'a resource provider',
-    column: 'x.resource_provider_id',
-    query: (k) =>
-      k('allocations as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.resource_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) => `DELETE FROM allocations WHERE resource_provider_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['allocation', 'allocations'],
-    missing: 'a resource class',
-    column: 'x.resource_class_id',
-    query: (k) => danglingClass(k, 'allocations'),
-    fix: (ids) => `DELETE FROM allocations WHERE resource_class_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['inventory', 'inventories'],
-    missing: 'a resource provider',
-    column: 'x.resource_provider_id',
-    query: (k) =>
-      k('inventories as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.resource_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) => `DELETE FROM inventories WHERE resource_provider_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['inventory', 'inventories'],
-    missing: 'a resource class',
-    column: 'x.resource_class_id',
-    query: (k) => danglingClass(k, 'inventories'),
-    fix: (ids) => `DELETE FROM inventories WHERE resource_class_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['aggregate link', 'aggregate links'],
-    missing: 'a resource provider',
-    column: 'x.resource_provider_id',
-    query: (k) =>
-      k('resource_provider_aggregates as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.resource_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) =>
-      `DELETE FROM resource_provider_aggregates WHERE resource_provider_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['aggregate link', 'aggregate links'],
-    missing: 'an aggregate',
-    column: 'x.aggregate_id',
-    query: (k) =>
-      k('resource_provider_aggregates as x')
-        .leftJoin('placement_aggregates as a', 'a.id', 'x.aggregate_id')
-        .whereNull('a.id'),
-    fix: (ids) => `DELETE FROM resource_provider_aggregates WHERE aggregate_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['trait link', 'trait links'],
-    missing: 'a resource provider',
-    column: 'x.resource_provider_id',
-    query: (k) =>
-      k('resource_provider_traits as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.resource_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) =>
-      `DELETE FROM resource_provider_traits WHERE resource_provider_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['trait link', 'trait links'],
-    missing: 'a trait',
-    column: 'x.trait_id',
-    query: (k) =>
-      k('resource_provider_traits as x')
-        .leftJoin('traits as t', 't.id', 'x.trait_id')
-        .whereNull('t.id'),
-    fix: (ids) => `DELETE FROM resource_provider_traits WHERE trait_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['consumer', 'consumers'],
-    missing: 'a project',
-    column: 'x.project_id',
-    query: (k) =>
-      k('consumers as x').leftJoin('projects as p', 'p.id', 'x.project_id').whereNull('p.id'),
-    fix: (ids) =>
-      `UPDATE consumers SET project_id = (SELECT id FROM projects WHERE external_id = '<the project>') WHERE project_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['consumer', 'consumers'],
-    missing: 'a user',
-    column: 'x.user_id',
-    query: (k) => k('consumers as x').leftJoin('users as u', 'u.id', 'x.user_id').whereNull('u.id'),
-    fix: (ids) =>
-      `UPDATE consumers SET user_id = (SELECT id FROM users WHERE external_id = '<the user>') WHERE user_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['resource provider', 'resource providers'],
-    missing: 'a parent provider',
-    column: 'x.parent_provider_id',
-    query: (k) =>
-      k('resource_providers as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.parent_provider_id')
-        .whereNotNull('x.parent_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) =>
-      `UPDATE resource_providers SET parent_provider_id = <the parent's id> WHERE parent_provider_id IN ${inList(ids)};`,
-  },
-  {
-    rows: ['resource provider', 'resource providers'],
-    missing: 'a root provider',
-    column: 'x.root_provider_id',
-    query: (k) =>
-      k('resource_providers as x')
-        .leftJoin('resource_providers as p', 'p.id', 'x.root_provider_id')
-        .whereNotNull('x.root_provider_id')
-        .whereNull('p.id'),
-    fix: (ids) =>
-      `UPDATE resource_providers SET root_provider_id = <the root's id> WHERE root_provider_id IN ${inList(ids)};`,
-  },
+  reference(
+    ALLOCATION,
+    'allocations',
+    'resource_provider_id',
+    PROVIDER_TABLE,
+    'a resource provider',
+  ),
+  classReference(ALLOCATION, 'allocations'),
+  reference(
+    INVENTORY,
+    'inventories',
+    'resource_provider_id',
+    PROVIDER_TABLE,
+    'a resource provider',
+  ),
+  classReference(INVENTORY, 'inventories'),
+  reference(
+    AGGREGATE_LINK,
+    'resource_provider_aggregates',
+    'resource_provider_id',
+    PROVIDER_TABLE,
+    'a resource provider',
+  ),
+  reference(
+    AGGREGATE_LINK,
+    'resource_provider_aggregates',
+    'aggregate_id',
+    'placement_aggregates',
+    'an aggregate',
+  ),
+  reference(
+    TRAIT_LINK,
+    'resource_provider_traits',
+    'resource_provider_id',
+    PROVIDER_TABLE,
+    'a resource provider',
+  ),
+  reference(TRAIT_LINK, 'resource_provider_traits', 'trait_id', 'traits', 'a trait'),
+  reference(
+    CONSUMER,
+    'consumers',
+    'project_id',
+    'projects',
+    'a project',
+    repointFix(
+      'consumers',
+      'project_id',
+      "(SELECT id FROM projects WHERE external_id = '<the project>')",
+    ),
+  ),
+  reference(
+    CONSUMER,
+    'consumers',
+    'user_id',
+    'users',
+    'a user',
+    repointFix('consumers', 'user_id', "(SELECT id FROM users WHERE external_id = '<the user>')"),
+  ),
+  reference(
+    PROVIDER,
+    PROVIDER_TABLE,
+    'parent_provider_id',
+    PROVIDER_TABLE,
+    'a parent provider',
+    repointFix(PROVIDER_TABLE, 'parent_provider_id', "<the parent's id>"),
+  ),
+  reference(
+    PROVIDER,
+    PROVIDER_TABLE,
+    'root_provider_id',
+    PROVIDER_TABLE,
+    'a root provider',
+    repointFix(PROVIDER_TABLE, 'root_provider_id', "<the root's id>"),
+  ),
 ];
 
 /** Missing ids listed in details and in the suggested SQL. */

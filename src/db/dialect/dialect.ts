@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ConnectionError } from '../../errors/errors.js';
 import type {
   ColumnDef,
+  ColumnType,
   ForeignKeyDef,
   IndexDef,
   SchemaSnapshot,
@@ -178,8 +179,45 @@ export interface NonUnicodeText {
   charset: string;
 }
 
-/** SQL text for a column type, per engine. */
-export type TypeRenderer = (column: ColumnDef) => string;
+/** How an engine spells each column type (a varchar gets its length appended). */
+export type TypeNames = Record<ColumnType['kind'], string>;
+
+/**
+ * One column of CREATE TABLE or ADD COLUMN: name, type, the engine's own
+ * attributes (COLLATE, AUTO_INCREMENT), then DEFAULT and NOT NULL.
+ */
+export function renderColumn(
+  c: ColumnDef,
+  quote: (s: string) => string,
+  types: TypeNames,
+  attributes: (string | false | undefined)[] = [],
+): string {
+  const type =
+    c.type.kind === 'varchar' ? `${types.varchar}(${c.type.length})` : types[c.type.kind];
+  const parts = [quote(c.name), type, ...attributes];
+  if (c.serverDefault !== undefined) parts.push(`DEFAULT ${c.serverDefault}`);
+  if (!c.nullable) parts.push('NOT NULL');
+  return parts.filter(Boolean).join(' ');
+}
+
+/** ALTER TABLE … ADD COLUMN, then ADD CONSTRAINT for its foreign key (MySQL, PostgreSQL). */
+export function renderAddColumn(
+  table: string,
+  column: ColumnDef,
+  fk: ForeignKeyDef | undefined,
+  quote: (s: string) => string,
+  columnSql: (c: ColumnDef) => string,
+): string[] {
+  const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
+  if (fk) {
+    const cols = (names: string[]) => names.map(quote).join(', ');
+    sql.push(
+      `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
+        `FOREIGN KEY(${cols(fk.columns)}) REFERENCES ${quote(fk.refTable)} (${cols(fk.refColumns)})`,
+    );
+  }
+  return sql;
+}
 
 /**
  * Renders CREATE TABLE the way SQLAlchemy does: columns, then PRIMARY KEY,

@@ -2,7 +2,6 @@ import type { Knex } from 'knex';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
 import type {
   ColumnDef,
-  ForeignKeyDef,
   SchemaSnapshot,
   TableDef,
   TableSnapshot,
@@ -13,40 +12,32 @@ import {
   errorCode,
   multiRowInsert,
   NETWORK_ERROR_CODES,
+  renderAddColumn,
+  renderColumn,
   renderCreateIndex,
   renderCreateTable,
   type Dialect,
+  type TypeNames,
   type NonUnicodeText,
   type PoolOptions,
 } from './dialect.js';
 
 const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 
-function typeSql(c: ColumnDef): string {
-  switch (c.type.kind) {
-    case 'integer':
-      return 'INTEGER';
-    case 'float':
-      return 'FLOAT';
-    case 'datetime':
-      return 'DATETIME';
-    case 'varchar':
-      return `VARCHAR(${c.type.length})`;
-    case 'text':
-      return 'TEXT';
-    case 'boolean':
-      return 'BOOL';
-  }
-}
+const TYPES: TypeNames = {
+  integer: 'INTEGER',
+  float: 'FLOAT',
+  datetime: 'DATETIME',
+  varchar: 'VARCHAR',
+  text: 'TEXT',
+  boolean: 'BOOL',
+};
 
-function columnSql(c: ColumnDef): string {
-  let sql = `${quote(c.name)} ${typeSql(c)}`;
-  if (c.collation) sql += ` COLLATE ${c.collation}`;
-  if (!c.nullable) sql += ' NOT NULL';
-  if (c.autoincrement) sql += ' AUTO_INCREMENT';
-  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
-  return sql;
-}
+const columnSql = (c: ColumnDef) =>
+  renderColumn(c, quote, TYPES, [
+    c.collation && `COLLATE ${c.collation}`,
+    c.autoincrement && 'AUTO_INCREMENT',
+  ]);
 
 // Server error numbers (https://mariadb.com/kb/en/mariadb-error-codes/).
 const AUTH_CODES = new Set([
@@ -208,16 +199,7 @@ export const mysqlDialect: Dialect = {
 
   dropIndexSql: (table, index) => `DROP INDEX ${quote(index)} ON ${quote(table)}`,
 
-  addColumnSql(table: string, column: ColumnDef, fk?: ForeignKeyDef): string[] {
-    const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
-    if (fk) {
-      sql.push(
-        `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
-          `FOREIGN KEY(${fk.columns.map(quote).join(', ')}) REFERENCES ${quote(fk.refTable)} (${fk.refColumns.map(quote).join(', ')})`,
-      );
-    }
-    return sql;
-  },
+  addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
 
   bulkLoadSession: {
     enter: ['SET SESSION unique_checks = 0'],

@@ -6,7 +6,6 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
 import type {
   ColumnDef,
-  ForeignKeyDef,
   SchemaSnapshot,
   TableDef,
   TableSnapshot,
@@ -16,9 +15,12 @@ import {
   describeNetworkError,
   errorCode,
   NETWORK_ERROR_CODES,
+  renderAddColumn,
+  renderColumn,
   renderCreateIndex,
   renderCreateTable,
   type Dialect,
+  type TypeNames,
   exactDuplicates,
   type NonUnicodeText,
   type PoolOptions,
@@ -48,29 +50,18 @@ export function copyLines(rows: unknown[][]): string {
   return out;
 }
 
-function typeSql(c: ColumnDef): string {
-  switch (c.type.kind) {
-    case 'integer':
-      return c.autoincrement ? 'SERIAL' : 'INTEGER';
-    case 'float':
-      return 'FLOAT';
-    case 'datetime':
-      return 'TIMESTAMP WITHOUT TIME ZONE';
-    case 'varchar':
-      return `VARCHAR(${c.type.length})`;
-    case 'text':
-      return 'TEXT';
-    case 'boolean':
-      return 'BOOLEAN';
-  }
-}
+const TYPES: TypeNames = {
+  integer: 'INTEGER',
+  float: 'FLOAT',
+  datetime: 'TIMESTAMP WITHOUT TIME ZONE',
+  varchar: 'VARCHAR',
+  text: 'TEXT',
+  boolean: 'BOOLEAN',
+};
 
-function columnSql(c: ColumnDef): string {
-  let sql = `${quote(c.name)} ${typeSql(c)}`;
-  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
-  if (!c.nullable) sql += ' NOT NULL';
-  return sql;
-}
+// An autoincrement key is SERIAL: an integer column with its own sequence.
+const columnSql = (c: ColumnDef) =>
+  renderColumn(c, quote, c.autoincrement ? { ...TYPES, integer: 'SERIAL' } : TYPES);
 
 /** A stable 32-bit key for an advisory lock name. */
 function lockKey(name: string): number {
@@ -197,16 +188,7 @@ export const postgresqlDialect: Dialect = {
 
   dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
 
-  addColumnSql(table: string, column: ColumnDef, fk?: ForeignKeyDef): string[] {
-    const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
-    if (fk) {
-      sql.push(
-        `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
-          `FOREIGN KEY(${fk.columns.map(quote).join(', ')}) REFERENCES ${quote(fk.refTable)} (${fk.refColumns.map(quote).join(', ')})`,
-      );
-    }
-    return sql;
-  },
+  addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
 
   bulkLoadSession: { enter: [], exit: [] },
 

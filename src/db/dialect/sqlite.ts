@@ -8,38 +8,27 @@ import {
   errorCode,
   exactDuplicates,
   multiRowInsert,
+  renderColumn,
   renderCreateIndex,
   renderCreateTable,
   type Dialect,
+  type TypeNames,
   type NonUnicodeText,
   type PoolOptions,
 } from './dialect.js';
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-function typeSql(c: ColumnDef): string {
-  switch (c.type.kind) {
-    case 'integer':
-      return 'INTEGER';
-    case 'float':
-      return 'FLOAT';
-    case 'datetime':
-      return 'DATETIME';
-    case 'varchar':
-      return `VARCHAR(${c.type.length})`;
-    case 'text':
-      return 'TEXT';
-    case 'boolean':
-      return 'BOOLEAN';
-  }
-}
+const TYPES: TypeNames = {
+  integer: 'INTEGER',
+  float: 'FLOAT',
+  datetime: 'DATETIME',
+  varchar: 'VARCHAR',
+  text: 'TEXT',
+  boolean: 'BOOLEAN',
+};
 
-function columnSql(c: ColumnDef): string {
-  let sql = `${quote(c.name)} ${typeSql(c)}`;
-  if (c.serverDefault !== undefined) sql += ` DEFAULT ${c.serverDefault}`;
-  if (!c.nullable) sql += ' NOT NULL';
-  return sql;
-}
+const columnSql = (c: ColumnDef) => renderColumn(c, quote, TYPES);
 
 /** Names of `CONSTRAINT name UNIQUE (cols)` / `... FOREIGN KEY (cols)` / inline `CONSTRAINT name REFERENCES`, keyed by column list. */
 function constraintNames(createSql: string, kind: 'UNIQUE' | 'FOREIGN KEY'): Map<string, string> {
