@@ -45,6 +45,13 @@ export const connectTimeoutFlag = Flags.integer({
 });
 
 /** How connections, environment variables and passwords are chosen, for every command's help. */
+/** How long a schema-changing command waits for another run's schema lock. */
+export const lockTimeoutFlag = Flags.integer({
+  summary: 'Seconds to wait for another run holding the schema lock.',
+  default: 60,
+  min: 1,
+});
+
 export const CONNECTION_HELP = `Connections are chosen in this order: the URL flag; the URL environment variable; the
 [placement_database] / [api_database] "connection" option of the config files (the
 --*-config flags, else the *_CONFIG environment variable). PLACEMENT_UPGRADE_PLACEMENT_PASSWORD
@@ -114,6 +121,22 @@ export abstract class BaseCommand extends Command {
       fallback: flags.fallback,
     });
     return openDatabase(spec, { ...options, connectTimeoutSeconds: flags.connectTimeout });
+  }
+
+  /** Opens the placement database named by the flags of placementConnectionFlags() and connectTimeoutFlag. */
+  protected openPlacement(
+    flags: { 'placement-url'?: string; 'placement-config'?: string[]; 'connect-timeout'?: number },
+    options: { max?: number; mustExist?: boolean } = {},
+  ): Promise<Database> {
+    return this.open(
+      'placement',
+      {
+        url: flags['placement-url'],
+        config: flags['placement-config'],
+        connectTimeout: flags['connect-timeout'],
+      },
+      options,
+    );
   }
 
   /** Renders core progress events as plain lines; commands with long work use listr2 instead. */

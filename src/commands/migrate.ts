@@ -1,5 +1,10 @@
 import { Flags } from '@oclif/core';
-import { BaseCommand, CONNECTION_HELP, connectTimeoutFlag } from '../cli/base-command.js';
+import {
+  BaseCommand,
+  CONNECTION_HELP,
+  connectTimeoutFlag,
+  lockTimeoutFlag,
+} from '../cli/base-command.js';
 import { MigrateProgress } from '../cli/migrate-progress.js';
 import { fmt, renderTable } from '../cli/table.js';
 import { ROLES } from '../config/connections.js';
@@ -160,11 +165,7 @@ ${exitCodeHelp([
       default: 20,
       min: 1,
     }),
-    'lock-timeout': Flags.integer({
-      summary: 'Seconds to wait for the schema lock.',
-      default: 60,
-      min: 1,
-    }),
+    'lock-timeout': lockTimeoutFlag,
     'connect-timeout': connectTimeoutFlag,
   };
 

@@ -93,15 +93,7 @@ ${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(ApiServe);
     registerSecret(flags['auth-token']);
-    const db = await this.open(
-      'placement',
-      {
-        url: flags['placement-url'],
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-      },
-      { max: flags['pool-size'] },
-    );
+    const db = await this.openPlacement(flags, { max: flags['pool-size'] });
     let requests = 0;
     const log = (e: AccessLogEntry) => {
       requests += 1;

@@ -97,11 +97,7 @@ ${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, Exi
     const { flags } = await this.parse(DbOnlineDataMigrations);
     const maxCount = parseMaxCount(flags['max-count']);
     const options = readPlacementOptions(placementConfigFiles(flags['placement-config']));
-    const db = await this.open('placement', {
-      url: flags['placement-url'],
-      config: flags['placement-config'],
-      connectTimeout: flags['connect-timeout'],
-    });
+    const db = await this.openPlacement(flags);
     let run: DataMigrationRun;
     try {
       this.note(`Placement database: ${db.display}`);

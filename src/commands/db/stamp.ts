@@ -1,8 +1,9 @@
-import { Args, Flags } from '@oclif/core';
+import { Args } from '@oclif/core';
 import {
   BaseCommand,
   CONNECTION_HELP,
   connectTimeoutFlag,
+  lockTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
 import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
@@ -37,25 +38,13 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.LOCKED])}`;
 
   static override flags = {
     ...placementConnectionFlags(),
-    'lock-timeout': Flags.integer({
-      summary: 'Seconds to wait for another run holding the schema lock.',
-      default: 60,
-      min: 1,
-    }),
+    'lock-timeout': lockTimeoutFlag,
     'connect-timeout': connectTimeoutFlag,
   };
 
   async run(): Promise<StampResult> {
     const { args, flags } = await this.parse(DbStamp);
-    const db = await this.open(
-      'placement',
-      {
-        url: flags['placement-url'],
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-      },
-      { max: 1 },
-    );
+    const db = await this.openPlacement(flags, { max: 1 });
     try {
       const result = await stampSchema(db, {
         target: args.revision,

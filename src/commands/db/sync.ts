@@ -3,6 +3,7 @@ import {
   BaseCommand,
   CONNECTION_HELP,
   connectTimeoutFlag,
+  lockTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
 import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
@@ -49,25 +50,13 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.DATA_B
       default: 'head',
       helpValue: 'REV',
     }),
-    'lock-timeout': Flags.integer({
-      summary: 'Seconds to wait for another run holding the schema lock.',
-      default: 60,
-      min: 1,
-    }),
+    'lock-timeout': lockTimeoutFlag,
     'connect-timeout': connectTimeoutFlag,
   };
 
   async run(): Promise<SyncResult> {
     const { flags } = await this.parse(DbSync);
-    const db = await this.open(
-      'placement',
-      {
-        url: flags['placement-url'],
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-      },
-      { max: 1 },
-    );
+    const db = await this.openPlacement(flags, { max: 1 });
     try {
       this.note(`Placement database: ${db.display}`);
       const result = await syncSchema(db, {

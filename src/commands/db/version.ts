@@ -31,15 +31,7 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE])}`;
 
   async run(): Promise<SchemaVersion> {
     const { flags } = await this.parse(DbVersion);
-    const db = await this.open(
-      'placement',
-      {
-        url: flags['placement-url'],
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-      },
-      { max: 1 },
-    );
+    const db = await this.openPlacement(flags, { max: 1 });
     try {
       const version = await getSchemaVersion(db);
       this.say(version.revision ?? 'None');

@@ -115,15 +115,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
       );
     }
     const placementOptions = readPlacementOptions(placementConfigFiles(flags['placement-config']));
-    const db = await this.open(
-      'placement',
-      {
-        url: flags['placement-url'],
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-      },
-      { max: 1, mustExist: true },
-    );
+    const db = await this.openPlacement(flags, { max: 1, mustExist: true });
     let report: UpgradeCheckReport;
     let source: Database | undefined;
     try {

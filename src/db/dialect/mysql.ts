@@ -1,11 +1,6 @@
 import type { Knex } from 'knex';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
-import type {
-  ColumnDef,
-  SchemaSnapshot,
-  TableDef,
-  TableSnapshot,
-} from '../../schema/model.js';
+import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
   describeNetworkError,

@@ -4,12 +4,7 @@ import { Readable } from 'node:stream';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
-import type {
-  ColumnDef,
-  SchemaSnapshot,
-  TableDef,
-  TableSnapshot,
-} from '../../schema/model.js';
+import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
   describeNetworkError,
