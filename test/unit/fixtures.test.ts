@@ -263,13 +263,18 @@ describe('planCloud', () => {
     expect(pike).toContain('MISC_SHARES_VIA_AGGREGATE');
   });
 
-  it('names a few providers with non-ASCII characters and a stale twin differing only in case', () => {
-    const p = plan('train', 3, 300);
-    const names = p.providers.map((x) => x.name);
-    expect(names.filter((n) => /[^ -~]/.test(n))).toHaveLength(p.planted.nonAsciiNames);
-    const lower = new Map<string, number>();
-    for (const n of names) lower.set(n.toLowerCase(), (lower.get(n.toLowerCase()) ?? 0) + 1);
-    expect([...lower.values()].filter((v) => v === 2)).toHaveLength(p.planted.caseVariantPairs);
-    expect(new Set(names).size).toBe(names.length);
-  });
+  it.each([[3, 300], ...Array.from({ length: 40 }, (_, i): [number, number] => [100 + i, 24 + i])])(
+    'names a few providers with non-ASCII characters and a stale twin differing only in case (seed %i, %i hosts)',
+    (seed, hosts) => {
+      const p = plan('train', seed, hosts);
+      const names = p.providers.map((x) => x.name);
+      expect(p.planted.nonAsciiNames).toBeGreaterThan(0);
+      expect(p.planted.caseVariantPairs).toBeGreaterThan(0);
+      expect(names.filter((n) => /[^ -~]/.test(n))).toHaveLength(p.planted.nonAsciiNames);
+      const lower = new Map<string, number>();
+      for (const n of names) lower.set(n.toLowerCase(), (lower.get(n.toLowerCase()) ?? 0) + 1);
+      expect([...lower.values()].filter((v) => v === 2)).toHaveLength(p.planted.caseVariantPairs);
+      expect(new Set(names).size).toBe(names.length);
+    },
+  );
 });
