@@ -16,7 +16,7 @@ import {
 } from '../migrations/index.js';
 import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
-import type { TableDef } from './model.js';
+import type { SchemaSnapshot, TableDef } from './model.js';
 
 export const VERSION_TABLE = 'alembic_version';
 const LOCK_NAME = 'placement-upgrade-schema';
@@ -128,6 +128,65 @@ function schemaOps(database: Database, db: Knex): SchemaOps {
   };
 }
 
+/**
+ * Schema operations for an engine whose DDL commits statement by statement
+ * (MySQL): a run stopped inside a revision leaves part of it behind while
+ * alembic_version still names the revision before, so every statement of
+ * that revision would fail on the next run ("table exists"). These look at
+ * the schema as it was when the revision started and do only what is
+ * missing. A table that exists but is not the table the revision creates is
+ * refused, never adopted.
+ */
+function resumableOps(
+  database: Database,
+  db: Knex,
+  snapshot: SchemaSnapshot,
+  revision: string,
+): SchemaOps {
+  const { dialect } = database;
+  const plain = schemaOps(database, db);
+  const run = async (statements: string[]) => {
+    for (const sql of statements) await db.raw(sql);
+  };
+  const hasIndex = (table: string, name: string) =>
+    snapshot.tables[table]?.indexes.some((i) => i.name === name) ?? false;
+  return {
+    ...plain,
+    async createTable(t) {
+      const existing = snapshot.tables[t.name];
+      if (!existing) return plain.createTable(t);
+      const have = existing.columns.map((c) => c.name).sort();
+      const want = t.columns.map((c) => c.name).sort();
+      if (have.join() !== want.join()) {
+        throw new SchemaStateError(
+          `Revision ${revision} creates the table ${t.name}, which already exists with other columns (${have.join(', ')}; the revision creates ${want.join(', ')}).`,
+          `An interrupted run would have left the revision's own table. Find out where this one came from; if it holds nothing you need, drop it and run db sync again.`,
+          { revision, table: t.name },
+        );
+      }
+      const missing = (t.indexes ?? []).filter((i) => !hasIndex(t.name, i.name));
+      for (const index of missing) await plain.createIndex(t.name, index);
+    },
+    async createIndex(table, index) {
+      if (!hasIndex(table, index.name)) await plain.createIndex(table, index);
+    },
+    async dropIndex(table, index) {
+      if (hasIndex(table, index)) await plain.dropIndex(table, index);
+    },
+    async addColumn(table, column, fk) {
+      const existing = snapshot.tables[table];
+      if (!existing?.columns.some((c) => c.name === column.name)) {
+        return plain.addColumn(table, column, fk);
+      }
+      const sameKey = (f: SchemaSnapshot['tables'][string]['foreignKeys'][number]) =>
+        f.refTable === fk?.refTable && f.columns.join() === fk.columns.join();
+      if (fk && !existing.foreignKeys.some(sameKey)) {
+        await run([dialect.addForeignKeySql(table, column.name, fk)]);
+      }
+    },
+  };
+}
+
 async function writeRevision(db: Knex, previous: string | null, next: string): Promise<void> {
   if (previous === null) {
     await db(VERSION_TABLE).del();
@@ -135,6 +194,26 @@ async function writeRevision(db: Knex, previous: string | null, next: string): P
   } else {
     await db(VERSION_TABLE).where({ version_num: previous }).update({ version_num: next });
   }
+}
+
+/**
+ * An empty alembic_version beside some of the initial revision's tables, on
+ * an engine whose DDL is not transactional: a db sync (ours or
+ * placement-manage's) stopped while creating the initial tables. The next
+ * run finishes them (resumableOps checks that each one is the table the
+ * revision creates).
+ */
+function interruptedInitialRevision(
+  database: Database,
+  tables: readonly string[],
+  present: readonly string[],
+): boolean {
+  const initial = new Set(INITIAL_TABLES.map((t) => t.name));
+  return (
+    !database.dialect.supportsTransactionalDdl &&
+    tables.includes(VERSION_TABLE) &&
+    present.every((t) => initial.has(t))
+  );
 }
 
 /**
@@ -155,7 +234,7 @@ export async function syncSchema(
       if (from !== null && !findRevision(from)) throw unknownRevisionError(from);
       if (from === null) {
         const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
-        if (present.length > 0) {
+        if (present.length > 0 && !interruptedInitialRevision(database, tables, present)) {
           const novaApi = tables.includes('migrate_version') || tables.includes('cell_mappings');
           throw new SchemaStateError(
             `The database already has placement tables (${present.join(', ')}) but no revision in ${VERSION_TABLE}, so it is unclear which schema they have.`,
@@ -179,10 +258,12 @@ export async function syncSchema(
         for (const sql of database.dialect.createTableSql(VERSION_TABLE_DEF)) await db.raw(sql);
       }
       let current = from;
-      const ops = schemaOps(database, db);
       for (const rev of path) {
         progress({ type: 'revision-start', revision: rev.id, description: rev.description });
         const started = performance.now();
+        const ops = database.dialect.supportsTransactionalDdl
+          ? schemaOps(database, db)
+          : resumableOps(database, db, await database.dialect.introspect(db), rev.id);
         await rev.upgrade(ops);
         await writeRevision(db, current, rev.id);
         current = rev.id;

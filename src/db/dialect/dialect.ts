@@ -79,6 +79,12 @@ export interface Dialect {
   dropIndexSql(table: string, index: string): string;
   /** Adds a nullable column, with a named foreign key when given. */
   addColumnSql(table: string, column: ColumnDef, foreignKey?: ForeignKeyDef): string[];
+  /**
+   * Adds the foreign key of a column that exists already: what a resumed
+   * revision still owes after a stop between ADD COLUMN and ADD CONSTRAINT.
+   * Needed only where DDL is not transactional; SQLite cannot do it.
+   */
+  addForeignKeySql(table: string, column: string, foreignKey: ForeignKeyDef): string;
 
   /**
    * Session settings for a bulk load of rows already known to be valid, and
@@ -144,7 +150,6 @@ export interface Dialect {
   readonly timestampFractionDigits: number;
 }
 
-/** Groups exact duplicates: what a binary collation's unique index rejects. */
 /** `INSERT … VALUES (…), (…)` in as few statements as the bind limit allows. */
 export async function multiRowInsert(
   db: Knex,
@@ -166,6 +171,7 @@ export async function multiRowInsert(
   }
 }
 
+/** Groups exact duplicates: what a binary collation's unique index rejects. */
 export function exactDuplicates(values: readonly string[]): string[][] {
   const seen = new Map<string, number>();
   for (const v of values) seen.set(v, (seen.get(v) ?? 0) + 1);
@@ -200,6 +206,20 @@ export function renderColumn(
   return parts.filter(Boolean).join(' ');
 }
 
+/** ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY (MySQL, PostgreSQL); unnamed keys get PostgreSQL's default name. */
+export function renderAddForeignKey(
+  table: string,
+  column: string,
+  fk: ForeignKeyDef,
+  quote: (s: string) => string,
+): string {
+  const cols = (names: string[]) => names.map(quote).join(', ');
+  return (
+    `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column}_fkey`)} ` +
+    `FOREIGN KEY(${cols(fk.columns)}) REFERENCES ${quote(fk.refTable)} (${cols(fk.refColumns)})`
+  );
+}
+
 /** ALTER TABLE … ADD COLUMN, then ADD CONSTRAINT for its foreign key (MySQL, PostgreSQL). */
 export function renderAddColumn(
   table: string,
@@ -209,13 +229,7 @@ export function renderAddColumn(
   columnSql: (c: ColumnDef) => string,
 ): string[] {
   const sql = [`ALTER TABLE ${quote(table)} ADD COLUMN ${columnSql(column)}`];
-  if (fk) {
-    const cols = (names: string[]) => names.map(quote).join(', ');
-    sql.push(
-      `ALTER TABLE ${quote(table)} ADD CONSTRAINT ${quote(fk.name ?? `${table}_${column.name}_fkey`)} ` +
-        `FOREIGN KEY(${cols(fk.columns)}) REFERENCES ${quote(fk.refTable)} (${cols(fk.refColumns)})`,
-    );
-  }
+  if (fk) sql.push(renderAddForeignKey(table, column.name, fk, quote));
   return sql;
 }
 

@@ -8,6 +8,7 @@ import {
   multiRowInsert,
   NETWORK_ERROR_CODES,
   renderAddColumn,
+  renderAddForeignKey,
   renderColumn,
   renderCreateIndex,
   renderCreateTable,
@@ -195,6 +196,7 @@ export const mysqlDialect: Dialect = {
   dropIndexSql: (table, index) => `DROP INDEX ${quote(index)} ON ${quote(table)}`,
 
   addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
+  addForeignKeySql: (table, column, fk) => renderAddForeignKey(table, column, fk, quote),
 
   bulkLoadSession: {
     enter: ['SET SESSION unique_checks = 0'],

@@ -11,6 +11,7 @@ import {
   errorCode,
   NETWORK_ERROR_CODES,
   renderAddColumn,
+  renderAddForeignKey,
   renderColumn,
   renderCreateIndex,
   renderCreateTable,
@@ -184,6 +185,7 @@ export const postgresqlDialect: Dialect = {
   dropIndexSql: (_table, index) => `DROP INDEX ${quote(index)}`,
 
   addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
+  addForeignKeySql: (table, column, fk) => renderAddForeignKey(table, column, fk, quote),
 
   bulkLoadSession: { enter: [], exit: [] },
 

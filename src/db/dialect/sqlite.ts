@@ -193,6 +193,12 @@ export const sqliteDialect: Dialect = {
     return [sql];
   },
 
+  addForeignKeySql(table) {
+    throw new Error(
+      `SQLite cannot add a foreign key to the existing table ${table}; its DDL is transactional, so no revision is ever left half-applied.`,
+    );
+  },
+
   bulkLoadSession: { enter: [], exit: [] },
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
