@@ -27,6 +27,27 @@ let allocations = 0;
 let expected = 0;
 let dumpFile = '';
 
+/** The measured command: generate `allocations` into the scratch database. */
+async function generateFixture() {
+  const r = await runMeasured({
+    command: process.execPath,
+    args: [
+      CLI,
+      'fixtures',
+      'generate',
+      '--release',
+      BENCH_RELEASE,
+      '--allocations',
+      String(allocations),
+      '--target',
+      urlFor('mysql', target),
+      '--json',
+    ],
+  });
+  expectSuccess('fixtures generate', r);
+  return r;
+}
+
 const generate: BenchCase = {
   name: 'fixtures generate MariaDB',
   subject: `placement-upgrade fixtures generate --release ${BENCH_RELEASE}`,
@@ -45,22 +66,7 @@ const generate: BenchCase = {
     dumpFile = join(ctx.workDir, 'generated.sql');
     // One generation to dump; the measured runs generate again.
     await recreateDatabase('mysql', target);
-    const r = await runMeasured({
-      command: process.execPath,
-      args: [
-        CLI,
-        'fixtures',
-        'generate',
-        '--release',
-        BENCH_RELEASE,
-        '--allocations',
-        String(allocations),
-        '--target',
-        urlFor('mysql', target),
-        '--json',
-      ],
-    });
-    expectSuccess('fixtures generate', r);
+    await generateFixture();
     expected = await countRows('mysql', target, 'allocations');
     const c = clientArgs('mysql');
     const dump = await runMeasured({
@@ -83,22 +89,7 @@ const generate: BenchCase = {
 
   async runSubject(): Promise<Measurement> {
     await recreateDatabase('mysql', target);
-    const r = await runMeasured({
-      command: process.execPath,
-      args: [
-        CLI,
-        'fixtures',
-        'generate',
-        '--release',
-        BENCH_RELEASE,
-        '--allocations',
-        String(allocations),
-        '--target',
-        urlFor('mysql', target),
-        '--json',
-      ],
-    });
-    expectSuccess('fixtures generate', r);
+    const r = await generateFixture();
     const got = await countRows('mysql', target, 'allocations');
     if (got !== expected) throw new Error(`generated ${got} allocations, expected ${expected}`);
     return { ms: r.ms, peakRssBytes: r.peakRssBytes, extra: { allocations: got } };

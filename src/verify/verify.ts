@@ -106,6 +106,23 @@ async function pool<T>(
 const isObject = (v: unknown): v is Json =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** Counts finished items and reports every `every`-th one (and the last) as a step. */
+function stepCounter(
+  progress: ProgressListener,
+  step: string,
+  label: string,
+  total: number,
+  every: number,
+): () => void {
+  let done = 0;
+  return () => {
+    done += 1;
+    if (done % every === 0 || done === total) {
+      progress({ type: 'step', step, message: `${label}: ${done}/${total}` });
+    }
+  };
+}
+
 function sameNumber(a: unknown, b: unknown): boolean {
   if (typeof a === 'number' && typeof b === 'number') {
     // FLOAT columns (allocation_ratio) may round differently between engines.
@@ -247,8 +264,8 @@ async function compareWithSource(
     }
   }
 
-  let done = 0;
   const providers = [...expected.providers.values()];
+  const providerDone = stepCounter(progress, 'providers', 'Providers', providers.length, 100);
   await pool(providers, concurrency, async (e) => {
     const base = `/resource_providers/${e.uuid}`;
     const rp = await reader.get(base, V);
@@ -298,18 +315,11 @@ async function compareWithSource(
         });
       }
     }
-    done += 1;
-    if (done % 100 === 0 || done === providers.length) {
-      progress({
-        type: 'step',
-        step: 'providers',
-        message: `Providers: ${done}/${providers.length}`,
-      });
-    }
+    providerDone();
   });
 
-  done = 0;
   const consumers = [...expected.consumers.values()];
+  const consumerDone = stepCounter(progress, 'consumers', 'Consumers', consumers.length, 200);
   await pool(consumers, concurrency, async (e) => {
     const res = await reader.get(`/allocations/${e.uuid}`, '1.38');
     if (e.broken) out.broken('consumer', e.uuid, res, e.broken);
@@ -323,14 +333,7 @@ async function compareWithSource(
       };
       out.compare('consumer', e.uuid, res.label, want, res.body);
     }
-    done += 1;
-    if (done % 200 === 0 || done === consumers.length) {
-      progress({
-        type: 'step',
-        step: 'consumers',
-        message: `Consumers: ${done}/${consumers.length}`,
-      });
-    }
+    consumerDone();
   });
 
   const projects = [...expected.projects.values()];
@@ -474,7 +477,7 @@ async function checkSelfConsistency(
 
   // Per provider: capacity, and usages equal to the allocations visible through consumers.
   const consumerViews = new Map<string, Map<string, Record<string, number>>>();
-  let done = 0;
+  const providerDone = stepCounter(progress, 'providers', 'Providers', providers.length, 100);
   await pool(providers, concurrency, async (p) => {
     const uuid = String(p['uuid']);
     const base = `/resource_providers/${uuid}`;
@@ -527,14 +530,7 @@ async function checkSelfConsistency(
         });
       }
     }
-    done += 1;
-    if (done % 100 === 0 || done === providers.length) {
-      progress({
-        type: 'step',
-        step: 'providers',
-        message: `Providers: ${done}/${providers.length}`,
-      });
-    }
+    providerDone();
   });
 
   // Every allocation visible through its consumer, with a project and user.
