@@ -212,8 +212,14 @@ function interruptedInitialRevision(
   return (
     !database.dialect.supportsTransactionalDdl &&
     tables.includes(VERSION_TABLE) &&
+    !looksLikeNovaApi(tables) &&
     present.every((t) => initial.has(t))
   );
+}
+
+/** nova_api's own bookkeeping: sqlalchemy-migrate's table, or the cell mappings every nova_api has. */
+function looksLikeNovaApi(tables: readonly string[]): boolean {
+  return tables.includes('migrate_version') || tables.includes('cell_mappings');
 }
 
 /**
@@ -235,7 +241,7 @@ export async function syncSchema(
       if (from === null) {
         const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
         if (present.length > 0 && !interruptedInitialRevision(database, tables, present)) {
-          const novaApi = tables.includes('migrate_version') || tables.includes('cell_mappings');
+          const novaApi = looksLikeNovaApi(tables);
           throw new SchemaStateError(
             `The database already has placement tables (${present.join(', ')}) but no revision in ${VERSION_TABLE}, so it is unclear which schema they have.`,
             novaApi
