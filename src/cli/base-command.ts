@@ -2,6 +2,7 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import chalk from 'chalk';
 import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
 import { openDatabase, type Database } from '../db/connect.js';
+import { classifyDatabaseError } from '../db/errors.js';
 import { asPlacementUpgradeError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { redact, redactDeep } from '../errors/redact.js';
 import type { ProgressEvent } from '../progress/events.js';
@@ -170,7 +171,12 @@ export abstract class BaseCommand extends Command {
         err.message.replace(/\n+See more help with --help$/, ''),
         'See --help for the flags and examples.',
       );
-    } else typed = asPlacementUpgradeError(err);
+    } else {
+      // A query failed outside the core's own wrappers: still say which database and why.
+      typed =
+        classifyDatabaseError(err, `running "${this.id ?? 'the command'}"`) ??
+        asPlacementUpgradeError(err);
+    }
     const exitCode = this.exitCodeFor(typed);
 
     if (this.jsonEnabled()) {
@@ -190,7 +196,9 @@ export abstract class BaseCommand extends Command {
       if (typed.hint)
         process.stderr.write(`${useColor ? chalk.bold('Hint:') : 'Hint:'} ${redact(typed.hint)}\n`);
       if (typed.exitCode === 70 && typed.cause instanceof Error && typed.cause.stack) {
-        process.stderr.write(`${redact(typed.cause.stack)}\n`);
+        // The frames only: the stack's first line repeats the (possibly long) message.
+        const frames = typed.cause.stack.split('\n').filter((l) => /^\s+at /.test(l));
+        process.stderr.write(`${redact(frames.join('\n'))}\n`);
       }
     }
     this.exit(exitCode);

@@ -1,5 +1,6 @@
 import type { Database } from '../db/connect.js';
-import { UsageError } from '../errors/errors.js';
+import { classifyDatabaseError } from '../db/errors.js';
+import { asPlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { onlineDataMigrations } from './registry.js';
 import {
@@ -120,7 +121,10 @@ export async function runOnlineDataMigrations(
           lastBatchFailed = true;
         }
       } catch (err) {
-        const message = err instanceof Error ? err.message : String(err);
+        // Which database and why (a lost connection, a missing grant), never a whole INSERT.
+        const message = (
+          classifyDatabaseError(err, `running ${migration.name}`) ?? asPlacementUpgradeError(err)
+        ).message;
         errors.push({ migration: migration.name, batch: batches, message });
         progress({ type: 'data-migration-error', migration: migration.name, message });
         lastBatchFailed = true;

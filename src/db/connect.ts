@@ -4,6 +4,7 @@ import { postgresqlDialect } from './dialect/postgresql.js';
 import { sqliteDialect } from './dialect/sqlite.js';
 import type { Dialect, PoolOptions } from './dialect/dialect.js';
 import { displayUrl, type ConnectionSpec, type Engine } from './url.js';
+import { tagOrigin } from './errors.js';
 
 const DIALECTS: Record<Engine, Dialect> = {
   mysql: mysqlDialect,
@@ -56,11 +57,14 @@ export async function openDatabase(
     await knex?.destroy().catch(() => undefined);
     throw dialect.classifyConnectError(err, spec);
   }
+  const display = displayUrl(spec);
+  // Knex reports every failed query before the caller sees it: mark the error with its database.
+  knex.on('query-error', (err: unknown) => tagOrigin(err, { display, dialect }));
   return {
     knex,
     dialect,
     spec,
-    display: displayUrl(spec),
+    display,
     close: () => knex.destroy(),
   };
 }

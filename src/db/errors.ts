@@ -1,10 +1,70 @@
-import { PermissionDeniedError } from '../errors/errors.js';
+import { ConnectionError, PermissionDeniedError } from '../errors/errors.js';
 import type { Database } from './connect.js';
+import type { Dialect } from './dialect/dialect.js';
+
+/** Which database a driver error came from: set on every failed query by openDatabase. */
+const ORIGIN = Symbol('placement-upgrade database');
+
+interface Origin {
+  display: string;
+  dialect: Dialect;
+}
+
+/** Marks a driver error with the database whose query raised it (the password-free URL). */
+export function tagOrigin(err: unknown, origin: Origin): void {
+  if (err && typeof err === 'object' && !(ORIGIN in err)) {
+    Object.defineProperty(err, ORIGIN, { value: origin, enumerable: false });
+  }
+}
+
+function originOf(err: unknown): Origin | undefined {
+  return err && typeof err === 'object' ? (err as { [ORIGIN]?: Origin })[ORIGIN] : undefined;
+}
+
+/** What to do after a lost connection, whichever command lost it. */
+const LOST_HINT =
+  'Check that the server is up and reachable (a restart, a Galera node leaving the cluster, a proxy or wait_timeout can end a session), then run the same command again: migrate --apply resumes after the last committed row, db sync finishes the revision it was in, and the online data migrations pick up the rows still to do.';
 
 /**
- * Runs database work and turns a driver's "permission denied" into a typed
- * error naming the database and what was being done, so the operator sees
- * which grant is missing instead of a stack trace.
+ * The typed error for a driver error an operator can act on: a missing
+ * privilege, or a connection that ended half-way (exit 5, with how to
+ * resume). It names the database whose query failed (`fallback` when the
+ * error carries none) and what was being done. Null for anything else.
+ */
+export function classifyDatabaseError(
+  err: unknown,
+  action: string,
+  fallback?: Origin & { database?: string },
+): PermissionDeniedError | ConnectionError | null {
+  const origin = originOf(err) ?? fallback;
+  if (!origin) return null;
+  if (origin.dialect.isPermissionError(err)) {
+    // Drivers' own text (sqlMessage) is clearer than knex's "SQL - message".
+    const e = err as { sqlMessage?: string; message?: string };
+    const detail = e.sqlMessage ?? e.message ?? String(err);
+    return new PermissionDeniedError(
+      `Permission denied while ${action} on ${origin.display}: ${detail}`,
+      `Grant the database user the privileges to create and alter tables in ${fallback?.database ?? 'this database'} (placement-manage needs the same).`,
+      err,
+    );
+  }
+  const lost = origin.dialect.connectionLost(err);
+  if (lost) {
+    return new ConnectionError(
+      'lost',
+      `Lost the connection to ${origin.display} while ${action}: ${lost}. What was committed before stays committed.`,
+      LOST_HINT,
+      err,
+    );
+  }
+  return null;
+}
+
+/**
+ * Runs database work and turns driver errors an operator can act on into
+ * typed errors (classifyDatabaseError). An error that a query of another
+ * open database raised (migrate reads one and writes the other) names that
+ * one.
  */
 export async function withDatabaseErrors<T>(
   database: Database,
@@ -14,16 +74,12 @@ export async function withDatabaseErrors<T>(
   try {
     return await work();
   } catch (err) {
-    if (database.dialect.isPermissionError(err)) {
-      // Drivers' own text (sqlMessage) is clearer than knex's "SQL - message".
-      const e = err as { sqlMessage?: string; message?: string };
-      const detail = e.sqlMessage ?? e.message ?? String(err);
-      throw new PermissionDeniedError(
-        `Permission denied while ${action} on ${database.display}: ${detail}`,
-        `Grant the database user the privileges to create and alter tables in ${database.spec.database ?? 'this database'} (placement-manage needs the same).`,
-        err,
-      );
-    }
-    throw err;
+    throw (
+      classifyDatabaseError(err, action, {
+        display: database.display,
+        dialect: database.dialect,
+        database: database.spec.database,
+      }) ?? err
+    );
   }
 }

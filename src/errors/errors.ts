@@ -51,13 +51,16 @@ export class UnsupportedDatabaseError extends PlacementUpgradeError {
 }
 
 /** Why a connection attempt failed, as the operator would put it. */
-export type ConnectFailure = 'unreachable' | 'auth' | 'database_missing' | 'permission' | 'unknown';
+/** lost: connected, then the session ended during the work (the server closed it, restarted, killed it). */
+export type ConnectFailure =
+  'unreachable' | 'auth' | 'database_missing' | 'permission' | 'lost' | 'unknown';
 
 const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
   unreachable: ExitCode.CANNOT_CONNECT,
   auth: ExitCode.AUTH_FAILED,
   database_missing: ExitCode.DATABASE_MISSING,
   permission: ExitCode.PERMISSION_DENIED,
+  lost: ExitCode.CANNOT_CONNECT,
   unknown: ExitCode.CANNOT_CONNECT,
 };
 
@@ -88,9 +91,18 @@ export class LockedError extends PlacementUpgradeError {
 }
 
 /** Wraps anything that is not already typed, so the CLI has one shape to render. */
+/** Longest unexpected error message shown whole: driver errors carry knex's "<SQL> - <message>", and the SQL of a batch insert holds its rows. */
+const MAX_MESSAGE = 600;
+
+function shorten(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  const omitted = message.length - 500;
+  return `${message.slice(0, 200)} … [${omitted} characters omitted] … ${message.slice(-300)}`;
+}
+
 export function asPlacementUpgradeError(err: unknown): PlacementUpgradeError {
   if (err instanceof PlacementUpgradeError) return err;
-  const message = err instanceof Error ? err.message : String(err);
+  const message = shorten(err instanceof Error ? err.message : String(err));
   return new PlacementUpgradeError('internal', ExitCode.INTERNAL, message, {
     cause: err,
     hint: 'This is a bug in placement-upgrade. Re-run with DEBUG=placement-upgrade* and report the output.',

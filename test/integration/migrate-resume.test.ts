@@ -6,12 +6,14 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/db/url.js';
+import { openDatabase } from '../../src/db/connect.js';
+import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { parseJson, ROOT, runCli } from '../helpers/cli.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
+import { ADMIN_URLS } from '../helpers/servers.js';
 
 const fresh = freshDatabases();
 
@@ -177,6 +179,85 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
 
       const restarted = await runCli([...args, '--restart', '--json']);
       expect(restarted.code, restarted.stderr).toBe(0);
+      await expectIdentical(source, target);
+    });
+  },
+);
+
+/** Ends every session on the database `name` from the server's side, as a restart or an operator would. */
+async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Promise<number> {
+  const admin = await openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'test admin'), {
+    max: 1,
+  });
+  try {
+    if (engine === 'mysql') {
+      const ids = admin.dialect
+        .rows<{ id: number }>(
+          await admin.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ?', [
+            name,
+          ]),
+        )
+        .map((r) => r.id);
+      for (const id of ids) await admin.knex.raw(`KILL CONNECTION ${Number(id)}`);
+      return ids.length;
+    }
+    const ended = admin.dialect.rows<{ pid: number }>(
+      await admin.knex.raw(
+        'SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()',
+        [name],
+      ),
+    );
+    return ended.length;
+  } finally {
+    await admin.close();
+  }
+}
+
+describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
+  'the target server ends the sessions during the copy (%s)',
+  (engine) => {
+    it('exits 5 naming the target and how to resume, without the SQL; the rerun resumes', async () => {
+      const source = await novaApiSource(fresh, engine, 'lost_src', {
+        release: 'queens',
+        providers: 30,
+        consumers: 1500,
+        seed: 21,
+      });
+      const target = await fresh(engine, 'lost_dst');
+      const args = [
+        'migrate',
+        '--source',
+        source.url,
+        '--target',
+        target.url,
+        '--apply',
+        '--batch-size',
+        '25',
+        '--revision',
+        'stein',
+      ];
+      let ended = 0;
+      const run = await runWatching(
+        args,
+        (l) => l.startsWith('copy allocations'),
+        async () => {
+          await new Promise((r) => setTimeout(r, 20));
+          ended = await endSessions(engine, target.name);
+        },
+      );
+      const output = run.lines.join('\n');
+      expect(ended, output).toBeGreaterThan(0);
+      expect(run.code, output).toBe(ExitCode.CANNOT_CONNECT);
+      expect(output).toMatch(
+        new RegExp(`^Error: Lost the connection to \\S*${target.name} while copying: `, 'm'),
+      );
+      expect(output).toMatch(/^Hint: .*migrate --apply resumes after the last committed row/m);
+      expect(output).not.toMatch(/INSERT INTO|COPY /);
+      expect(output).not.toMatch(/^\s+at /m);
+
+      const resumed = await runCli([...args, '--json']);
+      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+      expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
       await expectIdentical(source, target);
     });
   },

@@ -41,6 +41,12 @@ export interface Dialect {
   classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError;
   /** True when a driver error means "the user lacks a privilege". */
   isPermissionError(err: unknown): boolean;
+  /**
+   * When a driver error means the session with the server ended during the
+   * work (the server closed or reset the connection, shut down, or killed
+   * the session), a short description of what happened; otherwise null.
+   */
+  connectionLost(err: unknown): string | null;
   /** True when a driver error is a unique or primary-key violation. */
   isUniqueViolation(err: unknown): boolean;
   /**
@@ -292,6 +298,19 @@ export const NETWORK_ERROR_CODES = new Set([
   'ENOENT',
   'PROTOCOL_CONNECTION_LOST',
 ]);
+
+/** Socket-level ends of an established connection, the same on every driver. */
+export function describeLostSocket(code: string | undefined): string | null {
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return 'the connection was reset';
+    case 'ETIMEDOUT':
+      return 'the server stopped answering';
+    default:
+      return null;
+  }
+}
 
 /** A short, stable description of a network failure. */
 export function describeNetworkError(code: string): string {

@@ -3,6 +3,7 @@ import { ConnectionError, LockedError } from '../../errors/errors.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
+  describeLostSocket,
   describeNetworkError,
   errorCode,
   multiRowInsert,
@@ -126,6 +127,21 @@ export const mysqlDialect: Dialect = {
 
   isPermissionError(err: unknown): boolean {
     return PERMISSION_CODES.has(errorCode(err) ?? '') || errorCode(err) === 'ER_CANT_CREATE_TABLE';
+  },
+
+  connectionLost(err: unknown): string | null {
+    // MariaDB's "Connection was killed" (KILL CONNECTION) has no name in mysql2: errno 1927.
+    if ((err as { errno?: unknown } | null)?.errno === 1927) {
+      return 'the session was killed on the server';
+    }
+    switch (errorCode(err)) {
+      case 'PROTOCOL_CONNECTION_LOST':
+        return 'the server closed the connection';
+      case 'ER_SERVER_SHUTDOWN':
+        return 'the server is shutting down';
+      default:
+        return describeLostSocket(errorCode(err));
+    }
   },
 
   rows<T>(result: unknown): T[] {

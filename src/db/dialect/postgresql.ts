@@ -7,6 +7,7 @@ import { ConnectionError, LockedError } from '../../errors/errors.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
+  describeLostSocket,
   describeNetworkError,
   errorCode,
   NETWORK_ERROR_CODES,
@@ -147,6 +148,20 @@ export const postgresqlDialect: Dialect = {
   isPermissionError: (err: unknown) => PERMISSION_CODES.has(errorCode(err) ?? ''),
 
   isUniqueViolation: (err: unknown) => errorCode(err) === '23505',
+
+  connectionLost(err: unknown): string | null {
+    const code = errorCode(err);
+    // admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session.
+    if (code === '57P01' || code === '57P02' || code === '57P03') {
+      return 'the server terminated the session (shut down, restarted, or pg_terminate_backend)';
+    }
+    if (code?.startsWith('08')) return 'the connection failed';
+    // node-postgres raises a code-less Error when the socket closes under a query.
+    if (err instanceof Error && /^Connection terminated/.test(err.message.split(' - ').pop()!)) {
+      return 'the server closed the connection';
+    }
+    return describeLostSocket(code);
+  },
 
   withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
     db.transaction(work),

@@ -199,6 +199,9 @@ export const sqliteDialect: Dialect = {
     );
   },
 
+  // A file has no session to lose.
+  connectionLost: () => null,
+
   bulkLoadSession: { enter: [], exit: [] },
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
