@@ -4,6 +4,7 @@ import { resolveConnection, ROLES, type DatabaseRole } from '../config/connectio
 import { openDatabase, type Database } from '../db/connect.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import { asPlacementUpgradeError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { ExitCode } from '../errors/exit-codes.js';
 import { redact, redactDeep } from '../errors/redact.js';
 import type { ProgressEvent } from '../progress/events.js';
 
@@ -63,8 +64,42 @@ or a config file, so no password need appear in argv. Passwords never appear in 
  * The base of every command: --json, typed errors rendered in one place with
  * their exit code, secrets scrubbed from everything written.
  */
+/** The signals an operator or a deployment tool stops a run with, and the exit code each ends in. */
+const STOP_SIGNALS = {
+  SIGINT: ExitCode.INTERRUPTED_SIGINT,
+  SIGTERM: ExitCode.INTERRUPTED_SIGTERM,
+} as const;
+
 export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
+  /** True for commands that stop cleanly on SIGINT/SIGTERM by themselves (api serve). */
+  static handlesStopSignals = false;
+
+  override async init(): Promise<void> {
+    await super.init();
+    if (!(this.constructor as typeof BaseCommand).handlesStopSignals) this.exitOnStopSignals();
+  }
+
+  /**
+   * Ctrl-C or a playbook's timeout ends the run at once, saying so: every
+   * batch, revision and data migration commits on its own, so what was
+   * committed stays and a rerun resumes (a transaction in flight is rolled
+   * back by the server when the connection closes).
+   */
+  private exitOnStopSignals(): void {
+    for (const [signal, exitCode] of Object.entries(STOP_SIGNALS)) {
+      process.once(signal, () => {
+        const message = `Interrupted by ${signal}. What was committed before stays committed.`;
+        const hint = 'Run the same command again to resume where this run stopped.';
+        if (this.jsonEnabled()) {
+          this.logJson({ error: { code: 'interrupted', exitCode, message, hint } });
+        } else {
+          process.stderr.write(`\n${message}\nHint: ${hint}\n`);
+        }
+        process.exit(exitCode);
+      });
+    }
+  }
 
   /** Lines for the operator; silent under --json. Goes to stdout. */
   protected say(message = ''): void {

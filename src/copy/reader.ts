@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect/dialect.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 import type { CopyTable } from './tables.js';
 
 export type Row = Record<string, unknown>;
@@ -79,6 +80,7 @@ export async function* readBatches(
     );
     if (rows.length === 0) return;
     if (missing.length > 0) for (const row of rows) for (const [c, v] of missing) row[c] = v;
+    await yieldToEventLoop();
     yield rows;
     if (rows.length < options.batchSize) return;
     after = rows[rows.length - 1]!;

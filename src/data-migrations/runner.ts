@@ -1,6 +1,7 @@
 import type { Database } from '../db/connect.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import { asPlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { yieldToEventLoop } from '../util/event-loop.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { onlineDataMigrations } from './registry.js';
 import {
@@ -104,6 +105,7 @@ export async function runOnlineDataMigrations(
   let ran = 0;
   let batches = 0;
   do {
+    await yieldToEventLoop();
     batches++;
     ran = 0;
     lastBatchFailed = false;

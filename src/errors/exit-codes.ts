@@ -26,6 +26,9 @@ export const ExitCode = {
   COPY_BLOCKED: 23,
   INTERRUPTED_RUN: 24,
   INTERNAL: 70,
+  /** 128 + the signal's number, as shells report a process a signal ended. */
+  INTERRUPTED_SIGINT: 130,
+  INTERRUPTED_SIGTERM: 143,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;
@@ -53,11 +56,16 @@ export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   23: 'migrate: source rows the target would refuse (name collisions, orphans under a foreign key)',
   24: 'migrate: the target holds an interrupted run; re-run with --apply to resume it',
   70: 'internal error (a bug: please report it with the output)',
+  130: 'interrupted by SIGINT (Ctrl-C); what was committed stays committed: run again to resume',
+  143: 'interrupted by SIGTERM (a playbook timeout, systemd); what was committed stays committed: run again to resume',
 };
 
 /** Renders the codes that a command can end with as an oclif help section. */
 export function exitCodeHelp(codes: readonly ExitCodeValue[]): string {
-  return codes.map((c) => `  ${String(c).padStart(3)}  ${EXIT_CODE_DOCS[c]}`).join('\n');
+  return [...new Set(codes)]
+    .sort((a, b) => a - b)
+    .map((c) => `  ${String(c).padStart(3)}  ${EXIT_CODE_DOCS[c]}`)
+    .join('\n');
 }
 
 /** The codes that every command which opens a database can end with. */
@@ -71,4 +79,6 @@ export const CONNECTION_EXIT_CODES: readonly ExitCodeValue[] = [
   ExitCode.AUTH_FAILED,
   ExitCode.DATABASE_MISSING,
   ExitCode.PERMISSION_DENIED,
+  ExitCode.INTERRUPTED_SIGINT,
+  ExitCode.INTERRUPTED_SIGTERM,
 ];

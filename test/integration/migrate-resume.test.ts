@@ -184,6 +184,48 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
   },
 );
 
+describe.each(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
+  it('exits 143 saying so, and the rerun resumes to identical data', async () => {
+    const source = await novaApiSource(fresh, engine, 'term_src', {
+      release: 'queens',
+      providers: 30,
+      consumers: 1500,
+      seed: 21,
+    });
+    const target = await fresh(engine, 'term_dst');
+    const args = [
+      'migrate',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--apply',
+      '--batch-size',
+      '25',
+      '--revision',
+      'stein',
+    ];
+    const run = await runWatching(
+      args,
+      (l) => l.startsWith('copy allocations'),
+      (child) => {
+        child.kill('SIGTERM');
+      },
+    );
+    const output = run.lines.join('\n');
+    expect(run.code, output).toBe(ExitCode.INTERRUPTED_SIGTERM);
+    expect(output).toMatch(
+      /^Interrupted by SIGTERM\. What was committed before stays committed\.$/m,
+    );
+    expect(output).toMatch(/^Hint: Run the same command again to resume/m);
+
+    const resumed = await runCli([...args, '--json']);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
+    await expectIdentical(source, target);
+  });
+});
+
 /** Ends every session on the database `name` from the server's side, as a restart or an operator would. */
 async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Promise<number> {
   const admin = await openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'test admin'), {

@@ -17,6 +17,9 @@ export interface ServeResult {
 }
 
 export default class ApiServe extends BaseCommand {
+  // Stops the server and lets requests in flight finish on SIGTERM/SIGINT (below).
+  static override handlesStopSignals = true;
+
   static override summary =
     'Serve the Placement API (microversions 1.0–1.39) over a placement database.';
 
