@@ -1,3 +1,5 @@
+import { classifyDatabaseError } from '../db/errors.js';
+import { errorMessage } from '../errors/errors.js';
 import { discoverModules } from '../util/discover-modules.js';
 import { CheckCode, type CheckCodeValue, type CheckContext, type UpgradeCheck } from './types.js';
 
@@ -51,7 +53,9 @@ export async function runUpgradeChecks(
       const result = await check.run(context);
       outcomes.push({ check: check.title, result: result.code, details: result.details });
     } catch (err) {
-      const message = describeError(err);
+      const message =
+        classifyDatabaseError(err, `running the ${check.title} check`)?.message ??
+        errorMessage(err);
       outcomes.push({
         check: check.title,
         result: CheckCode.FAILURE,
@@ -60,19 +64,6 @@ export async function runUpgradeChecks(
     }
   }
   return { name: 'Upgrade Check Results', checks: outcomes };
-}
-
-/**
- * An error as one readable sentence: knex prefixes driver errors with the
- * whole SQL statement, which says nothing to an operator, so it is cut off.
- */
-function describeError(err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err);
-  const driver =
-    /^\s*(?:select|insert|update|delete|with|alter|create|drop)\b[\s\S]* - ([^\n]+)$/i.exec(
-      message,
-    );
-  return driver ? driver[1]! : message;
 }
 
 /** The exit code: the worst result (0 with no checks). */

@@ -1,6 +1,6 @@
 import type { Database } from '../db/connect.js';
 import { classifyDatabaseError } from '../db/errors.js';
-import { asPlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { errorMessage, UsageError } from '../errors/errors.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { onlineDataMigrations } from './registry.js';
@@ -124,9 +124,8 @@ export async function runOnlineDataMigrations(
         }
       } catch (err) {
         // Which database and why (a lost connection, a missing grant), never a whole INSERT.
-        const message = (
-          classifyDatabaseError(err, `running ${migration.name}`) ?? asPlacementUpgradeError(err)
-        ).message;
+        const message =
+          classifyDatabaseError(err, `running ${migration.name}`)?.message ?? errorMessage(err);
         errors.push({ migration: migration.name, batch: batches, message });
         progress({ type: 'data-migration-error', migration: migration.name, message });
         lastBatchFailed = true;

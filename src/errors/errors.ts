@@ -91,18 +91,29 @@ export class LockedError extends PlacementUpgradeError {
 }
 
 /** Wraps anything that is not already typed, so the CLI has one shape to render. */
-/** Longest unexpected error message shown whole: driver errors carry knex's "<SQL> - <message>", and the SQL of a batch insert holds its rows. */
+/** Longest error message shown whole. */
 const MAX_MESSAGE = 600;
 
-function shorten(message: string): string {
-  if (message.length <= MAX_MESSAGE) return message;
-  const omitted = message.length - 500;
-  return `${message.slice(0, 200)} … [${omitted} characters omitted] … ${message.slice(-300)}`;
+/**
+ * An error's message as an operator can read it: knex prefixes driver
+ * errors with the whole statement ("<SQL> - <message>"), which says nothing
+ * to an operator (and a batch insert's holds its rows), so only the
+ * driver's message is kept; anything still overlong is cut in the middle.
+ */
+export function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const driver =
+    /^\s*(?:select|insert|update|delete|with|alter|create|drop|copy)\b[\s\S]* - ([^\n]+)$/i.exec(
+      message,
+    );
+  const text = driver ? driver[1]! : message;
+  if (text.length <= MAX_MESSAGE) return text;
+  return `${text.slice(0, 200)} … [${text.length - 500} characters omitted] … ${text.slice(-300)}`;
 }
 
 export function asPlacementUpgradeError(err: unknown): PlacementUpgradeError {
   if (err instanceof PlacementUpgradeError) return err;
-  const message = shorten(err instanceof Error ? err.message : String(err));
+  const message = errorMessage(err);
   return new PlacementUpgradeError('internal', ExitCode.INTERNAL, message, {
     cause: err,
     hint: 'This is a bug in placement-upgrade. Re-run with DEBUG=placement-upgrade* and report the output.',
