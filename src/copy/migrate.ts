@@ -9,6 +9,7 @@ import type { IndexDef } from '../schema/model.js';
 import { INITIAL_REVISION, resolveRevisionTarget, revisionIndex } from '../migrations/index.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import {
+  looksLikeNovaApi,
   PLACEMENT_TABLES,
   syncSchema,
   VERSION_TABLE,
@@ -228,6 +229,9 @@ export async function migrate(
       'inspecting the target',
       () => classifyTarget(target),
     );
+    const targetTables = await withDatabaseErrors(target, 'inspecting the target', () =>
+      target.dialect.listTables(target.knex),
+    );
     const base = {
       applied: options.apply,
       source: sourceInfo,
@@ -243,6 +247,16 @@ export async function migrate(
       sourceChangedDuringCopy: [] as string[],
       finish: null as MigrateResult['finish'],
     };
+
+    if (looksLikeNovaApi(targetTables)) {
+      return result(
+        'target-has-other-data',
+        `${target.display} looks like a nova_api database (it has ${targetTables.filter((t) => looksLikeNovaApi([t])).join(' and ')}), not placement's own. Nothing was written.`,
+        "Check --source and --target (or [api_database] and [placement_database] connection): nova_api is the source, and the target is placement's own database, empty or made by db sync.",
+        base,
+        started,
+      );
+    }
 
     if (shape.release === 'none') {
       return result(

@@ -218,7 +218,7 @@ function interruptedInitialRevision(
 }
 
 /** nova_api's own bookkeeping: sqlalchemy-migrate's table, or the cell mappings every nova_api has. */
-function looksLikeNovaApi(tables: readonly string[]): boolean {
+export function looksLikeNovaApi(tables: readonly string[]): boolean {
   return tables.includes('migrate_version') || tables.includes('cell_mappings');
 }
 

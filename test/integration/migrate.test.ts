@@ -14,6 +14,8 @@ import { expectIdentical } from '../helpers/row-compare.js';
 interface MigrateJson {
   outcome: string;
   exitCode: number;
+  message: string;
+  hint: string | null;
   source: { release: string; otherTables: string[] };
   target: { state: string };
   conditions: { id: string; severity: string; count: number }[];
@@ -214,6 +216,37 @@ describe.each(engines)('outcomes a playbook relies on (%s)', (engine) => {
       1,
     );
     await check.close();
+  });
+
+  it('--source and --target swapped: the nova_api target is refused (21) and left untouched', async () => {
+    const novaApiDb = await novaApi(engine, {
+      release: 'rocky',
+      providers: 4,
+      consumers: 20,
+      seed: 6,
+      flaws: { caseVariantNames: false },
+    });
+    const placement = await fresh(engine, 'swapped');
+    expect((await migrateJson(novaApiDb, placement, ['--apply'])).r.code).toBe(0);
+    const counts = async () => {
+      const db = await novaApiDb.open();
+      try {
+        const n: Record<string, number> = {};
+        for (const t of ['resource_providers', 'allocations', 'consumers', 'traits']) {
+          n[t] = Number((await db.knex(t).count({ n: '*' }).first())?.['n']);
+        }
+        return n;
+      } finally {
+        await db.close();
+      }
+    };
+    const before = await counts();
+    const { r, json } = await migrateJson(placement, novaApiDb, ['--apply']);
+    expect(r.code).toBe(ExitCode.TARGET_HAS_OTHER_DATA);
+    expect(json.outcome).toBe('target-has-other-data');
+    expect(json.message).toMatch(/looks like a nova_api database \(it has cell_mappings/);
+    expect(json.hint).toMatch(/Check --source and --target/);
+    expect(await counts()).toEqual(before);
   });
 
   it('copies into a schema that placement already started on (its standard traits and classes only)', async () => {
