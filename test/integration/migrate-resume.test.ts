@@ -54,6 +54,37 @@ function runWatching(
   });
 }
 
+/** A Queens nova_api big enough that copying its allocations in batches of 25 takes a while. */
+const interruptibleSource = (engine: Engine, prefix: string) =>
+  novaApiSource(fresh, engine, prefix, {
+    release: 'queens',
+    providers: 30,
+    consumers: 1500,
+    seed: 21,
+  });
+
+/** migrate --apply in small batches, so that an interruption lands mid-table. */
+const applyArgs = (source: TestDatabase, target: TestDatabase) => [
+  'migrate',
+  '--source',
+  source.url,
+  '--target',
+  target.url,
+  '--apply',
+  '--batch-size',
+  '25',
+  '--revision',
+  'stein',
+];
+
+/** The same command again finishes the run, and the target equals the source. */
+async function expectResumes(args: string[], source: TestDatabase, target: TestDatabase) {
+  const resumed = await runCli([...args, '--json']);
+  expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+  expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
+  await expectIdentical(source, target);
+}
+
 // A different engine on each side, so resume also crosses engines.
 const engines = testEngines();
 const pairs: [Engine, Engine][] =
@@ -81,25 +112,9 @@ describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to)
   it.each(killPoints)(
     'killed %s: the rerun resumes and ends identical',
     async (_name, when, delay) => {
-      source ??= await novaApiSource(fresh, from, 'resume_src', {
-        release: 'queens',
-        providers: 30,
-        consumers: 1500,
-        seed: 21,
-      });
+      source ??= await interruptibleSource(from, 'resume_src');
       const target = await fresh(to, 'resume_dst');
-      const args = [
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--batch-size',
-        '25',
-        '--revision',
-        'stein',
-      ];
+      const args = applyArgs(source, target);
       const killed = await runWatching(args, when, async (child) => {
         if (delay > 0) await new Promise((r) => setTimeout(r, delay));
         child.kill('SIGKILL');
@@ -124,10 +139,7 @@ describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to)
       expect(['interrupted', 'planned']).toContain(planned.outcome);
       expect(plan.code).toBe(planned.outcome === 'interrupted' ? ExitCode.INTERRUPTED_RUN : 0);
 
-      const resumed = await runCli([...args, '--json']);
-      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-      expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
-      await expectIdentical(source, target);
+      await expectResumes(args, source, target);
     },
   );
 });
@@ -186,25 +198,9 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
 
 describe.each(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
   it('exits 143 saying so, and the rerun resumes to identical data', async () => {
-    const source = await novaApiSource(fresh, engine, 'term_src', {
-      release: 'queens',
-      providers: 30,
-      consumers: 1500,
-      seed: 21,
-    });
+    const source = await interruptibleSource(engine, 'term_src');
     const target = await fresh(engine, 'term_dst');
-    const args = [
-      'migrate',
-      '--source',
-      source.url,
-      '--target',
-      target.url,
-      '--apply',
-      '--batch-size',
-      '25',
-      '--revision',
-      'stein',
-    ];
+    const args = applyArgs(source, target);
     const run = await runWatching(
       args,
       (l) => l.startsWith('copy allocations'),
@@ -219,10 +215,7 @@ describe.each(engines)('SIGTERM during the copy (%s), as a playbook timeout send
     );
     expect(output).toMatch(/^Hint: Run the same command again to resume/m);
 
-    const resumed = await runCli([...args, '--json']);
-    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
-    await expectIdentical(source, target);
+    await expectResumes(args, source, target);
   });
 });
 
@@ -259,25 +252,9 @@ describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlit
   'the target server ends the sessions during the copy (%s)',
   (engine) => {
     it('exits 5 naming the target and how to resume, without the SQL; the rerun resumes', async () => {
-      const source = await novaApiSource(fresh, engine, 'lost_src', {
-        release: 'queens',
-        providers: 30,
-        consumers: 1500,
-        seed: 21,
-      });
+      const source = await interruptibleSource(engine, 'lost_src');
       const target = await fresh(engine, 'lost_dst');
-      const args = [
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--batch-size',
-        '25',
-        '--revision',
-        'stein',
-      ];
+      const args = applyArgs(source, target);
       let ended = 0;
       const run = await runWatching(
         args,
@@ -297,10 +274,7 @@ describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlit
       expect(output).not.toMatch(/INSERT INTO|COPY /);
       expect(output).not.toMatch(/^\s+at /m);
 
-      const resumed = await runCli([...args, '--json']);
-      expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-      expect(parseJson<{ outcome: string }>(resumed).outcome).toBe('migrated');
-      await expectIdentical(source, target);
+      await expectResumes(args, source, target);
     });
   },
 );

@@ -194,6 +194,16 @@ export interface NonUnicodeText {
 /** How an engine spells each column type (a varchar gets its length appended). */
 export type TypeNames = Record<ColumnType['kind'], string>;
 
+/** SQLAlchemy's generic type names, which each engine changes only where it must. */
+export const GENERIC_TYPE_NAMES: TypeNames = {
+  integer: 'INTEGER',
+  float: 'FLOAT',
+  datetime: 'DATETIME',
+  varchar: 'VARCHAR',
+  text: 'TEXT',
+  boolean: 'BOOLEAN',
+};
+
 /**
  * One column of CREATE TABLE or ADD COLUMN: name, type, the engine's own
  * attributes (COLLATE, AUTO_INCREMENT), then DEFAULT and NOT NULL.

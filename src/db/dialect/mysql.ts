@@ -6,6 +6,7 @@ import {
   describeLostSocket,
   describeNetworkError,
   errorCode,
+  GENERIC_TYPE_NAMES,
   multiRowInsert,
   NETWORK_ERROR_CODES,
   renderAddColumn,
@@ -21,14 +22,7 @@ import {
 
 const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
 
-const TYPES: TypeNames = {
-  integer: 'INTEGER',
-  float: 'FLOAT',
-  datetime: 'DATETIME',
-  varchar: 'VARCHAR',
-  text: 'TEXT',
-  boolean: 'BOOL',
-};
+const TYPES: TypeNames = { ...GENERIC_TYPE_NAMES, boolean: 'BOOL' };
 
 const columnSql = (c: ColumnDef) =>
   renderColumn(c, quote, TYPES, [

@@ -10,6 +10,7 @@ import {
   describeLostSocket,
   describeNetworkError,
   errorCode,
+  GENERIC_TYPE_NAMES,
   NETWORK_ERROR_CODES,
   renderAddColumn,
   renderAddForeignKey,
@@ -47,14 +48,7 @@ export function copyLines(rows: unknown[][]): string {
   return out;
 }
 
-const TYPES: TypeNames = {
-  integer: 'INTEGER',
-  float: 'FLOAT',
-  datetime: 'TIMESTAMP WITHOUT TIME ZONE',
-  varchar: 'VARCHAR',
-  text: 'TEXT',
-  boolean: 'BOOLEAN',
-};
+const TYPES: TypeNames = { ...GENERIC_TYPE_NAMES, datetime: 'TIMESTAMP WITHOUT TIME ZONE' };
 
 // An autoincrement key is SERIAL: an integer column with its own sequence.
 const columnSql = (c: ColumnDef) =>

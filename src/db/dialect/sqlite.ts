@@ -6,6 +6,7 @@ import type { ColumnDef, ForeignKeyDef, SchemaSnapshot, TableDef } from '../../s
 import type { ConnectionSpec } from '../url.js';
 import {
   errorCode,
+  GENERIC_TYPE_NAMES,
   exactDuplicates,
   multiRowInsert,
   renderColumn,
@@ -19,14 +20,7 @@ import {
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-const TYPES: TypeNames = {
-  integer: 'INTEGER',
-  float: 'FLOAT',
-  datetime: 'DATETIME',
-  varchar: 'VARCHAR',
-  text: 'TEXT',
-  boolean: 'BOOLEAN',
-};
+const TYPES: TypeNames = GENERIC_TYPE_NAMES;
 
 const columnSql = (c: ColumnDef) => renderColumn(c, quote, TYPES);
 
