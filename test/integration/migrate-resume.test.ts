@@ -64,7 +64,7 @@ const interruptibleSource = (engine: Engine, prefix: string) =>
   });
 
 /** migrate --apply in small batches, so that an interruption lands mid-table. */
-const applyArgs = (source: TestDatabase, target: TestDatabase) => [
+const applyArgs = (source: TestDatabase, target: TestDatabase, batchSize = 25) => [
   'migrate',
   '--source',
   source.url,
@@ -72,7 +72,7 @@ const applyArgs = (source: TestDatabase, target: TestDatabase) => [
   target.url,
   '--apply',
   '--batch-size',
-  '25',
+  String(batchSize),
   '--revision',
   'stein',
 ];
@@ -158,18 +158,7 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
       // Stays open: it plays nova writing during the copy.
       const db = await source.open();
       const target = await fresh(engine, 'writer_dst');
-      const args = [
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--batch-size',
-        '20',
-        '--revision',
-        'stein',
-      ];
+      const args = applyArgs(source, target, 20);
       const run = await runWatching(
         args,
         (l) => l.startsWith('copy allocations'),
