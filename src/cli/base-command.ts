@@ -1,4 +1,5 @@
 import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
+import { writeSync } from 'node:fs';
 import chalk from 'chalk';
 import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
 import { openDatabase, type Database } from '../db/connect.js';
@@ -94,7 +95,9 @@ export abstract class BaseCommand extends Command {
         if (this.jsonEnabled()) {
           this.logJson({ error: { code: 'interrupted', exitCode, message, hint } });
         } else {
-          process.stderr.write(`\n${message}\nHint: ${hint}\n`);
+          // Straight to the file descriptor: the live progress display buffers
+          // process.stderr while it draws, and process.exit would drop the buffer.
+          writeSync(2, `\n${message}\nHint: ${hint}\n`);
         }
         process.exit(exitCode);
       });

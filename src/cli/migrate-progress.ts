@@ -134,7 +134,14 @@ export class MigrateProgress {
           },
         },
       ],
-      { renderer: 'default', exitOnError: true, rendererOptions: { collapseErrors: false } },
+      {
+        renderer: 'default',
+        exitOnError: true,
+        rendererOptions: { collapseErrors: false },
+        // BaseCommand handles Ctrl-C for every command (exit 130 with the resume hint);
+        // listr2's own handler would race it and exit 127.
+        registerSignalListeners: false,
+      },
     );
     await list.run();
     return value as T;
