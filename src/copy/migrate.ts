@@ -24,7 +24,7 @@ import { checksumSide, compareTable, type TableComparison, type Tolerance } from
 import { findConditions, type Condition } from './conditions.js';
 import { copyTables, type CopyResult, type CopyUnit } from './copy.js';
 import { countRows, splitKeyRange, type Row, type TableLayout } from './reader.js';
-import { describeSource, fingerprint, readNovaSchemaVersion, type SourceShape } from './source.js';
+import { describeSource, readNovaSchemaVersion, sourceDigest, type SourceShape } from './source.js';
 import { COPY_ORDER, copyTable as tableSpec } from './tables.js';
 import {
   classifyTarget,
@@ -276,7 +276,7 @@ export async function migrate(
     base.conditions = await findConditions(source, src, shape, target, {
       skipOrphans: options.skipOrphans,
     });
-    const startPrint = await fingerprint(src, source.dialect, pick(shape.layouts, selected));
+    const startPrint = await sourceDigest(src, source.dialect, pick(shape.layouts, selected));
     base.tables = selected.map((t) => ({
       table: t,
       inSource: shape.layouts[t]!.present,
@@ -555,7 +555,7 @@ export async function migrate(
       );
     }
     await endSnapshot();
-    const endPrint = await fingerprint(src, source.dialect, pick(shape.layouts, selected));
+    const endPrint = await sourceDigest(src, source.dialect, pick(shape.layouts, selected));
     base.sourceChangedDuringCopy = Object.keys(startPrint).filter(
       (t) => startPrint[t] !== endPrint[t],
     );

@@ -94,32 +94,24 @@ export async function readNovaSchemaVersion(
 }
 
 /**
- * A cheap fingerprint of the placement tables (count, greatest id, latest
- * timestamps, sum of generations): taken inside the copy's snapshot and
- * again live at the end, a difference means nova wrote during the copy.
+ * A digest of every copied column of every row of the placement tables,
+ * computed by the source's server (tableDigestSql). Taken inside the copy's
+ * snapshot and again live once the copy is verified, a difference means nova
+ * inserted, deleted or updated a row while the copy ran: an in-place UPDATE
+ * of allocations.used is caught as surely as a new row.
  */
-export async function fingerprint(
+export async function sourceDigest(
   conn: Knex,
   dialect: Dialect,
   layouts: Record<string, TableLayout>,
 ): Promise<Record<string, string>> {
-  const q = dialect.quote;
   const out: Record<string, string> = {};
   for (const layout of Object.values(layouts)) {
     if (!layout.present) continue;
-    const cols = new Set(layout.columns);
-    const parts = ['COUNT(*) AS n', `MAX(${q(layout.table.key[0]!)}) AS k`];
-    if (cols.has('updated_at')) parts.push(`MAX(${q('updated_at')}) AS u`);
-    if (cols.has('created_at')) parts.push(`MAX(${q('created_at')}) AS c`);
-    if (cols.has('generation')) parts.push(`SUM(${q('generation')}) AS g`);
-    const [row] = dialect.rows<Record<string, unknown>>(
-      await conn.raw(`SELECT ${parts.join(', ')} FROM ${q(layout.table.name)}`),
+    const [row] = dialect.rows<{ n: unknown; d: unknown }>(
+      await conn.raw(dialect.tableDigestSql(layout.table.name, layout.columns)),
     );
-    out[layout.table.name] = JSON.stringify(
-      Object.fromEntries(
-        Object.entries(row ?? {}).map(([k, v]) => [k, v === null ? null : String(v)]),
-      ),
-    );
+    out[layout.table.name] = `${String(row?.n ?? 0)}:${String(row?.d ?? 0)}`;
   }
   return out;
 }

@@ -1,5 +1,5 @@
 /** Runs the built CLI (bin/run.js) as a child process, as users and playbooks do. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -50,4 +50,57 @@ export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
       `stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\n--- stderr:\n${result.stderr}`,
     );
   }
+}
+
+/**
+ * Starts the CLI and calls `when(line)` for each progress line;
+ * when it returns true, runs `act` (kill, write …). Resolves with the exit
+ * code (null when killed by a signal).
+ */
+export function runWatching(
+  args: string[],
+  when: (line: string, index: number) => boolean,
+  act: (child: ReturnType<typeof spawn>) => Promise<void> | void,
+): Promise<{
+  code: number | null;
+  signal: string | null;
+  lines: string[];
+  /** When each line arrived (Date.now()). */
+  timestamps: number[];
+  stdout: string;
+  /** What `act` threw, if it did. */
+  actError: unknown;
+}> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' },
+    });
+    const lines: string[] = [];
+    const timestamps: number[] = [];
+    let stdout = '';
+    let fired = false;
+    let actError: unknown = null;
+    let buffer = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) !== -1) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        lines.push(line);
+        timestamps.push(Date.now());
+        if (!fired && when(line, lines.length)) {
+          fired = true;
+          Promise.resolve()
+            .then(() => act(child))
+            .catch((err: unknown) => (actError = err ?? new Error('act failed')));
+        }
+      }
+    });
+    child.on('exit', (code, signal) =>
+      resolve({ code, signal, lines, timestamps, stdout, actError }),
+    );
+  });
 }

@@ -3,56 +3,17 @@
  * writing during the copy fails verification. Both watch the CLI's plain
  * progress lines to choose the moment, as an operator's terminal would.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
-import { parseJson, ROOT, runCli } from '../helpers/cli.js';
+import { parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 import { ADMIN_URLS } from '../helpers/servers.js';
 
 const fresh = freshDatabases();
-
-/**
- * Starts `migrate --apply` and calls `when(line)` for each progress line;
- * when it returns true, runs `act` (kill, write …). Resolves with the exit
- * code (null when killed by a signal).
- */
-function runWatching(
-  args: string[],
-  when: (line: string, index: number) => boolean,
-  act: (child: ReturnType<typeof spawn>) => Promise<void> | void,
-): Promise<{ code: number | null; signal: string | null; lines: string[]; stdout: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), ...args], {
-      cwd: ROOT,
-      env: { PATH: process.env['PATH'] ?? '', NO_COLOR: '1' },
-    });
-    const lines: string[] = [];
-    let stdout = '';
-    let fired = false;
-    let buffer = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => {
-      buffer += d.toString();
-      let nl: number;
-      while ((nl = buffer.indexOf('\n')) !== -1) {
-        const line = buffer.slice(0, nl);
-        buffer = buffer.slice(nl + 1);
-        lines.push(line);
-        if (!fired && when(line, lines.length)) {
-          fired = true;
-          void act(child);
-        }
-      }
-    });
-    child.on('exit', (code, signal) => resolve({ code, signal, lines, stdout }));
-  });
-}
 
 /** A Queens nova_api big enough that copying its allocations in batches of 25 takes a while. */
 const interruptibleSource = (engine: Engine, prefix: string) =>

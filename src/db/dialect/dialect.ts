@@ -133,6 +133,14 @@ export interface Dialect {
   beginSnapshot(db: Knex): Promise<void>;
   /** Ends the snapshot transaction. */
   endSnapshot(db: Knex): Promise<void>;
+  /**
+   * One query, computed by the server, returning `n` (the row count) and `d`
+   * (a sum of a 60-bit hash of every row's `columns`, in any row order): any
+   * insert, delete or update of those columns changes it. Compared only with
+   * itself on the same server (the copy's snapshot against the live table),
+   * never across engines.
+   */
+  tableDigestSql(table: string, columns: readonly string[]): string;
   /** Most bind parameters one statement may carry. */
   readonly maxBindParameters: number;
   /**

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type BetterSqlite3 from 'better-sqlite3';
 import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
 import { ConnectionError, LockedError } from '../../errors/errors.js';
@@ -19,6 +21,31 @@ import {
 } from './dialect.js';
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
+
+/**
+ * tableDigestSql's aggregate: SQLite has no hash function, so the connection
+ * brings one. Each value is hashed as its type, length and text (NULL as one
+ * NUL), which is unambiguous; the sum of the first 60 bits is exact as a BigInt.
+ */
+function registerDigest(conn: BetterSqlite3.Database): void {
+  conn.aggregate('pu_digest', {
+    start: () => 0n,
+    step: (total: bigint, ...values: unknown[]) => {
+      let line = '';
+      for (const v of values) {
+        if (v === null || v === undefined) line += '\0';
+        else {
+          const text = Buffer.isBuffer(v) ? v.toString('hex') : String(v);
+          line += `${typeof v}${text.length}:${text}`;
+        }
+      }
+      return total + BigInt(`0x${createHash('md5').update(line).digest('hex').slice(0, 15)}`);
+    },
+    result: (total: bigint) => total.toString(),
+    varargs: true,
+    deterministic: true,
+  });
+}
 
 const TYPES: TypeNames = GENERIC_TYPE_NAMES;
 
@@ -73,12 +100,13 @@ export const sqliteDialect: Dialect = {
         min: 1,
         max: 1,
         afterCreate: (
-          conn: { pragma: (s: string) => unknown },
+          conn: BetterSqlite3.Database,
           done: (err: Error | null, c: unknown) => void,
         ) => {
           try {
             conn.pragma(`busy_timeout = ${options.connectTimeoutSeconds * 1000}`);
             conn.pragma('foreign_keys = OFF');
+            registerDigest(conn);
             done(null, conn);
           } catch (err) {
             done(err as Error, conn);
@@ -319,6 +347,11 @@ export const sqliteDialect: Dialect = {
 
   async endSnapshot(db: Knex): Promise<void> {
     await db.raw('COMMIT');
+  },
+
+  tableDigestSql(table, columns) {
+    // pu_digest is the aggregate every connection registers (afterCreate).
+    return `SELECT COUNT(*) AS n, pu_digest(${columns.map(quote).join(', ')}) AS d FROM ${quote(table)}`;
   },
 
   maxBindParameters: 32766,
