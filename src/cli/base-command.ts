@@ -3,7 +3,8 @@ import { writeSync } from 'node:fs';
 import chalk from 'chalk';
 import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
 import { openDatabase, type Database } from '../db/connect.js';
-import { classifyDatabaseError } from '../db/errors.js';
+import { refuseUnfinishedMigration } from '../copy/target.js';
+import { classifyDatabaseError, withDatabaseErrors } from '../db/errors.js';
 import { asPlacementUpgradeError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { redact, redactDeep } from '../errors/redact.js';
@@ -162,20 +163,39 @@ export abstract class BaseCommand extends Command {
     return openDatabase(spec, { ...options, connectTimeoutSeconds: flags.connectTimeout });
   }
 
-  /** Opens the placement database named by the flags of placementConnectionFlags() and connectTimeoutFlag. */
-  protected openPlacement(
+  /**
+   * Opens the placement database named by the flags of placementConnectionFlags()
+   * and connectTimeoutFlag. A database that a migration has not finished is
+   * refused (exit 25) unless the command only reports on it.
+   */
+  protected async openPlacement(
     flags: { 'placement-url'?: string; 'placement-config'?: string[]; 'connect-timeout'?: number },
-    options: { max?: number; mustExist?: boolean } = {},
+    options: { max?: number; mustExist?: boolean; allowUnfinishedMigration?: boolean } = {},
   ): Promise<Database> {
-    return this.open(
+    const { allowUnfinishedMigration, ...pool } = options;
+    const db = await this.open(
       'placement',
       {
         url: flags['placement-url'],
         config: flags['placement-config'],
         connectTimeout: flags['connect-timeout'],
       },
-      options,
+      pool,
     );
+    if (!allowUnfinishedMigration) await this.refuseUnfinished(db);
+    return db;
+  }
+
+  /** Closes `db` and throws when a migration has not finished filling it. */
+  protected async refuseUnfinished(db: Database): Promise<void> {
+    try {
+      await withDatabaseErrors(db, 'looking for an unfinished migration', () =>
+        refuseUnfinishedMigration(db, `"placement-upgrade ${this.id ?? ''}"`),
+      );
+    } catch (err) {
+      await db.close();
+      throw err;
+    }
   }
 
   /** Renders core progress events as plain lines; commands with long work use listr2 instead. */

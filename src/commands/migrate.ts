@@ -56,6 +56,7 @@ ${exitCodeHelp([
   ExitCode.AUTH_FAILED,
   ExitCode.DATABASE_MISSING,
   ExitCode.PERMISSION_DENIED,
+  ExitCode.SCHEMA_STATE,
   ExitCode.DATA_BLOCKS_UPGRADE,
   ExitCode.LOCKED,
   ExitCode.SOURCE_HAS_NO_PLACEMENT,
@@ -160,6 +161,11 @@ ${exitCodeHelp([
       default: false,
       dependsOn: ['apply'],
     }),
+    'allow-other-tables': Flags.boolean({
+      summary:
+        "Accept a target that holds tables other than placement's (refused by default: it is probably the wrong database).",
+      default: false,
+    }),
     'max-differences': Flags.integer({
       summary: 'Differing rows to report per table (--json reports this many too).',
       default: 20,
@@ -246,6 +252,7 @@ ${exitCodeHelp([
           tables: flags.tables ?? rc?.tables,
           skipOrphans: flags['skip-orphans'],
           restart: flags.restart,
+          allowOtherTables: flags['allow-other-tables'],
           revision: flags.revision,
           maxDifferences: flags['max-differences'],
           lockTimeoutSeconds: flags['lock-timeout'],

@@ -40,7 +40,7 @@ It prints the counts compared and the differences (the first --max-differences; 
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFICATION_FAILED])}`;
+${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFICATION_FAILED, ExitCode.UNFINISHED_MIGRATION])}`;
 
   static override examples = [
     {
@@ -105,6 +105,7 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFI
       }),
       { ...timeout, max: flags.concurrency + 2 },
     );
+    await this.refuseUnfinished(target);
     let source: Database | undefined;
     try {
       if (withSource) {

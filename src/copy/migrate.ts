@@ -1,7 +1,11 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
-import { runOnlineDataMigrations, type DataMigrationRun } from '../data-migrations/runner.js';
+import {
+  countOnlineMigrationRows,
+  runOnlineDataMigrations,
+  type DataMigrationRun,
+} from '../data-migrations/runner.js';
 import { UsageError } from '../errors/errors.js';
 import { ExitCode, type ExitCodeValue } from '../errors/exit-codes.js';
 import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
@@ -11,6 +15,8 @@ import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import {
   looksLikeNovaApi,
   PLACEMENT_TABLES,
+  readSchemaRevision,
+  refuseUpgrade,
   syncSchema,
   VERSION_TABLE,
   type SyncResult,
@@ -28,9 +34,14 @@ import { describeSource, readNovaSchemaVersion, sourceDigest, type SourceShape }
 import { COPY_ORDER, copyTable as tableSpec } from './tables.js';
 import {
   classifyTarget,
+  createRun,
+  dropRun,
+  readRun,
   removeStartupRows,
   RUN_TABLE,
-  RUN_TABLE_DEF,
+  saveRun,
+  upgradeRunTable,
+  type RunPlan,
   type TargetState,
 } from './target.js';
 
@@ -43,7 +54,11 @@ export type Outcome =
   | 'target-has-other-data'
   | 'blocked'
   | 'interrupted'
-  | 'verification-failed';
+  | 'verification-failed'
+  /** --tables: the named tables are copied and verified; the migration is not finished. */
+  | 'tables-copied'
+  /** Copied and verified, but rows the online data migrations cannot fix keep the schema back. */
+  | 'finish-blocked';
 
 const OUTCOME_EXIT: Record<Outcome, ExitCodeValue> = {
   planned: ExitCode.OK,
@@ -55,6 +70,8 @@ const OUTCOME_EXIT: Record<Outcome, ExitCodeValue> = {
   blocked: ExitCode.COPY_BLOCKED,
   interrupted: ExitCode.INTERRUPTED_RUN,
   'verification-failed': ExitCode.VERIFICATION_FAILED,
+  'tables-copied': ExitCode.OK,
+  'finish-blocked': ExitCode.DATA_BLOCKS_UPGRADE,
 };
 
 export interface MigrateOptions {
@@ -70,6 +87,8 @@ export interface MigrateOptions {
   revision?: string;
   maxDifferences: number;
   lockTimeoutSeconds: number;
+  /** Accept a target that holds tables other than placement's (refused by default). */
+  allowOtherTables?: boolean;
   /**
    * Writers at once (tables, and key ranges of large tables): each on its own
    * connection of `writers`. Default 1; capped by the target's dialect (SQLite: 1).
@@ -194,6 +213,8 @@ export async function migrate(
     }
   }
   const selected = COPY_ORDER.filter((t) => !only || only.includes(t));
+  // A misspelt --revision is found before anything is read, let alone written.
+  const finalRevision = resolveRevisionTarget(options.revision).revision;
   const src = source.knex;
 
   progress({
@@ -257,6 +278,24 @@ export async function migrate(
         started,
       );
     }
+
+    const foreign = targetTables.filter(
+      (t) => !PLACEMENT_TABLES.includes(t) && t !== VERSION_TABLE && t !== RUN_TABLE,
+    );
+    if (foreign.length > 0 && !options.allowOtherTables) {
+      return result(
+        'target-has-other-data',
+        `${target.display} holds tables that are not placement's (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? `, and ${foreign.length - 5} more` : ''}). Nothing was written.`,
+        "Point --target at placement's own database (empty, or made by db sync). If those tables are meant to share the database with placement, add --allow-other-tables.",
+        base,
+        started,
+      );
+    }
+    refuseUpgrade(
+      base.target.revision,
+      finalRevision,
+      resolveRevisionTarget(options.revision).release,
+    );
 
     if (shape.release === 'none') {
       return result(
@@ -333,11 +372,19 @@ export async function migrate(
       layout: { table: tableSpec(t), present: true, columns: [...tableSpec(t).columns] },
     });
 
-    if (state.kind === 'populated') {
+    // A target copied and verified before, by an earlier migration (populated)
+    // or by a run stopped in its online data migrations or schema upgrade
+    // (an unfinished run in the finish phase): compare it with the source,
+    // then do what is left of the finish.
+    const finishing =
+      state.kind === 'interrupted' && state.run.phase === 'finish' && !options.restart;
+    if (state.kind === 'populated' || (finishing && options.apply)) {
       progress({
         type: 'step',
         step: 'compare',
-        message: 'The target holds data: comparing it with the source',
+        message: finishing
+          ? 'The target holds a copied and verified run: comparing it with the source again'
+          : 'The target holds data: comparing it with the source',
       });
       base.verification = await compareMigratedTables(src, source.dialect, shape, target, {
         tables: selected.filter((t) => shape.layouts[t]!.present || (targetRows[t] ?? 0) > 0),
@@ -347,29 +394,81 @@ export async function migrate(
       });
       const differing = base.verification.filter((v) => !v.equal);
       await endSnapshot();
+      const differences = differing
+        .map((d) => `${d.table} (${d.differenceCount} row(s))`)
+        .join(', ');
+      if (differing.length > 0 && finishing) {
+        return result(
+          'verification-failed',
+          `${target.display} holds a migration copied and verified earlier, but the source now differs from it in ${differences}: nova wrote to nova_api since. Nothing was written.`,
+          'Stop nova-placement-api (and every service writing placement data through nova), then re-run with --apply --restart to copy again.',
+          base,
+          started,
+        );
+      }
       if (differing.length > 0) {
         return result(
           'target-has-other-data',
-          `${target.display} already holds placement data that differs from the source in ${differing.map((d) => `${d.table} (${d.differenceCount} row(s))`).join(', ')}. Nothing was written.`,
+          `${target.display} already holds placement data that differs from the source in ${differences}. Nothing was written.`,
           'If placement has been running on this database since an earlier migration, this is expected and there is nothing left to migrate. Otherwise point --target at an empty database (or drop and recreate this one).',
           base,
           started,
         );
       }
-      if (options.apply) base.finish = await finish(target, base.conditions, options, progress);
+      const compared = `${base.verification.length} tables compared row by row, allowing for the online data migrations and placement's standard rows`;
+      if (!options.apply) {
+        const left = await finishWorkLeft(target, finalRevision);
+        return left.length === 0
+          ? result(
+              'already-migrated',
+              `${target.display} already holds exactly the source's placement data (${compared}), and its schema is at ${base.target.revision}.`,
+              null,
+              base,
+              started,
+            )
+          : result(
+              'planned',
+              `${target.display} already holds exactly the source's placement data (${compared}). Still to do: ${left.join('; ')}. Nothing was written.`,
+              'Re-run with --apply to finish.',
+              base,
+              started,
+            );
+      }
+      base.finish = await withDatabaseErrors(target, 'finishing', () =>
+        finish(target, options, progress),
+      );
+      if (finishing) await withDatabaseErrors(target, 'finishing', () => dropRun(target));
+      const did = finishWorkDone(base.finish);
+      const blocked = base.finish.pendingCommands.length > 0;
+      if (!finishing && did.length === 0 && !blocked) {
+        return result(
+          'already-migrated',
+          `${target.display} already holds exactly the source's placement data (${compared}), and its schema is at ${base.finish.schema?.to ?? base.target.revision}.`,
+          null,
+          base,
+          started,
+        );
+      }
       return result(
-        'already-migrated',
-        `${target.display} already holds exactly the source's placement data (${base.verification.length} tables compared row by row, allowing for the online data migrations and placement's standard rows).`,
-        null,
+        blocked ? 'finish-blocked' : 'migrated',
+        `${target.display} already held the source's placement data (${compared}); finished the migration${did.length > 0 ? `: ${did.join('; ')}` : ''}.`,
+        base.finish.pendingCommands.length > 0
+          ? `Still to run: ${base.finish.pendingCommands.join(' ; then ')}`
+          : null,
         base,
         started,
       );
     }
 
     if (state.kind === 'interrupted' && !options.apply) {
+      const { run } = state;
       return result(
         'interrupted',
-        `${target.display} holds an interrupted migrate run (started ${state.startedAt} from ${state.source}). Nothing was written.`,
+        `${target.display} holds an unfinished migrate run (started ${run.startedAt} from ${run.source}; ${
+          run.phase === 'finish'
+            ? 'copied and verified, the online data migrations and schema upgrade remain'
+            : `still copying${run.plan.verified.length > 0 ? `, ${run.plan.verified.join(', ')} verified` : ''}`
+        }). Nothing was written.`,
         'Re-run with --apply to resume it where it stopped (add --restart to empty its tables and copy again).',
         base,
         started,
@@ -394,14 +493,8 @@ export async function migrate(
     // --- apply ---------------------------------------------------------------
     await withDatabaseErrors(target, 'preparing the target', async () => {
       const t = target.knex;
-      if (state.kind !== 'interrupted') {
-        for (const sql of target.dialect.createTableSql(RUN_TABLE_DEF)) await t.raw(sql);
-        await t(RUN_TABLE).insert({
-          id: 1,
-          source: source.display.slice(0, 255),
-          started_at: new Date().toISOString(),
-        });
-      }
+      if (state.kind !== 'interrupted') await createRun(target, source.display);
+      else await upgradeRunTable(target);
       const tables = await target.dialect.listTables(t);
       const stamped =
         tables.includes(VERSION_TABLE) &&
@@ -444,8 +537,10 @@ export async function migrate(
         // Providers reference providers: unlink them first, or MySQL refuses the DELETE row by row.
         await t('resource_providers').update({ parent_provider_id: null, root_provider_id: null });
         for (const name of [...COPY_ORDER].reverse()) await t(name).del();
+        await saveRun(target, { phase: 'copy', plan: { verified: [], ranges: {} } });
       }
     });
+    const run = (await withDatabaseErrors(target, 'reading the run', () => readRun(target)))!;
 
     const orphanFilter = options.skipOrphans ? await orphanSets(src, shape) : null;
     const parallel = Math.max(
@@ -458,7 +553,18 @@ export async function migrate(
       planCopyUnits(src, source.dialect, present, sourceRows, {
         parallel,
         minRows: options.bulkMinRows ?? BULK_MIN_ROWS,
+        recorded: run.plan.ranges,
       }),
+    );
+    // Recorded before any row of a table is written, so that a resume with
+    // another --parallel still fills each range from its own greatest key.
+    for (const table of present) {
+      run.plan.ranges[table] ??= units
+        .filter((u) => u.table === table)
+        .map((u) => [u.range?.above ?? null, u.range?.upTo ?? null]);
+    }
+    await withDatabaseErrors(target, 'recording the plan', () =>
+      saveRun(target, { plan: run.plan }),
     );
     const bulk = DEFERRED_INDEX_TABLES.filter(
       (t) => present.includes(t) && (sourceRows[t] ?? 0) >= (options.bulkMinRows ?? BULK_MIN_ROWS),
@@ -580,12 +686,36 @@ export async function migrate(
         started,
       );
     }
-    await target.knex.schema.dropTable(RUN_TABLE);
-    base.finish = await finish(target, base.conditions, options, progress);
     const rowsCopied = base.copied.reduce((a, c) => a + c.rows, 0);
+    run.plan.verified = COPY_ORDER.filter(
+      (t) => run.plan.verified.includes(t) || selected.includes(t),
+    );
+    // Tables an old nova_api lacks stay empty: nothing of them is left to copy.
+    const left = COPY_ORDER.filter(
+      (t) => !run.plan.verified.includes(t) && shape.layouts[t]!.present,
+    );
+    if (left.length > 0) {
+      await withDatabaseErrors(target, 'recording the run', () =>
+        saveRun(target, { plan: run.plan }),
+      );
+      return result(
+        'tables-copied',
+        `Copied ${rowsCopied} row(s) of ${selected.join(', ')} and verified them: counts and checksums equal. The migration is not finished: ${left.join(', ')} still to copy, then the online data migrations and the schema upgrade.`,
+        'Run migrate --apply again without --tables (or with the remaining tables) to copy the rest and finish; until then the other commands refuse this database.',
+        base,
+        started,
+      );
+    }
+    await withDatabaseErrors(target, 'recording the run', () =>
+      saveRun(target, { phase: 'finish', plan: run.plan }),
+    );
+    base.finish = await withDatabaseErrors(target, 'finishing', () =>
+      finish(target, options, progress),
+    );
+    await withDatabaseErrors(target, 'finishing', () => dropRun(target));
     const pending = base.finish.pendingCommands;
     return result(
-      'migrated',
+      pending.length > 0 ? 'finish-blocked' : 'migrated',
       `Copied ${rowsCopied} row(s) in ${base.copied.length} table(s) and verified ${base.verification.length} table(s): counts and checksums equal.${
         base.finish.schema ? ` Schema at ${base.finish.schema.to}.` : ''
       }`,
@@ -779,13 +909,42 @@ async function planCopyUnits(
   dialect: Database['dialect'],
   tables: readonly string[],
   rows: Record<string, number>,
-  { parallel, minRows }: { parallel: number; minRows: number },
+  {
+    parallel,
+    minRows,
+    recorded,
+  }: { parallel: number; minRows: number; recorded: RunPlan['ranges'] },
 ): Promise<CopyUnit[]> {
-  if (parallel <= 1) return tables.map((table) => ({ table, range: null }));
+  const units: (CopyUnit & { size: number })[] = [];
+  // A table an earlier run started is cut as that run cut it.
+  const fresh: string[] = [];
+  for (const table of tables) {
+    const ranges = recorded[table];
+    if (!ranges) fresh.push(table);
+    else {
+      for (const [above, upTo] of ranges) {
+        const range = above === null && upTo === null ? null : { above, upTo };
+        units.push({ table, range, size: (rows[table] ?? 0) / ranges.length });
+      }
+    }
+  }
+  if (parallel <= 1)
+    units.push(...fresh.map((table) => ({ table, range: null, size: rows[table] ?? 0 })));
+  else await splitLargeTables(conn, dialect, fresh, rows, { parallel, minRows }, units);
+  return units.sort((a, b) => b.size - a.size).map(({ table, range }) => ({ table, range }));
+}
+
+async function splitLargeTables(
+  conn: Knex,
+  dialect: Database['dialect'],
+  tables: readonly string[],
+  rows: Record<string, number>,
+  { parallel, minRows }: { parallel: number; minRows: number },
+  units: (CopyUnit & { size: number })[],
+): Promise<void> {
   const touchedByKeys = new Set(
     INITIAL_TABLES.flatMap((d) => (d.foreignKeys ?? []).flatMap((f) => [d.name, f.refTable])),
   );
-  const units: (CopyUnit & { size: number })[] = [];
   for (const table of tables) {
     const spec = tableSpec(table);
     const n = rows[table] ?? 0;
@@ -800,7 +959,6 @@ async function planCopyUnits(
     const ranges = splitKeyRange(Number(b?.lo ?? 0), Number(b?.hi ?? 0), parallel);
     for (const range of ranges) units.push({ table, range, size: n / ranges.length });
   }
-  return units.sort((a, b) => b.size - a.size).map(({ table, range }) => ({ table, range }));
 }
 
 function rowTransform(
@@ -874,26 +1032,58 @@ async function fixForwardReferences(
   }
 }
 
+/** The Train revision after which no row can need the online data migrations. */
+const LAST_BLOCKER = 'b5c396305c25';
+
+/** Whether finish() would run the online data migrations on a target at `current`. */
+function needsOnlineMigrations(current: string | null, final: string): boolean {
+  return (
+    revisionIndex(final) > revisionIndex(INITIAL_REVISION) &&
+    revisionIndex(current) < revisionIndex(LAST_BLOCKER)
+  );
+}
+
+/** What finish() would still do to a target that holds the source's data (plan only). */
+async function finishWorkLeft(target: Database, final: string): Promise<string[]> {
+  const current = await readSchemaRevision(target);
+  const left: string[] = [];
+  if (needsOnlineMigrations(current, final)) {
+    const pending = await withDatabaseErrors(target, 'counting the online data migrations', () =>
+      countOnlineMigrationRows(target.knex),
+    );
+    if (pending > 0) left.push(`the online data migrations (${pending} row(s))`);
+  }
+  if (revisionIndex(current) < revisionIndex(final))
+    left.push(`the schema upgrade from ${current ?? 'none'} to ${final}`);
+  return left;
+}
+
+/** What finish() changed, in words; empty when it found nothing to do. */
+function finishWorkDone(done: NonNullable<MigrateResult['finish']>): string[] {
+  const out: string[] = [];
+  const rows = done.onlineMigrations?.migrations.reduce((a, m) => a + m.done, 0) ?? 0;
+  if (rows > 0) out.push(`the online data migrations fixed ${rows} row(s)`);
+  if (done.schema && !done.schema.upToDate)
+    out.push(`upgraded the schema from ${done.schema.from ?? 'none'} to ${done.schema.to}`);
+  return out;
+}
+
 /**
- * Runs the online data migrations if the source needed them and they are
- * available, then upgrades the schema to the requested revision, so the
- * Train blockers pass in the right order.
+ * Runs the online data migrations while the target is before the Train
+ * blockers (they are idempotent: a resumed run does what a killed one left),
+ * then upgrades the schema to the requested revision, so the blockers pass.
  */
 async function finish(
   target: Database,
-  conditions: Condition[],
   options: MigrateOptions,
   progress: ProgressListener,
 ): Promise<NonNullable<MigrateResult['finish']>> {
   const { revision: final, release } = resolveRevisionTarget(options.revision);
-  const needsOnlineMigrations = conditions.some(
-    (c) =>
-      (c.id === 'null_root_provider_id' || c.id === 'allocations_without_consumer') && c.count > 0,
-  );
+  const current = await readSchemaRevision(target);
   const pendingCommands: string[] = [];
   let onlineMigrations: DataMigrationRun | null = null;
   let schemaTarget = final;
-  if (needsOnlineMigrations && revisionIndex(final) > revisionIndex(INITIAL_REVISION)) {
+  if (needsOnlineMigrations(current, final)) {
     progress({
       type: 'step',
       step: 'online-migrations',

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import { errorMessage, UsageError } from '../errors/errors.js';
@@ -44,6 +45,24 @@ export interface DataMigrationRun {
   /** True when the last batch had failures or unfixable rows (placement: "Some migrations failed"). */
   failed: boolean;
   exitCode: DataMigrationExitCode;
+}
+
+/**
+ * Rows the online data migrations would still fix: providers without a root,
+ * and consumers that hold allocations but have no consumers row (what the
+ * Train blockers refuse). Cheap enough for a plan.
+ */
+export async function countOnlineMigrationRows(db: Knex): Promise<number> {
+  const roots = (await db('resource_providers')
+    .whereNull('root_provider_id')
+    .count({ n: '*' })
+    .first()) as { n: number | string } | undefined;
+  const consumers = (await db('allocations as a')
+    .leftJoin('consumers as c', 'c.uuid', 'a.consumer_id')
+    .whereNull('c.id')
+    .countDistinct({ n: 'a.consumer_id' })
+    .first()) as { n: number | string } | undefined;
+  return Number(roots?.n ?? 0) + Number(consumers?.n ?? 0);
 }
 
 /**

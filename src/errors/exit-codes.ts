@@ -25,6 +25,8 @@ export const ExitCode = {
   VERIFICATION_FAILED: 22,
   COPY_BLOCKED: 23,
   INTERRUPTED_RUN: 24,
+  UNFINISHED_MIGRATION: 25,
+  ENVIRONMENT: 26,
   INTERNAL: 70,
   /** 128 + the signal's number, as shells report a process a signal ended. */
   INTERRUPTED_SIGINT: 130,
@@ -55,6 +57,8 @@ export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   22: 'verification failed (migrate: rows differ, or nova wrote to the source during the copy; verify: the Placement API does not show what it should)',
   23: 'migrate: source rows the target would refuse (name collisions, orphans under a foreign key)',
   24: 'migrate: the target holds an interrupted run; re-run with --apply to resume it',
+  25: 'the placement database holds a migration that has not finished: run the same migrate --apply to finish it (nothing was changed)',
+  26: "the database's storage refused the work (disk full, file or directory not writable, database file deleted, database dropped); what was committed stays committed",
   70: 'internal error (a bug: please report it with the output)',
   130: 'interrupted by SIGINT (Ctrl-C); what was committed stays committed: run again to resume',
   143: 'interrupted by SIGTERM (a playbook timeout, systemd); what was committed stays committed: run again to resume',

@@ -96,6 +96,27 @@ function unknownRevisionError(revision: string): SchemaStateError {
   );
 }
 
+/** The revision in alembic_version (null: none), read as db sync reads it. */
+export async function readSchemaRevision(database: Database): Promise<string | null> {
+  return (await currentRevision(database)).revision;
+}
+
+/**
+ * Throws what db sync would refuse before changing anything: a revision this
+ * tool does not know, or a target older than the database (placement has no
+ * downgrades). migrate asks it in the plan, before it writes a row.
+ */
+export function refuseUpgrade(from: string | null, target: string, release?: string): void {
+  if (from !== null && !findRevision(from)) throw unknownRevisionError(from);
+  if (revisionIndex(target) < revisionIndex(from)) {
+    throw new SchemaStateError(
+      `The database is at revision ${from} (${releaseOf(from!)}), newer than the requested ${target}${release ? ` (${release})` : ''}; placement has no downgrades.`,
+      `Leave it at ${from} (ask for --revision ${from} or later), or restore a backup taken before the upgrade if you must run an older placement release.`,
+      { revision: from, target },
+    );
+  }
+}
+
 /** Reads the revision and what it means, without changing anything. */
 export async function getSchemaVersion(database: Database): Promise<SchemaVersion> {
   const { revision, tables } = await withDatabaseErrors(database, 'reading the revision', () =>
@@ -237,7 +258,7 @@ export async function syncSchema(
   return withDatabaseErrors(database, 'upgrading the schema', () =>
     database.dialect.withSchemaLock(db, LOCK_NAME, options.lockTimeoutSeconds ?? 60, async () => {
       const { revision: from, tables } = await currentRevision(database, db);
-      if (from !== null && !findRevision(from)) throw unknownRevisionError(from);
+      refuseUpgrade(from, target, release);
       if (from === null) {
         const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
         if (present.length > 0 && !interruptedInitialRevision(database, tables, present)) {
@@ -250,13 +271,6 @@ export async function syncSchema(
             { tables: present },
           );
         }
-      }
-      if (revisionIndex(target) < revisionIndex(from)) {
-        throw new SchemaStateError(
-          `The database is at revision ${from} (${releaseOf(from!)}), newer than the requested ${target}${release ? ` (${release})` : ''}; placement has no downgrades.`,
-          `Leave it at ${from}, or restore a backup taken before the upgrade if you must run an older placement release.`,
-          { revision: from, target },
-        );
       }
       const path = upgradePath(from, target);
       const applied: SyncResult['applied'] = [];

@@ -61,6 +61,8 @@ export function runWatching(
   args: string[],
   when: (line: string, index: number) => boolean,
   act: (child: ReturnType<typeof spawn>) => Promise<void> | void,
+  /** Sees every line, with the child, after `when`/`act` did. */
+  onLine?: (line: string, child: ReturnType<typeof spawn>) => void,
 ): Promise<{
   code: number | null;
   signal: string | null;
@@ -97,6 +99,7 @@ export function runWatching(
             .then(() => act(child))
             .catch((err: unknown) => (actError = err ?? new Error('act failed')));
         }
+        onLine?.(line, child);
       }
     });
     child.on('exit', (code, signal) =>

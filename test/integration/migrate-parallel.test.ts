@@ -64,7 +64,7 @@ async function run(
   const s = await openDatabase(parseConnectionUrl(source.url, 'test'), { max: 1 });
   const t = await openDatabase(parseConnectionUrl(target.url, 'test'), { max: 1 });
   const w: Database = await openDatabase(parseConnectionUrl(target.url, 'test'), {
-    max: PARALLEL,
+    max: Math.max(PARALLEL, opts.parallel ?? 1),
   });
   try {
     return await migrate(s, t, { ...opts, writers: w.knex });
@@ -126,4 +126,25 @@ describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
     await expectIdentical(src, target);
     expect(await schemaOf(target)).toEqual(loadReference(to)['b4ed3a175331']);
   });
+
+  it.each([1, 5])(
+    'resumed with --parallel %i after a failure with three writers, every range is completed',
+    async (resumeWith) => {
+      const src = await cloud();
+      const target = await fresh(to, 'par_other');
+      const failing = (e: ProgressEvent) => {
+        if (e.type === 'table-progress' && e.phase === 'copy' && e.table === 'allocations') {
+          if (e.done >= e.total / 2) throw new Error('simulated crash during the copy');
+        }
+      };
+      await expect(run(src, target, options(failing))).rejects.toThrow(/simulated crash/);
+      // The ranges of the first run, each filled from its own greatest key, whatever the writers now.
+      const resumed = await run(src, target, { ...options(), parallel: resumeWith });
+      expect(resumed.outcome, resumed.message).toBe('migrated');
+      const allocations = resumed.copied.find((c) => c.table === 'allocations')!;
+      expect(allocations.slices).toHaveLength(PARALLEL);
+      expect(resumed.verification.every((v) => v.equal)).toBe(true);
+      await expectIdentical(src, target);
+    },
+  );
 });

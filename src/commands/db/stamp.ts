@@ -19,7 +19,7 @@ does. Nothing else changes: use it only when the tables already have that revisi
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.LOCKED])}`;
+${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.LOCKED, ExitCode.UNFINISHED_MIGRATION])}`;
 
   static override examples = [
     {

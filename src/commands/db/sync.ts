@@ -24,7 +24,7 @@ Running it again at the target changes nothing. Concurrent runs wait on a lock.
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.DATA_BLOCKS_UPGRADE, ExitCode.LOCKED])}`;
+${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.DATA_BLOCKS_UPGRADE, ExitCode.LOCKED, ExitCode.UNFINISHED_MIGRATION])}`;
 
   static override examples = [
     {

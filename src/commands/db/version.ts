@@ -31,7 +31,7 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE])}`;
 
   async run(): Promise<SchemaVersion> {
     const { flags } = await this.parse(DbVersion);
-    const db = await this.openPlacement(flags, { max: 1 });
+    const db = await this.openPlacement(flags, { max: 1, allowUnfinishedMigration: true });
     try {
       const version = await getSchemaVersion(db);
       this.say(version.revision ?? 'None');

@@ -115,7 +115,11 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
       );
     }
     const placementOptions = readPlacementOptions(placementConfigFiles(flags['placement-config']));
-    const db = await this.openPlacement(flags, { max: 1, mustExist: true });
+    const db = await this.openPlacement(flags, {
+      max: 1,
+      mustExist: true,
+      allowUnfinishedMigration: true,
+    });
     let report: UpgradeCheckReport;
     let source: Database | undefined;
     try {
