@@ -1,4 +1,4 @@
-import { ConnectionError, PermissionDeniedError } from '../errors/errors.js';
+import { ConnectionError, PermissionDeniedError, StorageFaultError } from '../errors/errors.js';
 import type { Database } from './connect.js';
 import type { Dialect } from './dialect/dialect.js';
 
@@ -25,6 +25,10 @@ function originOf(err: unknown): Origin | undefined {
 const LOST_HINT =
   'Check that the server is up and reachable (a restart, a Galera node leaving the cluster, a proxy or wait_timeout can end a session), then run the same command again: migrate --apply resumes after the last committed row, db sync finishes the revision it was in, and the online data migrations pick up the rows still to do.';
 
+/** What to do after the storage refused a write, whichever command it was. */
+const STORAGE_HINT =
+  'Free space, make the database file and its directory writable, or restore the database, then run the same command again: migrate --apply resumes after the last committed row (or reports the target as interrupted), db sync finishes the revision it was in.';
+
 /**
  * The typed error for a driver error an operator can act on: a missing
  * privilege, or a connection that ended half-way (exit 5, with how to
@@ -35,7 +39,7 @@ export function classifyDatabaseError(
   err: unknown,
   action: string,
   fallback?: Origin & { database?: string },
-): PermissionDeniedError | ConnectionError | null {
+): PermissionDeniedError | ConnectionError | StorageFaultError | null {
   const origin = originOf(err) ?? fallback;
   if (!origin) return null;
   if (origin.dialect.isPermissionError(err)) {
@@ -45,6 +49,16 @@ export function classifyDatabaseError(
     return new PermissionDeniedError(
       `Permission denied while ${action} on ${origin.display}: ${detail}`,
       `Grant the database user the privileges to create and alter tables in ${fallback?.database ?? 'this database'} (placement-manage needs the same).`,
+      err,
+    );
+  }
+  const fault = origin.dialect.storageFault(err);
+  if (fault) {
+    const e = err as { sqlMessage?: string; message?: string };
+    const detail = (e.sqlMessage ?? e.message ?? String(err)).split(' - ').pop();
+    return new StorageFaultError(
+      `${origin.display} refused the work while ${action}: ${fault} (${detail}). What was committed before stays committed.`,
+      STORAGE_HINT,
       err,
     );
   }

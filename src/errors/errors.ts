@@ -120,6 +120,13 @@ export function asPlacementUpgradeError(err: unknown): PlacementUpgradeError {
   });
 }
 
+/** The database's storage refused the work: disk full, not writable, dropped or deleted (exit 26). */
+export class StorageFaultError extends PlacementUpgradeError {
+  constructor(message: string, hint: string, cause?: unknown) {
+    super('storage_fault', ExitCode.ENVIRONMENT, message, { hint, cause });
+  }
+}
+
 export class PermissionDeniedError extends PlacementUpgradeError {
   constructor(message: string, hint: string, cause?: unknown) {
     super('permission_denied', ExitCode.PERMISSION_DENIED, message, { hint, cause });

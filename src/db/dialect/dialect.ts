@@ -50,6 +50,12 @@ export interface Dialect {
   /** True when a driver error is a unique or primary-key violation. */
   isUniqueViolation(err: unknown): boolean;
   /**
+   * What the database's storage refused, in operator's words (the disk is
+   * full, the file is not writable, the database was dropped), or null when
+   * `err` is not such a fault of the environment.
+   */
+  storageFault(err: unknown): string | null;
+  /**
    * Runs `work` in a transaction in which an explicit id of 0 is stored as 0.
    * MySQL otherwise reads 0 as "the next AUTO_INCREMENT value", and placement
    * stores the standard resource class VCPU with id 0.

@@ -123,6 +123,25 @@ export const mysqlDialect: Dialect = {
     return PERMISSION_CODES.has(errorCode(err) ?? '') || errorCode(err) === 'ER_CANT_CREATE_TABLE';
   },
 
+  storageFault(err) {
+    const e = err as { errno?: unknown; sqlMessage?: unknown } | null;
+    switch (e?.errno) {
+      case 1114: // ER_RECORD_FILE_FULL
+      case 1021: // ER_DISK_FULL
+        return 'the server has no room left for the table (disk full, or a tablespace limit)';
+      case 1049: // ER_BAD_DB_ERROR, mid-run
+        return 'the database was dropped while in use';
+      case 1146: // ER_NO_SUCH_TABLE, mid-run
+        return 'a table it was using no longer exists (dropped while in use)';
+      case 1290: // ER_OPTION_PREVENTS_STATEMENT
+        return 'the server refuses writes (read_only, or a node that is not primary)';
+      default:
+        return /No space left on device|errno: 28/.test(String(e?.sqlMessage ?? ''))
+          ? 'the server has no room left on its disk'
+          : null;
+    }
+  },
+
   connectionLost(err: unknown): string | null {
     // MariaDB's "Connection was killed" (KILL CONNECTION) has no name in mysql2: errno 1927.
     if ((err as { errno?: unknown } | null)?.errno === 1927) {

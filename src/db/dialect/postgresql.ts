@@ -143,6 +143,23 @@ export const postgresqlDialect: Dialect = {
 
   isUniqueViolation: (err: unknown) => errorCode(err) === '23505',
 
+  storageFault(err) {
+    switch (errorCode(err)) {
+      case '53100':
+        return 'the server has no room left on its disk';
+      case '58030':
+        return 'the server failed a read or write on its disk';
+      case '25006':
+        return 'the server refuses writes (a read-only transaction or a standby)';
+      case '3D000':
+        return 'the database was dropped while in use';
+      case '42P01':
+        return 'a table it was using no longer exists (dropped while in use)';
+      default:
+        return null;
+    }
+  },
+
   connectionLost(err: unknown): string | null {
     const code = errorCode(err);
     // admin_shutdown, crash_shutdown, cannot_connect_now: the server ended the session.

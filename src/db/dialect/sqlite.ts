@@ -224,6 +224,19 @@ export const sqliteDialect: Dialect = {
   // A file has no session to lose.
   connectionLost: () => null,
 
+  storageFault(err) {
+    const code = String((err as { code?: unknown } | null)?.code ?? '');
+    if (code === 'SQLITE_FULL') return 'the disk (or filesystem) holding the database file is full';
+    if (code === 'SQLITE_READONLY_DBMOVED')
+      return 'the database file was deleted or moved while in use';
+    if (code.startsWith('SQLITE_READONLY'))
+      return 'the database file or its directory is not writable';
+    if (code === 'SQLITE_CANTOPEN')
+      return 'the database file can no longer be opened (deleted, or its directory not writable)';
+    if (code.startsWith('SQLITE_IOERR')) return `the filesystem failed a read or write (${code})`;
+    return null;
+  },
+
   bulkLoadSession: { enter: [], exit: [] },
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
