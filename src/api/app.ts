@@ -50,19 +50,15 @@ export interface ApiOptions {
   authToken?: string;
 }
 
-/** Decodes a path like a WSGI server fills PATH_INFO (UTF-8, invalid escapes kept). */
+/**
+ * The path as a WSGI server fills PATH_INFO (PEP 3333): every `%XX` is one
+ * byte and every byte one character (latin-1), so a non-ASCII path names
+ * what placement's routes see; anything else is kept as sent.
+ */
 function decodePath(raw: string): string {
-  try {
-    return decodeURIComponent(raw);
-  } catch {
-    return raw.replace(/(?:%[0-9A-Fa-f]{2})+/g, (s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        return s;
-      }
-    });
-  }
+  return raw.replace(/%([0-9A-Fa-f]{2})/g, (_, hex: string) =>
+    String.fromCharCode(parseInt(hex, 16)),
+  );
 }
 
 /** noauth2: the token is `user[:project]`; `admin` is an admin, X-Roles overrides. */
@@ -78,7 +74,11 @@ function noauthCaller(headers: ApiRequest['headers']): Caller {
 }
 
 /** placement's default policies, with the deprecated `role:admin` rule still honoured (Zed). */
-function policyAllows(rule: PolicyRule, caller: Caller, target: Record<string, unknown>): boolean {
+function policyAllows(
+  rule: PolicyRule,
+  caller: Caller,
+  target: () => Record<string, unknown>,
+): boolean {
   if (rule === 'none') return true;
   const has = (role: string) => caller.roles.some((r) => r.trim().toLowerCase() === role);
   if (has('admin')) return true;
@@ -86,7 +86,8 @@ function policyAllows(rule: PolicyRule, caller: Caller, target: Record<string, u
   if (rule === 'system_reader') return systemReader;
   if (rule === 'project_or_system_reader') {
     return (
-      systemReader || (has('reader') && String(target['project_id'] ?? 'None') === caller.projectId)
+      systemReader ||
+      (has('reader') && String(target()['project_id'] ?? 'None') === caller.projectId)
     );
   }
   return false;
@@ -225,7 +226,10 @@ export class PlacementApi {
     }
     const query = new QueryParams(req.query);
     this.runGuards(op, version, accept, req);
-    if (caller && !policyAllows(op.rule, caller, { project_id: query.get('project_id') })) {
+    // Only the project-scoped rule reads its target (GET /usages reads project_id first, too).
+    const target = () =>
+      op.rule === 'project_or_system_reader' ? { project_id: query.get('project_id') } : {};
+    if (caller && !policyAllows(op.rule, caller, target)) {
       throw new ApiError(403, `Policy does not allow ${op.policy} to be performed.`, {
         escapes: true,
       });

@@ -5,7 +5,7 @@
  */
 import { badRequest } from './errors.js';
 import type { Version } from './microversion.js';
-import { pyIntOrNull } from './py-format.js';
+import { pyIntText } from './py-format.js';
 import type { QueryParams } from './query.js';
 import { isUuidLike } from './uuid.js';
 
@@ -25,13 +25,15 @@ export function normalizeResources(qs: string): Map<string, number> {
       );
     }
     const [name = '', raw = ''] = parts;
-    const amount = pyIntOrNull(raw);
-    if (amount === null) {
+    const exact = pyIntText(raw);
+    if (exact === null) {
       throw badRequest(`Requested resource ${name} expected positive integer amount. Got: ${raw}.`);
     }
+    const amount = Number(exact);
     if (amount < 1) {
-      throw badRequest(`Requested resource ${name} requires amount >= 1. Got: ${amount}.`);
+      throw badRequest(`Requested resource ${name} requires amount >= 1. Got: ${exact}.`);
     }
+    // Beyond MAX_INT no inventory can hold it: the store finds no provider, as placement does.
     result.set(name, amount);
   }
   return result;

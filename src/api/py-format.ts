@@ -22,11 +22,21 @@ export function pyRepr(s: string): string {
   return `${quote}${out}${quote}`;
 }
 
-/** Python's int(s): surrounding whitespace, a sign and digit-separating underscores are fine. */
-export function pyIntOrNull(s: string): number | null {
+/** Python's int(s) as its decimal text (every digit kept), or null when int() would refuse it. */
+export function pyIntText(s: string): string | null {
   const t = s.trim();
   if (!/^[+-]?\d+(?:_\d+)*$/.test(t)) return null;
-  return Number(t.replace(/_/g, ''));
+  return BigInt(t.replace(/_/g, '')).toString();
+}
+
+/**
+ * Python's int(s): surrounding whitespace, a sign and digit-separating
+ * underscores are fine. Beyond 2**53 the number is approximate; pyIntText
+ * has the exact value.
+ */
+export function pyIntOrNull(s: string): number | null {
+  const text = pyIntText(s);
+  return text === null ? null : Number(text);
 }
 
 /** A value as Python sees it: dicts, lists, str, int, bool, None. */

@@ -92,7 +92,8 @@ async function answer(
   options: ServeOptions,
 ) {
   const started = performance.now();
-  const url = req.url ?? '/';
+  // A fragment is the client's, never the server's (WSGI servers drop it too).
+  const url = (req.url ?? '/').replace(/#.*$/s, '');
   const q = url.indexOf('?');
   const rawPath = q === -1 ? url : url.slice(0, q);
   const body = await readBody(req);
@@ -122,7 +123,7 @@ async function answer(
   });
 }
 
-/** Starts the API on an open placement database. */
+/** Starts the API on an open placement database (check it with requireServableSchema first). */
 export async function serveApi(db: Database, options: ServeOptions): Promise<RunningApi> {
   checkBindAddress(options.host, options.authToken);
   const standardSync = options.readOnly ? null : await syncStandardData(db);

@@ -80,6 +80,23 @@ export interface ProviderFilter {
   rootId?: number;
 }
 
+/** placement's MAX_INT (db/constants.py): its integer columns are 32-bit INTs on every engine. */
+export const MAX_INT = 0x7fffffff;
+const MIN_INT = -0x80000000;
+
+/**
+ * Whether a value from a request could equal something placement stores:
+ * text without NUL (PostgreSQL's text types cannot hold U+0000, so placement
+ * data, which moves between engines, never holds it) and integers an INT
+ * column holds. Anything else matches no row on any engine.
+ */
+export function isStorable(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= MIN_INT && value <= MAX_INT;
+  return true;
+}
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : num(v));
 const placeholders = (n: number) => Array.from({ length: n }, () => '?').join(', ');
@@ -134,7 +151,15 @@ export class PlacementStore {
     this.knex = db.knex;
   }
 
+  /**
+   * Every read here is a conjunction of filters, so a binding that no engine
+   * can store (isStorable) matches no row: the engine is not asked.
+   * PostgreSQL would fail on it (a NUL, an amount beyond its INT) where
+   * MariaDB and SQLite find nothing, which is what placement answers there.
+   * Methods binding a list (IN) keep only its storable values first.
+   */
   private async query(sql: string, bindings: readonly unknown[] = []) {
+    if (!bindings.every(isStorable)) return [];
     return this.db.dialect.rows<Record<string, unknown>>(
       await this.knex.raw(sql, bindings as Knex.RawBinding[]),
     );
@@ -219,7 +244,8 @@ export class PlacementStore {
   }
 
   /** Internal ids of the aggregates that exist among `uuids`. */
-  async aggregateIds(uuids: string[]): Promise<Map<string, number>> {
+  async aggregateIds(requested: string[]): Promise<Map<string, number>> {
+    const uuids = requested.filter(isStorable);
     if (uuids.length === 0) return new Map();
     const rows = await this.query(
       `SELECT uuid, id FROM placement_aggregates WHERE uuid IN (${placeholders(uuids.length)})`,
@@ -291,8 +317,10 @@ export class PlacementStore {
     let from = 'traits t';
     let distinct = '';
     if (filter.nameIn) {
-      where.push(`t.name IN (${placeholders(filter.nameIn.length)})`);
-      bindings.push(...filter.nameIn);
+      const names = filter.nameIn.filter(isStorable);
+      if (names.length === 0) return [];
+      where.push(`t.name IN (${placeholders(names.length)})`);
+      bindings.push(...names);
     }
     if (filter.prefix !== undefined) {
       where.push('t.name LIKE ?');

@@ -278,3 +278,80 @@ export function crossCuttingRequests(f: CloudFacts): ApiCall[] {
   calls.push({ path: '/traits/CUSTOM%5FGOLD', version: '1.15' });
   return calls;
 }
+
+/**
+ * Values beyond what an engine stores and query strings that are not
+ * UTF-8, on every route that reads them: placement answers these from its
+ * own validation or finds nothing, except where its engine fails first
+ * (the differential test knows those 500s).
+ */
+export function outOfRangeRequests(f: CloudFacts): ApiCall[] {
+  const rp = f.computeNodes[0]!;
+  const [project = 'p'] = f.projects;
+  const [user = 'u'] = f.users;
+  const calls: ApiCall[] = [];
+  for (const version of ['1.17', '1.39']) {
+    for (const amount of [
+      '2147483647',
+      '2147483648',
+      '-2147483649',
+      '9223372036854775807',
+      '9223372036854775808',
+      '99999999999999999999999',
+      '-99999999999999999999999',
+    ]) {
+      calls.push({ path: `/resource_providers?resources=VCPU:${amount}`, version });
+      calls.push({ path: `/resource_providers?resources=VCPU:1,DISK_GB:${amount}`, version });
+    }
+    for (const path of [
+      '/resource_providers/%00abc',
+      `/resource_providers/${rp}%00`,
+      `/resource_providers/${rp}%00/inventories`,
+      `/resource_providers/${rp}%00/inventories/VCPU`,
+      `/resource_providers/${rp}%00/usages`,
+      `/resource_providers/${rp}%00/allocations`,
+      `/resource_providers/${rp}%00/aggregates`,
+      `/resource_providers/${rp}%00/traits`,
+      `/resource_providers/${rp}/inventories/VCPU%00`,
+      '/resource_providers?name=a%00b',
+      '/resource_providers?uuid=%00',
+      '/resource_providers?in_tree=%00',
+      '/resource_providers?member_of=%00',
+      '/resource_providers?required=COMPUTE_NODE%00',
+      '/resource_providers?resources=VCPU%00:1',
+      '/resource_classes/VCPU%00',
+      '/traits/COMPUTE_NODE%00',
+      '/traits?name=in:COMPUTE_NODE,a%00',
+      '/traits?name=startswith:COMPUTE%00',
+      `/allocations/${f.consumers[0] ?? 'c'}%00`,
+      '/allocations/%00',
+      '/usages?project_id=%00',
+      `/usages?project_id=${project}&user_id=%00`,
+      `/usages?project_id=${project}&consumer_type=all%00`,
+      `/usages?project_id=${project}&consumer_type=unknown%00`,
+      // Not UTF-8: placement's validation turns the decode error into a 400.
+      '/resource_providers?name=%FF',
+      '/resource_providers?%C3=1',
+      '/resource_providers?name=ok&name=%E2%82',
+      '/resource_providers?name=%ED%A0%80',
+      '/resource_providers?name=%F0%90%80',
+      '/resource_providers?name=%C0%AF',
+      '/traits?name=in:%C3%28',
+      `/resource_providers/${rp}?x=%FF`,
+      `/usages?project_id=%FF`,
+      `/usages?project_id=${project}&user_id=${user}%F8`,
+      // WebOb's query syntax: `;` separates too; names are only names.
+      '/resource_providers?name=x;foo=1',
+      '/resource_providers?constructor=1',
+      '/resource_providers?__proto__=1',
+      '/traits?toString=x',
+      // A non-ASCII path is bytes, one character each (PATH_INFO is latin-1).
+      '/resource_providers/%F0%9F%98%80',
+      '/resource_classes/CUSTOM_%C3%89',
+      '/traits/CUSTOM_%FF',
+    ]) {
+      calls.push({ path, version });
+    }
+  }
+  return calls;
+}

@@ -180,3 +180,45 @@ export async function startOurApi(
   }
   return { url, pid: child.pid!, log, stop };
 }
+
+/** How a run of `api serve` ended: its exit, or `listening` when it started serving instead. */
+export interface ServeOutcome {
+  code: number | null;
+  listening: boolean;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `api serve` expecting it to refuse to start: resolves with its exit,
+ * or, if it starts listening after all, stops it and says so (bounded, so
+ * a server that should have refused fails the test instead of hanging it).
+ */
+export function serveExpectingRefusal(args: string[], seconds = 30): Promise<ServeOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'run.js'), 'api', 'serve', ...args], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/tmp', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let listening = false;
+    const stopServing = () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    };
+    const bound = setTimeout(stopServing, seconds * 1000);
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!listening && /listening on http/.test(stderr)) {
+        listening = true;
+        stopServing();
+      }
+    });
+    child.once('close', (code) => {
+      clearTimeout(bound);
+      resolve({ code, listening, stdout, stderr });
+    });
+  });
+}

@@ -2,15 +2,28 @@
  * `placement-upgrade api serve` as an operator runs it, on every engine:
  * read-only never writes, read-write syncs the standard traits and classes
  * as placement does, binding and tokens, several instances on one database,
- * a clean stop on SIGTERM.
+ * a clean stop on SIGTERM; values no engine can store answered as placement
+ * answers them (never a 500), and a refusal to start without placement's
+ * schema.
  */
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call } from '../helpers/api-compare.js';
-import { startOurApi, type RunningService } from '../helpers/api-services.js';
+import {
+  serveExpectingRefusal,
+  startOurApi,
+  type RunningService,
+} from '../helpers/api-services.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
+import {
+  createTestDatabase,
+  freshDatabases,
+  testEngines,
+  type TestDatabase,
+} from '../helpers/databases.js';
 import { buildPlacementCloud, type CloudFacts } from '../helpers/placement-cloud.js';
-import { PLACEMENT_TABLES } from '../../src/schema/migrator.js';
+import type { Database } from '../../src/db/connect.js';
+import { PLACEMENT_TABLES, syncSchema } from '../../src/schema/migrator.js';
 import { standardResourceClasses, standardTraits } from '../../src/standard/standard-names.js';
 
 async function rowCounts(database: TestDatabase): Promise<Record<string, number>> {
@@ -27,7 +40,14 @@ async function rowCounts(database: TestDatabase): Promise<Record<string, number>
   }
 }
 
+/** What an error document says beyond the status's standard explanation. */
+function detailOf(body: string): string {
+  const { detail } = (JSON.parse(body) as { errors: { detail: string }[] }).errors[0]!;
+  return detail.slice(detail.indexOf('\n\n') + 2).trim();
+}
+
 describe.each(testEngines())('api serve on %s', (engine) => {
+  const fresh = freshDatabases();
   let database: TestDatabase;
   let facts: CloudFacts;
   const running: RunningService[] = [];
@@ -151,6 +171,155 @@ describe.each(testEngines())('api serve on %s', (engine) => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/Refusing to listen on 0\.0\.0\.0 without a token/);
+  });
+
+  it('answers values no engine can store as placement 8.0.0 does, never with a 500', async () => {
+    const api = await start(['--read-only']);
+    const rp = facts.computeNodes[0]!;
+    const project = facts.projects[0]!;
+    const none = { resource_providers: [] };
+    // [path, microversion, status, body (parsed JSON) or a pattern for the error detail]
+    const cases: [string, string, number, unknown][] = [
+      // Beyond MAX_INT (placement's INT columns) no inventory can hold the amount: no provider.
+      ['/resource_providers?resources=VCPU:2147483648', '1.39', 200, none],
+      ['/resource_providers?resources=VCPU:9223372036854775808', '1.39', 200, none],
+      ['/resource_providers?resources=VCPU:99999999999999999999999', '1.4', 200, none],
+      ['/resource_providers?resources=VCPU:1,MEMORY_MB:99999999999999999999999', '1.39', 200, none],
+      [
+        '/resource_providers?resources=VCPU:-99999999999999999999999',
+        '1.39',
+        400,
+        /requires amount >= 1\. Got: -99999999999999999999999\.$/,
+      ],
+      // NUL: nothing stored holds one, so nothing matches (PostgreSQL cannot even compare it).
+      [
+        '/resource_providers/%00abc',
+        '1.39',
+        404,
+        new RegExp(`No resource provider with uuid ${String.fromCharCode(0)}abc found`),
+      ],
+      [`/resource_providers/${rp}%00/inventories`, '1.39', 404, /No resource provider with uuid/],
+      [`/resource_providers/${rp}%00/usages`, '1.39', 404, /No resource provider with uuid/],
+      ['/resource_providers?name=a%00b', '1.39', 200, none],
+      ['/allocations/%00', '1.39', 200, { allocations: {} }],
+      ['/usages?project_id=%00', '1.9', 200, { usages: {} }],
+      [`/usages?project_id=${project}&user_id=%00`, '1.9', 200, { usages: {} }],
+      [`/usages?project_id=${project}&consumer_type=all%00`, '1.38', 200, { usages: {} }],
+      ['/traits?name=in:COMPUTE_NODE,a%00', '1.6', 200, { traits: ['COMPUTE_NODE'] }],
+      ['/traits?name=startswith:COMPUTE_NODE%00', '1.6', 200, { traits: [] }],
+      // A query string that is not UTF-8: placement's own 400 (its validation catches the decode error).
+      [
+        '/resource_providers?name=%FF',
+        '1.39',
+        400,
+        /^Invalid query string parameters: 'utf-8' codec can't decode byte 0xff in position 0: invalid start byte$/,
+      ],
+      [
+        '/traits?name=in:%E2%82',
+        '1.6',
+        400,
+        /'utf-8' codec can't decode bytes in position 3-4: unexpected end of data$/,
+      ],
+      [`/usages?project_id=${project}&user_id=%ED%A0%80`, '1.9', 400, /invalid continuation byte$/],
+    ];
+    const wrong: string[] = [];
+    for (const [path, version, status, expected] of cases) {
+      const r = await call(api.url, { path, version });
+      const ok =
+        r.status === status &&
+        (expected instanceof RegExp
+          ? expected.test(detailOf(r.body))
+          : JSON.stringify(JSON.parse(r.body)) === JSON.stringify(expected));
+      if (!ok) wrong.push(`${path} @${version}: ${r.status} ${r.body.slice(0, 300)}`);
+    }
+    expect(wrong.join('\n')).toBe('');
+  });
+
+  it("refuses to start without placement's schema: exit 12, what is wrong and what to run", async () => {
+    const empty = await fresh(engine, 'api_serve_empty');
+    if (engine === 'sqlite') {
+      // An empty SQLite file: the URL names a database, but not one placement's.
+      const db = await empty.open();
+      await db.close();
+    }
+    const unknown = await fresh(engine, 'api_serve_unknown_rev');
+    const partial = await fresh(engine, 'api_serve_partial');
+    // Placement's schema, then changed the way the test needs it.
+    const withSchema = async (target: TestDatabase, change: (db: Database) => Promise<unknown>) => {
+      const db = await target.open();
+      try {
+        await syncSchema(db, { target: 'zed' });
+        await change(db);
+      } finally {
+        await db.close();
+      }
+    };
+    await withSchema(unknown, (db) =>
+      db.knex('alembic_version').update({ version_num: 'deadbeefcafe' }),
+    );
+    await withSchema(partial, (db) => db.knex.schema.dropTable('resource_provider_traits'));
+    // The message names the database and what is wrong; the hint what to run.
+    const cases: [TestDatabase, RegExp, RegExp][] = [
+      [
+        empty,
+        /Refusing to serve \S+: it has no placement tables \(no alembic revision\), so every route of the API would fail\./,
+        /Create or complete placement's schema with "placement-upgrade db sync"/,
+      ],
+      [
+        unknown,
+        /Refusing to serve \S+: the database is stamped with revision "deadbeefcafe"/,
+        /Upgrade placement-upgrade/,
+      ],
+      [
+        partial,
+        /Refusing to serve \S+: placement's table resource_provider_traits is missing \(revision [0-9a-f]{12}\)/,
+        /Create or complete placement's schema with "placement-upgrade db sync"/,
+      ],
+    ];
+    for (const [target, message, hint] of cases) {
+      for (const readOnly of [['--read-only'], []]) {
+        const r = await serveExpectingRefusal([
+          '--placement-url',
+          target.url,
+          '--port',
+          '0',
+          ...readOnly,
+        ]);
+        const label = `${target.name} ${readOnly.join(' ')}: exit ${r.code}${r.listening ? ', and it started listening' : ''}\n${r.stderr}`;
+        expect(r.listening, label).toBe(false);
+        expect(r.code, label).toBe(12);
+        expect(r.stderr, label).toMatch(message);
+        expect(r.stderr, label).toMatch(hint);
+        // One paragraph and its hint: no stack trace.
+        expect(r.stderr, label).not.toMatch(/^\s+at /m);
+      }
+    }
+    // --json: one error document with the exit code.
+    const json = await serveExpectingRefusal([
+      '--placement-url',
+      empty.url,
+      '--port',
+      '0',
+      '--json',
+    ]);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      error: { code: 'schema_state', exitCode: 12, hint: expect.stringMatching(/db sync/) },
+    });
+    // Nothing was written: a read-write start would have synced the standard traits first.
+    const db = await empty.open();
+    try {
+      expect(await db.dialect.listTables(db.knex)).toEqual([]);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it.runIf(engine === 'sqlite')('does not create a missing SQLite file', async () => {
+    const url = database.url.replace(/\.sqlite$/, '-missing.sqlite');
+    const r = await serveExpectingRefusal(['--placement-url', url, '--port', '0', '--read-only']);
+    expect(r.listening).toBe(false);
+    expect(r.code, r.stderr).toBe(10);
+    expect(existsSync(url.replace(/^sqlite:\/\/\//, ''))).toBe(false);
   });
 
   it('stops cleanly on SIGTERM and reports what it served', async () => {

@@ -5,12 +5,15 @@ import {
   connectTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
+import { requireServableSchema } from '../../api/schema-check.js';
 import { serveApi, type AccessLogEntry } from '../../api/server.js';
-import { CONNECTION_EXIT_CODES, exitCodeHelp } from '../../errors/exit-codes.js';
+import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
 import { redact, registerSecret } from '../../errors/redact.js';
 
 export interface ServeResult {
   url: string;
+  /** The alembic revision served (null: placement's tables without a revision). */
+  revision: string | null;
   readOnly: boolean;
   requests: number;
   standardSync: { traitsAdded: number; resourceClassesAdded: number } | null;
@@ -37,13 +40,16 @@ With --read-only it never writes, not even the standard traits and resource clas
 placement inserts at start-up, and refuses writes with 403. Without it, it inserts those at
 start-up as placement does; write routes are not implemented yet (501).
 
+It refuses to start (exit 12) on a database without placement's tables or stamped with a
+revision it does not know: create the schema with "db sync" first.
+
 One line per request goes to stderr: client, method, path, status, microversion, time.
 SIGTERM or SIGINT stops it cleanly (requests in flight finish).
 
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
+${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINISHED_MIGRATION])}`;
 
   static override examples = [
     {
@@ -96,7 +102,8 @@ ${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(ApiServe);
     registerSecret(flags['auth-token']);
-    const db = await this.openPlacement(flags, { max: flags['pool-size'] });
+    // A read-only server must not create a SQLite file; the check below needs the schema anyway.
+    const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
     let requests = 0;
     const log = (e: AccessLogEntry) => {
       requests += 1;
@@ -107,6 +114,7 @@ ${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
       );
     };
     try {
+      const schema = await requireServableSchema(db);
       const running = await serveApi(db, {
         host: flags.host,
         port: flags.port,
@@ -120,7 +128,7 @@ ${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
         );
       }
       process.stderr.write(
-        `Placement API on ${db.display}${flags['read-only'] ? ' (read-only)' : ''} listening on ${running.url}\n`,
+        `Placement API on ${db.display} ${schema.revision ? `at revision ${schema.revision}` : 'without an alembic revision'}${flags['read-only'] ? ' (read-only)' : ''} listening on ${running.url}\n`,
       );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', () => resolve());
@@ -130,6 +138,7 @@ ${exitCodeHelp(CONNECTION_EXIT_CODES)}`;
       await running.close();
       return {
         url: running.url,
+        revision: schema.revision,
         readOnly: flags['read-only'],
         requests,
         standardSync: running.standardSync,
