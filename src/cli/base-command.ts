@@ -9,6 +9,7 @@ import { asPlacementUpgradeError, PlacementUpgradeError, UsageError } from '../e
 import { ExitCode } from '../errors/exit-codes.js';
 import { redact, redactDeep } from '../errors/redact.js';
 import type { ProgressEvent } from '../progress/events.js';
+import { renderError } from './render-error.js';
 
 /** Flags that name the placement database, shared by every command that opens it. */
 export function placementConnectionFlags() {
@@ -236,29 +237,7 @@ export abstract class BaseCommand extends Command {
         asPlacementUpgradeError(err);
     }
     const exitCode = this.exitCodeFor(typed);
-
-    if (this.jsonEnabled()) {
-      this.logJson({
-        error: {
-          code: typed.code,
-          exitCode,
-          message: typed.message,
-          hint: typed.hint ?? null,
-          ...(typed.details ? { details: typed.details } : {}),
-        },
-      });
-    } else {
-      const useColor = Boolean(process.stderr.isTTY) && chalk.level > 0;
-      const label = useColor ? chalk.red.bold('Error:') : 'Error:';
-      process.stderr.write(`${label} ${redact(typed.message)}\n`);
-      if (typed.hint)
-        process.stderr.write(`${useColor ? chalk.bold('Hint:') : 'Hint:'} ${redact(typed.hint)}\n`);
-      if (typed.exitCode === 70 && typed.cause instanceof Error && typed.cause.stack) {
-        // The frames only: the stack's first line repeats the (possibly long) message.
-        const frames = typed.cause.stack.split('\n').filter((l) => /^\s+at /.test(l));
-        process.stderr.write(`${redact(frames.join('\n'))}\n`);
-      }
-    }
+    renderError(typed, exitCode, this.jsonEnabled() ? (doc) => this.logJson(doc) : undefined);
     this.exit(exitCode);
     throw typed; // unreachable: exit() throws
   }

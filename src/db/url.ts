@@ -59,22 +59,28 @@ function decode(part: string, what: string, origin: string): string {
   }
 }
 
-/**
- * Parses a SQLAlchemy-style database URL. The password, if any, is registered
- * for redaction before anything else can print it.
- */
-export function parseConnectionUrl(url: string, origin: string): ConnectionSpec {
-  const trimmed = url.trim();
-  const schemeMatch = /^([A-Za-z][A-Za-z0-9]*)(?:\+([A-Za-z0-9_]+))?:\/\/(.*)$/s.exec(trimmed);
-  if (!schemeMatch) {
-    throw new BadUrlError(
-      `The connection URL from ${origin} is not a database URL (expected scheme://…).`,
-      EXAMPLES,
-    );
-  }
-  const [, rawScheme = '', rawDriver, rest = ''] = schemeMatch;
-  const scheme = rawScheme.toLowerCase();
-  const driver = rawDriver?.toLowerCase();
+const SCHEME = /^([A-Za-z][A-Za-z0-9]*)(?:\+([A-Za-z0-9_]+))?:\/\//;
+
+/** A URL's text cut where SQLAlchemy cuts it, before anything is decoded. */
+interface RawUrl {
+  scheme: string;
+  driver?: string;
+  credentials?: string;
+  hostPort: string;
+  path?: string;
+  queryString: string;
+  /** Where the password is in the text, [start, end), when there is one. */
+  passwordSpan?: [number, number];
+  /** Where the query string starts in the text, when there is one. */
+  queryStart?: number;
+}
+
+/** The one place that knows where a URL's parts (and its password) are: parsing and masking agree. */
+function splitUrl(text: string): RawUrl | undefined {
+  const schemeMatch = SCHEME.exec(text);
+  if (!schemeMatch) return undefined;
+  const [prefix, scheme = '', driver] = schemeMatch;
+  const rest = text.slice(prefix.length);
 
   // Split off the query first: a password may contain '?' only when encoded.
   const qIndex = rest.indexOf('?');
@@ -88,6 +94,36 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
   const at = authority.lastIndexOf('@');
   const credentials = at === -1 ? undefined : authority.slice(0, at);
   const hostPort = at === -1 ? authority : authority.slice(at + 1);
+  const colon = credentials === undefined ? -1 : credentials.indexOf(':');
+  return {
+    scheme,
+    driver,
+    credentials,
+    hostPort,
+    path,
+    queryString,
+    passwordSpan: colon === -1 ? undefined : [prefix.length + colon + 1, prefix.length + at],
+    queryStart: qIndex === -1 ? undefined : prefix.length + qIndex + 1,
+  };
+}
+
+/**
+ * Parses a SQLAlchemy-style database URL. The password, if any, is registered
+ * for redaction before anything else can print it. A URL that came from argv
+ * arrives masked (see withholdArgvPasswords) and gets its password back here.
+ */
+export function parseConnectionUrl(url: string, origin: string): ConnectionSpec {
+  const trimmed = (withheld.get(url.trim()) ?? url).trim();
+  const parts = splitUrl(trimmed);
+  if (!parts) {
+    throw new BadUrlError(
+      `The connection URL from ${origin} is not a database URL (expected scheme://…).`,
+      EXAMPLES,
+    );
+  }
+  const { scheme: rawScheme, credentials, hostPort, path, queryString } = parts;
+  const scheme = rawScheme.toLowerCase();
+  const driver = parts.driver?.toLowerCase();
 
   let user: string | undefined;
   let password: string | undefined;
@@ -242,4 +278,91 @@ export function displayUrl(spec: ConnectionSpec): string {
     .map(([k, v]) => `${k}=${v}`)
     .join('&');
   return `${scheme}://${userPart}${hostPart}${portPart}/${spec.database ?? ''}${q ? `?${q}` : ''}`;
+}
+
+const MASK = '***';
+const WITHHELD = Symbol.for('placement-upgrade.withheld-urls');
+
+/** The URL's text with its passwords masked, and the raw (undecoded) passwords it held. */
+function maskPasswords(url: string, mask: string): { text: string; passwords: string[] } {
+  const parts = splitUrl(url);
+  if (!parts) return { text: url, passwords: [] };
+  const passwords: string[] = [];
+  let text = url;
+  // The query first: it comes after the password, whose offsets stay valid.
+  if (parts.queryStart !== undefined) {
+    const query = parts.queryString
+      .split('&')
+      .map((pair) => {
+        const eq = pair.indexOf('=');
+        if (eq === -1 || eq === pair.length - 1) return pair;
+        const key = pair.slice(0, eq);
+        if (safeDecode(key).toLowerCase() !== 'password') return pair;
+        passwords.push(pair.slice(eq + 1));
+        return `${key}=${mask}`;
+      })
+      .join('&');
+    text = `${url.slice(0, parts.queryStart)}${query}`;
+  }
+  if (parts.passwordSpan && parts.passwordSpan[1] > parts.passwordSpan[0]) {
+    const [start, end] = parts.passwordSpan;
+    passwords.push(url.slice(start, end));
+    text = `${text.slice(0, start)}${mask}${text.slice(end)}`;
+  }
+  return { text, passwords };
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * The URL's text with its password, and any password= query parameter,
+ * replaced by `mask`, the rest exactly as written; undefined when it holds
+ * no password.
+ */
+export function maskUrlPasswords(url: string, mask = MASK): string | undefined {
+  const { text } = maskPasswords(url, mask);
+  return text === url ? undefined : text;
+}
+
+/**
+ * Text of the URLs withheld from oclif, by the masked text it was given
+ * instead. Process-wide: bin/dev.js loads this module through its own loader
+ * and oclif loads the commands through tsx's, two instances of one map.
+ */
+const withheld = ((globalThis as { [WITHHELD]?: Map<string, string> })[WITHHELD] ??= new Map());
+
+const URL_START = /[A-Za-z][A-Za-z0-9]*(?:\+[A-Za-z0-9_]+)?:\/\//;
+
+/**
+ * argv with the password of every URL in it masked, for bin/run.js to hand to
+ * oclif: oclif prints argv under DEBUG and echoes an argument it cannot place
+ * ("command migrate:<url> not found") before any command could redact it. The
+ * real URLs stay in this process, and parseConnectionUrl takes them back; the
+ * passwords are registered for redaction as well.
+ */
+export function withholdArgvPasswords(argv: readonly string[]): string[] {
+  return argv.map((arg) => {
+    const start = arg.search(URL_START);
+    if (start === -1) return arg;
+    const original = arg.slice(start);
+    // Two URLs masked alike (same user, host and database) get masks of different lengths.
+    for (let mask = MASK; ; mask += '*') {
+      const { text, passwords } = maskPasswords(original, mask);
+      if (text === original) return arg;
+      const known = withheld.get(text.trim());
+      if (known !== undefined && known !== original.trim()) continue;
+      for (const password of passwords) {
+        registerSecret(password);
+        registerSecret(safeDecode(password));
+      }
+      withheld.set(text.trim(), original.trim());
+      return `${arg.slice(0, start)}${text}`;
+    }
+  });
 }

@@ -1,5 +1,10 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { displayUrl, parseConnectionUrl } from '../../src/db/url.js';
+import {
+  displayUrl,
+  maskUrlPasswords,
+  parseConnectionUrl,
+  withholdArgvPasswords,
+} from '../../src/db/url.js';
 import { BadUrlError, UnsupportedDatabaseError } from '../../src/errors/errors.js';
 import { clearSecrets, redact } from '../../src/errors/redact.js';
 
@@ -116,5 +121,69 @@ describe('displayUrl and redaction', () => {
   it('scrubs URL credentials and password= even when never registered', () => {
     expect(redact('mysql://a:unregistered-pw@h/d')).toBe('mysql://a:***@h/d');
     expect(redact("host=h password='abc def' user=x")).toBe('host=h password=*** user=x');
+  });
+});
+
+describe('passwords withheld from argv', () => {
+  beforeEach(() => clearSecrets());
+
+  it.each([
+    ['mysql+pymysql://nova:s3cret@db/nova_api', 'mysql+pymysql://nova:***@db/nova_api'],
+    ['mysql://nova:p@ss@h/d?charset=utf8', 'mysql://nova:***@h/d?charset=utf8'],
+    ['postgresql://p:a%2Fb%3Fc@[::1]:5432/placement', 'postgresql://p:***@[::1]:5432/placement'],
+    ['mysql://:only@h/d', 'mysql://:***@h/d'],
+    ['mysql://u@h/d?password=x%20y&charset=utf8', 'mysql://u@h/d?password=***&charset=utf8'],
+    [
+      'mysql://u:p@/d?unix_socket=/run/m.sock&PASSWORD=q',
+      'mysql://u:***@/d?unix_socket=/run/m.sock&PASSWORD=***',
+    ],
+  ])('masks %s as %s, and the parse agrees', (url, masked) => {
+    expect(maskUrlPasswords(url)).toBe(masked);
+    const spec = parse(url);
+    expect(displayUrl(parse(masked))).toBe(displayUrl(spec));
+  });
+
+  it.each(['mysql://u@h/d', 'sqlite:///p.sqlite', 'mysql://u:@h/d', 'not a url'])(
+    'leaves %s alone',
+    (url) => expect(maskUrlPasswords(url)).toBeUndefined(),
+  );
+
+  it('masks URLs in argv, as values and after --flag=, and parsing takes the passwords back', () => {
+    const argv = withholdArgvPasswords([
+      'node',
+      'run.js',
+      'migrate',
+      '--source',
+      'mysql+pymysql://nova:Src%23pw-1@db/nova_api',
+      '--target=mysql+pymysql://placement:Tgt-pw-2@db/placement',
+      '--batch-size',
+      '100',
+    ]);
+    expect(argv).toEqual([
+      'node',
+      'run.js',
+      'migrate',
+      '--source',
+      'mysql+pymysql://nova:***@db/nova_api',
+      '--target=mysql+pymysql://placement:***@db/placement',
+      '--batch-size',
+      '100',
+    ]);
+    expect(parse(argv[4]!).password).toBe('Src#pw-1');
+    expect(parse(argv[5]!.slice('--target='.length)).password).toBe('Tgt-pw-2');
+    // Registered at once: nothing printed before the parse can show them either.
+    expect(redact('Src#pw-1 Src%23pw-1 Tgt-pw-2')).toBe('*** *** ***');
+  });
+
+  it('gives two URLs that mask alike different masks, so each gets its own password back', () => {
+    const [a, b] = withholdArgvPasswords(['mysql://u:first-1@h/d', 'mysql://u:second-2@h/d']);
+    expect(a).toBe('mysql://u:***@h/d');
+    expect(b).toBe('mysql://u:****@h/d');
+    expect(parse(a!).password).toBe('first-1');
+    expect(parse(b!).password).toBe('second-2');
+  });
+
+  it('keeps a URL typed with a masked password as it is', () => {
+    expect(parse('mysql://u:*****@h/elsewhere').password).toBe('*****');
   });
 });
