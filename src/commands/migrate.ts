@@ -151,6 +151,13 @@ ${exitCodeHelp([
       min: 1,
       max: 16,
     }),
+    'bulk-min-rows': Flags.integer({
+      summary:
+        'Tables with at least this many rows are loaded in bulk (key ranges, indexes built after the copy).',
+      default: 50_000,
+      min: 1,
+      hidden: true,
+    }),
     'skip-orphans': Flags.boolean({
       summary:
         'Leave behind provider-trait links to missing rows, and NULL provider references to missing providers, instead of stopping.',
@@ -257,6 +264,7 @@ ${exitCodeHelp([
           maxDifferences: flags['max-differences'],
           lockTimeoutSeconds: flags['lock-timeout'],
           parallel: flags.parallel,
+          bulkMinRows: flags['bulk-min-rows'],
           writers: writers?.knex,
           onProgress: progress.listener,
           incompleteConsumer: {
