@@ -64,6 +64,7 @@ ${exitCodeHelp([
   ExitCode.VERIFICATION_FAILED,
   ExitCode.COPY_BLOCKED,
   ExitCode.INTERRUPTED_RUN,
+  ExitCode.ENVIRONMENT,
 ])}
   A missing source database exits 20 (a nova-less cloud), not 10.`;
 

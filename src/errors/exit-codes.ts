@@ -83,6 +83,7 @@ export const CONNECTION_EXIT_CODES: readonly ExitCodeValue[] = [
   ExitCode.AUTH_FAILED,
   ExitCode.DATABASE_MISSING,
   ExitCode.PERMISSION_DENIED,
+  ExitCode.ENVIRONMENT,
   ExitCode.INTERRUPTED_SIGINT,
   ExitCode.INTERRUPTED_SIGTERM,
 ];

@@ -44,6 +44,7 @@ const TITLES = [
   'Missing Root Provider IDs',
   'Incomplete Consumers',
   'Policy File JSON to YAML Migration',
+  'Unfinished Migration',
   'Database Revision',
   'Orphaned Records',
   'Capacity Exceeded',

@@ -17,6 +17,7 @@ describe('plug-in registries', () => {
       'Missing Root Provider IDs',
       'Incomplete Consumers',
       'Policy File JSON to YAML Migration',
+      'Unfinished Migration',
       'Database Revision',
       'Orphaned Records',
       'Capacity Exceeded',

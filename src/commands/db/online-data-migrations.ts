@@ -40,7 +40,7 @@ ${code(DataMigrationExit.FAILED, 'a migration failed or found rows it cannot fix
        progressed; also a configuration missing or unreadable
 ${code(DataMigrationExit.BAD_MAX_COUNT, '--max-count is not a positive integer; any usage error')}
 Connection failures keep placement-upgrade's own codes, never a migration result:
-${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, ExitCode.AUTH_FAILED, ExitCode.DATABASE_MISSING, ExitCode.PERMISSION_DENIED, ExitCode.UNFINISHED_MIGRATION, ExitCode.INTERNAL].map((c) => code(c, EXIT_CODE_DOCS[c])).join('\n')}`;
+${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, ExitCode.AUTH_FAILED, ExitCode.DATABASE_MISSING, ExitCode.PERMISSION_DENIED, ExitCode.UNFINISHED_MIGRATION, ExitCode.ENVIRONMENT, ExitCode.INTERNAL].map((c) => code(c, EXIT_CODE_DOCS[c])).join('\n')}`;
 
   static override examples = [
     {
