@@ -41,6 +41,16 @@ export function runCli(
   });
 }
 
+/** `migrate --source S --target T …more`, for databases or plain URLs. */
+export function migrateArgs(
+  source: { url: string } | string,
+  target: { url: string } | string,
+  ...more: string[]
+): string[] {
+  const url = (d: { url: string } | string) => (typeof d === 'string' ? d : d.url);
+  return ['migrate', '--source', url(source), '--target', url(target), ...more];
+}
+
 /** Parses the --json document a command printed on stdout. */
 export function parseJson<T = Record<string, unknown>>(result: CliResult): T {
   try {

@@ -36,6 +36,19 @@ async function admin(engine: Exclude<Engine, 'sqlite'>): Promise<Database> {
   return openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'test admin'), { max: 1 });
 }
 
+/** Runs `work` on the database opened through the project's own layer, then closes it. */
+export async function withOpen<T>(
+  db: { open(): Promise<Database> },
+  work: (d: Database) => Promise<T>,
+): Promise<T> {
+  const d = await db.open();
+  try {
+    return await work(d);
+  } finally {
+    await d.close();
+  }
+}
+
 /** Creates an empty database; `charset` sets MySQL's database default (nova used latin1). */
 export async function createTestDatabase(
   engine: Engine,

@@ -22,8 +22,8 @@ import { ExitCode } from '../../src/errors/exit-codes.js';
 import { Prng } from '../../src/fixtures/prng.js';
 import { HEAD, INITIAL_REVISION } from '../../src/migrations/index.js';
 import { PLACEMENT_TABLES, readSchemaRevision } from '../../src/schema/migrator.js';
-import { parseJson, runCli, runWatching } from '../helpers/cli.js';
-import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
+import { freshDatabases, testEngines, withOpen, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 
 const fresh = freshDatabases();
@@ -235,35 +235,27 @@ async function placementState(
   return out;
 }
 
-async function schemaAndState(target: TestDatabase, sourceMax: Record<string, number>) {
-  const d = await target.open();
-  try {
-    return {
-      schema: await d.dialect.introspect(d.knex),
-      state: await placementState(d, sourceMax),
-    };
-  } finally {
-    await d.close();
-  }
-}
+const schemaAndState = (target: TestDatabase, sourceMax: Record<string, number>) =>
+  withOpen(target, async (d) => ({
+    schema: await d.dialect.introspect(d.knex),
+    state: await placementState(d, sourceMax),
+  }));
 
-const runArgs = (source: TestDatabase, target: TestDatabase, parallel: number) => [
-  'migrate',
-  '--source',
-  source.url,
-  '--target',
-  target.url,
-  '--apply',
-  '--revision',
-  'head',
-  '--batch-size',
-  '10',
-  '--parallel',
-  String(parallel),
-  // Allocations and consumers of this small cloud load in bulk: key ranges, deferred indexes.
-  '--bulk-min-rows',
-  '300',
-];
+const runArgs = (source: TestDatabase, target: TestDatabase, parallel: number) =>
+  migrateArgs(
+    source,
+    target,
+    '--apply',
+    '--revision',
+    'head',
+    '--batch-size',
+    '10',
+    '--parallel',
+    String(parallel),
+    // Allocations and consumers of this small cloud load in bulk: key ranges, deferred indexes.
+    '--bulk-min-rows',
+    '300',
+  );
 
 describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
   let setup:
@@ -344,39 +336,19 @@ describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
       // Read while the hold still stands: a statement of the killed run that
       // waits on it runs once it is released.
       if (moment.recorded) {
-        const run = await (async () => {
-          const d = await target.open();
-          try {
-            return await readRun(d);
-          } finally {
-            await d.close();
-          }
-        })();
+        const run = await withOpen(target, (d) => readRun(d));
         expect(run?.phase, `the kill did not land in the ${moment.phase} phase\n${log}`).toBe(
           moment.recorded,
         );
       }
       if (moment.landed) {
-        const d = await target.open();
-        try {
-          expect(await moment.landed(d), `the kill landed after the ${moment.phase}\n${log}`).toBe(
-            true,
-          );
-        } finally {
-          await d.close();
-        }
+        const landed = await withOpen(target, moment.landed);
+        expect(landed, `the kill landed after the ${moment.phase}\n${log}`).toBe(true);
       }
       await release?.();
       await waitForOtherSessions(target);
 
-      const plan = await runCli([
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--json',
-      ]);
+      const plan = await runCli([...migrateArgs(source, target), '--json']);
       const planned = parseJson<{ outcome: string }>(plan).outcome;
       if (moment.phase === 'plan') expect(['interrupted', 'planned'], log).toContain(planned);
       else expect(planned, log).toBe('interrupted');

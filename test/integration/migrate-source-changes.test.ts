@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { COPY_ORDER, copyTable } from '../../src/copy/tables.js';
 import type { Database } from '../../src/db/connect.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
-import { runWatching } from '../helpers/cli.js';
+import { migrateArgs, runWatching } from '../helpers/cli.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 
@@ -137,18 +137,7 @@ describe.each(engines)('nova changing nova_api during the copy (%s)', (engine) =
     // The change is made as the copy starts (the snapshot is taken by then),
     // in small batches so that the copy outlasts it by far.
     const run = await runWatching(
-      [
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--batch-size',
-        '10',
-        '--revision',
-        'stein',
-      ],
+      migrateArgs(source, target, '--apply', '--batch-size', '10', '--revision', 'stein'),
       (line) => line.startsWith('copy '),
       async () => {
         await make();

@@ -7,14 +7,13 @@
 import { describe, expect, it } from 'vitest';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { readRun } from '../../src/copy/target.js';
-import type { Database } from '../../src/db/connect.js';
 import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { HEAD, INITIAL_REVISION } from '../../src/migrations/index.js';
 import { readSchemaRevision } from '../../src/schema/migrator.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
-import { parseJson, runCli, runWatching } from '../helpers/cli.js';
-import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
+import { freshDatabases, testEngines, withOpen, type TestDatabase } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { loadReference } from '../helpers/reference-schema.js';
 import { expectIdentical } from '../helpers/row-compare.js';
@@ -22,27 +21,9 @@ import { expectIdentical } from '../helpers/row-compare.js';
 const fresh = freshDatabases();
 const engines = testEngines();
 
-const migrateArgs = (source: TestDatabase, target: TestDatabase, ...more: string[]) => [
-  'migrate',
-  '--source',
-  source.url,
-  '--target',
-  target.url,
-  ...more,
-];
-
-async function withDb<T>(db: TestDatabase, work: (d: Database) => Promise<T>): Promise<T> {
-  const d = await db.open();
-  try {
-    return await work(d);
-  } finally {
-    await d.close();
-  }
-}
-
 /** Row counts of every table of a database, to prove that a refusal wrote nothing. */
 async function rowCounts(db: TestDatabase): Promise<Record<string, number>> {
-  return withDb(db, async (d) => {
+  return withOpen(db, async (d) => {
     const out: Record<string, number> = {};
     for (const t of await d.dialect.listTables(d.knex)) {
       const row = (await d.knex(t).count({ n: '*' }).first()) as { n: number | string };
@@ -77,7 +58,7 @@ const lockable = engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sq
 /** What an uninterrupted run leaves: row counts and schema, to hold the resumed one against. */
 async function outcomeOf(target: TestDatabase) {
   const counts = await rowCounts(target);
-  const schema = await withDb(target, (d) => d.dialect.introspect(d.knex));
+  const schema = await withOpen(target, (d) => d.dialect.introspect(d.knex));
   return { counts, schema };
 }
 
@@ -120,11 +101,11 @@ describe.each(lockable)('killed after the copy was verified (%s)', (engine) => {
       expect(killed.actError, log).toBeNull();
       expect(killed.signal, log).toBe('SIGKILL');
       // A kill that landed in another phase tests another path: say so rather than pass.
-      const run = await withDb(target, (d) => readRun(d));
+      const run = await withOpen(target, (d) => readRun(d));
       expect(run?.phase, `killed ${name}, but the run was not in its finish:\n${log}`).toBe(
         'finish',
       );
-      const revision = await withDb(target, (d) => readSchemaRevision(d));
+      const revision = await withOpen(target, (d) => readSchemaRevision(d));
       expect(revision, log).not.toBe(HEAD);
       if (release === 'queens') expect(revision, log).toBe(INITIAL_REVISION);
 
@@ -232,7 +213,7 @@ describe.each(engines)('migrate --tables (%s)', (engine) => {
     expect(counts['allocations']).toBeGreaterThan(0);
     // No "incomplete" consumers invented for consumers still to come, no schema upgrade.
     expect(counts['consumers']).toBe(0);
-    expect(await withDb(target, (d) => readSchemaRevision(d))).toBe(INITIAL_REVISION);
+    expect(await withOpen(target, (d) => readSchemaRevision(d))).toBe(INITIAL_REVISION);
     const odm = await runCli(['db', 'online-data-migrations', '--placement-url', target.url]);
     expect(odm.code, odm.stderr).toBe(ExitCode.UNFINISHED_MIGRATION);
 
@@ -270,7 +251,9 @@ describe.each(engines)('what the plan refuses before writing (%s)', (engine) => 
     expect(older.stderr).toMatch(/no downgrades/);
     expect(await rowCounts(target)).toEqual(before);
 
-    await withDb(target, (d) => d.knex('alembic_version').update({ version_num: 'abcdef123456' }));
+    await withOpen(target, (d) =>
+      d.knex('alembic_version').update({ version_num: 'abcdef123456' }),
+    );
     const unknown = await runCli(migrateArgs(src, target, '--apply'));
     expect(unknown.code, unknown.stderr).toBe(ExitCode.SCHEMA_STATE);
     expect(unknown.stderr).toMatch(/abcdef123456/);
@@ -280,7 +263,7 @@ describe.each(engines)('what the plan refuses before writing (%s)', (engine) => 
   it("a target holding tables that are not placement's: exit 21 unless --allow-other-tables", async () => {
     const src = await cloud();
     const target = await fresh(engine, 'plan_foreign');
-    await withDb(target, (d) =>
+    await withOpen(target, (d) =>
       d.knex.schema.createTable('billing_invoices', (t) => t.integer('id').primary()),
     );
     const refused = await runCli(migrateArgs(src, target, '--apply'));

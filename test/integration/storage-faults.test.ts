@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors/exit-codes.js';
-import { parseJson, runCli, runWatching } from '../helpers/cli.js';
+import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { freshDatabases, testEngines } from '../helpers/databases.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { ADMIN_URLS } from '../helpers/servers.js';
@@ -58,7 +58,7 @@ describe('a SQLite target whose disk fills up', () => {
       seed: 21,
     });
     const target = `sqlite:///${join(fs.dir, 'placement.sqlite')}`;
-    const args = ['migrate', '--source', source.url, '--target', target, '--apply'];
+    const args = migrateArgs(source, target, '--apply');
     const full = await runCli(args);
     expectEnvironmentFault(full, /disk \(or filesystem\) holding the database file is full/);
     const json = await runCli([...args, '--json']);
@@ -82,16 +82,7 @@ describe('a SQLite target file deleted while migrate writes it', () => {
     const file = join(dir, 'placement.sqlite');
     try {
       const run = await runWatching(
-        [
-          'migrate',
-          '--source',
-          source.url,
-          '--target',
-          `sqlite:///${file}`,
-          '--apply',
-          '--batch-size',
-          '10',
-        ],
+        migrateArgs(source, `sqlite:///${file}`, '--apply', '--batch-size', '10'),
         (line) => line.startsWith('copy allocations'),
         () => unlinkSync(file),
       );
@@ -122,16 +113,7 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
       });
       try {
         const run = await runWatching(
-          [
-            'migrate',
-            '--source',
-            source.url,
-            '--target',
-            target.url,
-            '--apply',
-            '--batch-size',
-            '10',
-          ],
+          migrateArgs(source, target, '--apply', '--batch-size', '10'),
           (line) => line.startsWith('copy allocations'),
           async () => {
             await admin.knex.raw(
