@@ -61,7 +61,10 @@ export const CONNECTION_HELP = `Connections are chosen in this order: the URL fl
 [placement_database] / [api_database] "connection" option of the config files (the
 --*-config flags, else the *_CONFIG environment variable). PLACEMENT_UPGRADE_PLACEMENT_PASSWORD
 and PLACEMENT_UPGRADE_NOVA_PASSWORD replace the password of a URL taken from the environment
-or a config file, so no password need appear in argv. Passwords never appear in any output.`;
+or a config file, so no password need appear in argv. Passwords never appear in any output.
+TLS is asked for in the URL as placement's drivers take it: MySQL ssl_ca=FILE (ssl_cert,
+ssl_key, ssl_check_hostname=false, ssl_mode …), PostgreSQL sslmode=verify-full&sslrootcert=FILE
+(sslcert, sslkey …); an unknown query parameter is refused. See README, "Connections".`;
 
 /**
  * The base of every command: --json, typed errors rendered in one place with
@@ -92,8 +95,9 @@ export abstract class BaseCommand extends Command {
   private exitOnStopSignals(): void {
     for (const [signal, exitCode] of Object.entries(STOP_SIGNALS)) {
       process.once(signal, () => {
-        const message = `Interrupted by ${signal}. What was committed before stays committed.`;
-        const hint = 'Run the same command again to resume where this run stopped.';
+        const advice = this.interruptionAdvice();
+        const message = `Interrupted by ${signal}. ${advice.message}`;
+        const hint = advice.hint;
         if (this.jsonEnabled()) {
           this.logJson({ error: { code: 'interrupted', exitCode, message, hint } });
         } else {
@@ -104,6 +108,17 @@ export abstract class BaseCommand extends Command {
         process.exit(exitCode);
       });
     }
+  }
+
+  /**
+   * What an interrupted run leaves and how to go on, for the stop-signal
+   * message. Commands whose rerun does not resume say what works instead.
+   */
+  protected interruptionAdvice(): { message: string; hint: string } {
+    return {
+      message: 'What was committed before stays committed.',
+      hint: 'Run the same command again to resume where this run stopped.',
+    };
   }
 
   /** Lines for the operator; silent under --json. Goes to stdout. */

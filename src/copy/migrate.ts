@@ -278,6 +278,16 @@ export async function migrate(
         started,
       );
     }
+    if (shape.placementDatabase) {
+      const revision = shape.placementDatabase.revision;
+      return result(
+        'no-placement-source',
+        `${source.display} is a placement database, not a nova_api (${revision ? `placement's revision ${revision} in alembic_version` : 'a table only placement has'}, none of nova's tables such as cell_mappings): there is no nova_api to migrate from. Nothing was written.`,
+        "Check --source and --target (or [api_database] and [placement_database] connection): were they swapped? The source is nova_api, the target placement's own database. A placement database that a migration filled already needs no migrate: use db sync and upgrade check on it.",
+        base,
+        started,
+      );
+    }
 
     const foreign = targetTables.filter(
       (t) => !PLACEMENT_TABLES.includes(t) && t !== VERSION_TABLE && t !== RUN_TABLE,

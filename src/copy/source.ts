@@ -1,15 +1,24 @@
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect/dialect.js';
+import { findRevision } from '../migrations/index.js';
+import { looksLikeNovaApi } from '../schema/migrator.js';
 import type { SchemaSnapshot } from '../schema/model.js';
 import type { TableLayout } from './reader.js';
 import { COPY_TABLES } from './tables.js';
+import { RUN_TABLE } from './target.js';
 
 /** What the nova_api source looks like: which placement tables and columns it has. */
 export interface SourceShape {
-  /** The release its placement tables match: newton … queens, "rocky or later". */
+  /** The release its placement tables match: newton … queens, "rocky or later"; "placement" for placementDatabase. */
   release: string;
   /** nova_api's own schema version (migrate_version / alembic_version), when it has one. */
   novaSchemaVersion: string | null;
+  /**
+   * Not a nova_api at all but placement's own database (made by db sync or
+   * by a migration): none of nova's tables, and placement's revision in
+   * alembic_version (null when unstamped) or a table only placement has.
+   */
+  placementDatabase: { revision: string | null } | null;
   layouts: Record<string, TableLayout>;
   /** Columns the source has that placement does not (can_host). */
   extraColumns: Record<string, string[]>;
@@ -45,8 +54,10 @@ export function describeSource(
   }
   const has = (table: string, column?: string) =>
     layouts[table]!.present && (column === undefined || layouts[table]!.columns.includes(column));
+  const placementDatabase = placementOwn(Object.keys(snapshot.tables), novaSchemaVersion);
   let release: string;
-  if (!has('resource_providers')) release = 'none';
+  if (placementDatabase && has('resource_providers')) release = 'placement';
+  else if (!has('resource_providers')) release = 'none';
   else if (!has('resource_classes')) release = 'newton';
   else if (!has('traits')) release = 'ocata';
   else if (!has('resource_providers', 'root_provider_id')) release = 'pike';
@@ -54,12 +65,32 @@ export function describeSource(
   else release = refineRelease(novaSchemaVersion);
   return {
     release,
-    novaSchemaVersion,
+    novaSchemaVersion: placementDatabase ? null : novaSchemaVersion,
+    placementDatabase,
     layouts,
     extraColumns,
     latin1Tables,
     allTables: Object.keys(snapshot.tables).sort(),
   };
+}
+
+/**
+ * Placement's own database, told from a nova_api: it has none of nova's
+ * tables (every nova_api has cell_mappings, and migrate_version until Xena),
+ * and either an alembic revision (nova's alembic came with Yoga, with
+ * cell_mappings) or a table only placement has (consumer_types, migrate's
+ * run marker).
+ */
+function placementOwn(
+  tables: readonly string[],
+  version: string | null,
+): { revision: string | null } | null {
+  if (looksLikeNovaApi(tables)) return null;
+  const alembic = version !== null && !/^\d+$/.test(version);
+  if (alembic || tables.includes('consumer_types') || tables.includes(RUN_TABLE)) {
+    return { revision: alembic ? version : null };
+  }
+  return null;
 }
 
 /** Rocky and later share one placement shape; nova's schema version tells them apart. */
@@ -82,7 +113,10 @@ export async function readNovaSchemaVersion(
     const [row] = dialect.rows<{ v: string }>(
       await conn.raw('SELECT version_num AS v FROM alembic_version'),
     );
-    if (row) return row.v;
+    // A pre-Xena nova_api that placement's own db sync also ran in holds
+    // placement's revision there: nova's version is migrate_version's.
+    const placements = row !== undefined && findRevision(row.v) !== undefined;
+    if (row && !(placements && tables.includes('migrate_version'))) return row.v;
   }
   if (tables.includes('migrate_version')) {
     const [row] = dialect.rows<{ v: number | string }>(

@@ -67,15 +67,31 @@ export async function countOnlineMigrationRows(db: Knex): Promise<number> {
 
 /**
  * Parses --max-count as placement-manage does (Python's int(): surrounding
- * blanks and a sign allowed); anything below 1 is refused.
+ * blanks, a sign and digit-separating underscores allowed); anything below 1
+ * is refused, and so is what is not a whole number or too large to count
+ * exactly, each saying which it is (all exit 127, as placement-manage's).
  */
 export function parseMaxCount(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const n = /^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value) ? Number(value.replace(/_/g, '')) : -1;
-  if (!Number.isSafeInteger(n) || n < 1) {
+  const hint =
+    'Give --max-count a whole number of at least 1, or leave it out to run batches of 50 until complete.';
+  if (!/^\s*[+-]?\d+(?:_\d+)*\s*$/.test(value)) {
     throw new UsageError(
-      `Must supply a positive value for max_count (got "${value}").`,
-      'Give --max-count a whole number of at least 1, or leave it out to run batches of 50 until complete.',
+      `--max-count must be a whole number, and "${value}" is not one (digits only, as Python's int() reads them: no exponent, decimal point or unit).`,
+      hint,
+    );
+  }
+  const n = Number(value.replace(/_/g, ''));
+  if (n < 1) {
+    throw new UsageError(
+      `Must supply a positive value for max_count (got "${value.trim()}").`,
+      hint,
+    );
+  }
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(
+      `--max-count ${value.trim()} is too large: at most ${Number.MAX_SAFE_INTEGER} rows a batch.`,
+      hint,
     );
   }
   return n;

@@ -52,8 +52,15 @@ export class UnsupportedDatabaseError extends PlacementUpgradeError {
 
 /** Why a connection attempt failed, as the operator would put it. */
 /** lost: connected, then the session ended during the work (the server closed it, restarted, killed it). */
+/** not_a_database: the named file exists but is not a database this tool reads (a text file for a SQLite URL). */
 export type ConnectFailure =
-  'unreachable' | 'auth' | 'database_missing' | 'permission' | 'lost' | 'unknown';
+  | 'unreachable'
+  | 'auth'
+  | 'database_missing'
+  | 'permission'
+  | 'lost'
+  | 'not_a_database'
+  | 'unknown';
 
 const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
   unreachable: ExitCode.CANNOT_CONNECT,
@@ -61,6 +68,7 @@ const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
   database_missing: ExitCode.DATABASE_MISSING,
   permission: ExitCode.PERMISSION_DENIED,
   lost: ExitCode.CANNOT_CONNECT,
+  not_a_database: ExitCode.UNSUPPORTED_DATABASE,
   unknown: ExitCode.CANNOT_CONNECT,
 };
 

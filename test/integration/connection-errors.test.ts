@@ -3,7 +3,7 @@
  * the password — in text and in --json, on every engine where it applies.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,12 +161,31 @@ describe('SQLite files', () => {
     expect(text.stderr).toMatch(/does not exist/);
   });
 
-  it('a file that is not a database → 5 with a clear message', async () => {
+  it('a file that is not a database → 8 (never "cannot connect"), saying so, and left as it was', async () => {
     const file = join(tmp, 'garbage.sqlite');
-    writeFileSync(file, 'this is not sqlite '.repeat(100));
-    const { text } = await both(['db', 'version', '--placement-url', `sqlite:///${file}`]);
-    expect(text.code).toBe(ExitCode.CANNOT_CONNECT);
-    expect(text.stderr).toMatch(/not a SQLite database/);
+    const garbage = 'this is not sqlite '.repeat(100);
+    writeFileSync(file, garbage);
+    const url = `sqlite:///${file}`;
+    const cases: [string[], string][] = [
+      [['db', 'version', '--placement-url', url], '--placement-url'],
+      [['db', 'sync', '--placement-url', url], '--placement-url'],
+      [['fixtures', 'generate', '--release', 'rocky', '--target', url], '--target'],
+      [
+        ['migrate', '--source', url, '--target', `sqlite:///${join(tmp, 'unused.sqlite')}`],
+        '--source',
+      ],
+    ];
+    for (const [args, origin] of cases) {
+      const { text, json } = await both(args);
+      expect({ args, code: text.code }).toEqual({ args, code: ExitCode.UNSUPPORTED_DATABASE });
+      expect(text.stderr).toContain(
+        `The file ${file} (from ${origin}) is not a SQLite database: it holds ${garbage.length} bytes of text. Nothing was written to it.`,
+      );
+      expect(text.stderr).toMatch(/^Hint: Check the path in the connection URL/m);
+      expect(json.error.code).toBe('connect_not_a_database');
+      expect(json.error.exitCode).toBe(ExitCode.UNSUPPORTED_DATABASE);
+      expect(readFileSync(file, 'utf8')).toBe(garbage);
+    }
   });
 });
 

@@ -1,13 +1,15 @@
 /**
  * `placement-upgrade fixtures generate` through the built CLI: --json, exit
  * codes, refusing a non-empty target, --drop, --engine, and the same seed
- * giving the same rows — on every engine, and across engines.
+ * giving the same rows, sizes the cloud cannot hold refused up front, and
+ * SIGTERM/SIGINT ending a long run with a hint that works — on every engine,
+ * and across engines.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import type { NovaApiSummary } from '../../src/fixtures/index.js';
-import { parseJson, runCli } from '../helpers/cli.js';
+import { parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
 
 const databases: TestDatabase[] = [];
@@ -150,6 +152,133 @@ describe.each(testEngines())('fixtures generate on %s', (engine) => {
       ]);
       expect(r.code).toBe(ExitCode.DATABASE_MISSING);
     }
+  });
+});
+
+/** A heap far below what an unbounded generation would take: it dies (134) instead of eating the machine. */
+const SMALL_HEAP = { NODE_OPTIONS: '--max-old-space-size=64' };
+
+async function tableCount(d: TestDatabase): Promise<number> {
+  const db = await d.open();
+  try {
+    return (await db.dialect.listTables(db.knex)).length;
+  } finally {
+    await db.close();
+  }
+}
+
+async function allocationRows(d: TestDatabase): Promise<number> {
+  const db = await d.open();
+  try {
+    const [row] = db.dialect.rows<{ n: number | string }>(
+      await db.knex.raw('SELECT COUNT(*) AS n FROM allocations'),
+    );
+    return Number(row?.n);
+  } finally {
+    await db.close();
+  }
+}
+
+describe.each(testEngines())('fixtures generate sizes and interruptions on %s', (engine) => {
+  it('refuses sizes the cloud cannot hold before writing anything (1), naming its capacity', async () => {
+    const d = await fresh(engine, 'fx_huge');
+    const huge = (...sizes: string[]) =>
+      runCli(
+        ['fixtures', 'generate', '--release', 'rocky', '--target', d.url, '--json', ...sizes],
+        {
+          env: SMALL_HEAP,
+        },
+      );
+    const one = await huge('--consumers', '1000000000', '--providers', '1');
+    expect(one.code, one.stderr).toBe(ExitCode.USAGE);
+    const err = parseJson<{
+      error: { code: string; message: string; hint: string; details: Record<string, number> };
+    }>(one).error;
+    expect(err.code).toBe('fixture_capacity');
+    expect(err.message).toMatch(
+      /cannot hold 1000000000 instances: its 1 compute host has room for at most \d+/,
+    );
+    expect(err.message).toMatch(/full long before\. Nothing was written/);
+    expect(err.hint).toMatch(/--providers/);
+    expect(err.details['hosts']).toBe(1);
+    expect(err.details['instanceCapacity']).toBeGreaterThan(0);
+    expect(err.details['instanceCapacity']).toBeLessThan(3000);
+
+    const allocations = await huge('--allocations', '1000000000', '--providers', '3');
+    expect(allocations.code, allocations.stderr).toBe(ExitCode.USAGE);
+    expect(allocations.stdout).toMatch(/cannot hold 1000000000 allocations/);
+
+    // Without --providers the hosts it would take are more than a fixture plans.
+    for (const sizes of [
+      ['--consumers', '1000000000'],
+      ['--providers', '1000000000'],
+    ]) {
+      const r = await huge(...sizes);
+      expect({ sizes, code: r.code }).toEqual({ sizes, code: ExitCode.USAGE });
+      expect(r.stdout).toMatch(/more than a fixture plans: at most 100000/);
+    }
+    expect(await tableCount(d)).toBe(0);
+
+    // With --drop, an existing fixture is not dropped for a size that cannot be made.
+    expect((await generate(d.url)).code).toBe(0);
+    const tables = await tableCount(d);
+    const dropped = await huge('--consumers', '1000000000', '--providers', '1', '--drop');
+    expect(dropped.code).toBe(ExitCode.USAGE);
+    expect(await tableCount(d)).toBe(tables);
+  });
+
+  it('SIGTERM and SIGINT end a long generation (143, 130), and the hint, --drop, works', async () => {
+    const d = await fresh(engine, 'fx_stop');
+    const args = [
+      'fixtures',
+      'generate',
+      '--release',
+      'rocky',
+      '--target',
+      d.url,
+      '--providers',
+      '2500',
+      '--consumers',
+      '100000',
+    ];
+    const stop = (signal: 'SIGTERM' | 'SIGINT', extra: string[] = []) =>
+      runWatching(
+        [...args, ...extra],
+        (line) => line.startsWith('Placing '),
+        (child) => {
+          child.kill(signal);
+        },
+      );
+
+    const term = await stop('SIGTERM');
+    expect(term.code, term.lines.join('\n')).toBe(ExitCode.INTERRUPTED_SIGTERM);
+    expect(term.lines).toContain(
+      'Interrupted by SIGTERM. The target holds an incomplete fixture: its tables, and its rows only if their load had finished (one transaction).',
+    );
+    expect(term.lines.some((l) => l.startsWith('Generated '))).toBe(false);
+    const hint = term.lines.find((l) => l.startsWith('Hint: '));
+    expect(hint).toMatch(/run the same command with --drop/);
+    expect(hint).not.toMatch(/resume where/);
+    expect(await allocationRows(d)).toBe(0); // the load's transaction was rolled back
+
+    // What the hint warns of: the same command again refuses the tables left (12).
+    const again = await runCli(args);
+    expect(again.code).toBe(ExitCode.SCHEMA_STATE);
+
+    // Following the hint; stopped again, by SIGINT this time.
+    const int = await stop('SIGINT', ['--drop']);
+    expect(int.code, int.lines.join('\n')).toBe(ExitCode.INTERRUPTED_SIGINT);
+    expect(int.lines).toContain(
+      'Interrupted by SIGINT. The target holds an incomplete fixture: its tables, and its rows only if their load had finished (one transaction).',
+    );
+    expect(int.lines.some((l) => l.startsWith('Generated '))).toBe(false);
+
+    // And to its end, in a small heap: rows are streamed, not held.
+    const done = await runCli([...args, '--drop', '--json'], { env: SMALL_HEAP });
+    expect(done.code, done.stderr).toBe(0);
+    const summary = parseJson<NovaApiSummary>(done);
+    expect(summary.instances).toBe(100_000);
+    expect(await allocationRows(d)).toBe(summary.allocations);
   });
 });
 

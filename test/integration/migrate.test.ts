@@ -249,6 +249,43 @@ describe.each(engines)('outcomes a playbook relies on (%s)', (engine) => {
     expect(await counts()).toEqual(before);
   });
 
+  it('a placement database as the source (made by db sync, or by a finished migrate) exits 20, writing nothing', async () => {
+    const novaApiDb = await novaApi(engine, {
+      release: 'rocky',
+      providers: 4,
+      consumers: 20,
+      seed: 8,
+      flaws: { caseVariantNames: false },
+    });
+    const migrated = await fresh(engine, 'placement_src');
+    expect((await migrateJson(novaApiDb, migrated, ['--apply'])).r.code).toBe(0);
+    const synced = await fresh(engine, 'synced_src');
+    expect((await runCli(['db', 'sync', '--placement-url', synced.url])).code).toBe(0);
+    const target = await fresh(engine, 'placement_dst');
+    for (const source of [migrated, synced]) {
+      for (const extra of [[], ['--apply']]) {
+        const { r, json } = await migrateJson(source, target, extra);
+        expect({ extra, code: r.code }).toEqual({ extra, code: ExitCode.SOURCE_HAS_NO_PLACEMENT });
+        expect(json.outcome).toBe('no-placement-source');
+        expect(json.source.release).toBe('placement');
+        expect(json.message).toMatch(
+          /is a placement database, not a nova_api \(placement's revision [0-9a-f]{12} in alembic_version, none of nova's tables such as cell_mappings\)/,
+        );
+        expect(json.message).not.toMatch(/yoga/);
+        expect(json.hint).toMatch(/Check --source and --target .*were they swapped\?/);
+      }
+    }
+    const text = await runCli(['migrate', '--source', migrated.url, '--target', target.url]);
+    expect(text.code).toBe(ExitCode.SOURCE_HAS_NO_PLACEMENT);
+    expect(text.stdout).toMatch(/is a placement database, not a nova_api/);
+    const t = await target.open();
+    try {
+      expect(await t.dialect.listTables(t.knex)).toEqual([]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('copies into a schema that placement already started on (its standard traits and classes only)', async () => {
     const source = await novaApi(engine, {
       release: 'rocky',

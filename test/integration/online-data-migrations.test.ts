@@ -235,7 +235,21 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
       expect(await count(t.knex('consumers'))).toBe(7);
     });
 
-    it.each(['0', '-3', 'abc', '1.5', ''])('--max-count "%s" exits 127', async (value) => {
+    it.each([
+      ['0', /^Error: Must supply a positive value for max_count \(got "0"\)/m],
+      ['-3', /^Error: Must supply a positive value for max_count \(got "-3"\)/m],
+      ['abc', /^Error: --max-count must be a whole number, and "abc" is not one/m],
+      ['1.5', /^Error: --max-count must be a whole number, and "1\.5" is not one/m],
+      ['', /^Error: --max-count must be a whole number, and "" is not one/m],
+      [
+        '1e20',
+        /^Error: --max-count must be a whole number, and "1e20" is not one \(.*no exponent/m,
+      ],
+      [
+        '100000000000000000000',
+        /^Error: --max-count 100000000000000000000 is too large: at most 9007199254740991/m,
+      ],
+    ])('--max-count "%s" exits 127, saying what is wrong', async (value, message) => {
       const r = await runCli([
         'db',
         'online-data-migrations',
@@ -244,7 +258,10 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
         `--max-count=${value}`,
       ]);
       expect(r.code).toBe(127);
-      expect(r.stderr).toMatch(/Must supply a positive value for max_count/);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(
+        value === '0' || value === '-3' ? /whole number, and/ : /positive/,
+      );
       expect(r.stdout).toBe('');
     });
 

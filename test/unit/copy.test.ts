@@ -181,6 +181,30 @@ describe('recognising the release of a nova_api', () => {
     expect(s.release).toBe(release);
   });
 
+  it("tells placement's own database from a nova_api", () => {
+    const placementTables = Object.fromEntries(
+      Object.entries(rocky).filter(([name]) => name !== 'cell_mappings'),
+    );
+    const placement = { ...placementTables, alembic_version: ['version_num'] };
+    const s = describeSource(shape(placement), 'b4ed3a175331');
+    expect(s.release).toBe('placement');
+    expect(s.placementDatabase).toEqual({ revision: 'b4ed3a175331' });
+    expect(s.novaSchemaVersion).toBeNull();
+    // Unstamped, but with a table only placement has.
+    expect(
+      describeSource(shape({ ...placementTables, consumer_types: ['id'] }), null).release,
+    ).toBe('placement');
+    // nova_api from Yoga on: alembic too, with cell_mappings.
+    const yoga = describeSource(
+      shape({ ...rocky, alembic_version: ['version_num'] }),
+      'd67eeaabee36',
+    );
+    expect(yoga.release).toBe('yoga or later');
+    expect(yoga.placementDatabase).toBeNull();
+    // Only placement tables, nothing to say whose: still read as a nova_api.
+    expect(describeSource(shape(placementTables), null).placementDatabase).toBeNull();
+  });
+
   it('lists can_host as a column not copied, and latin1 tables', () => {
     const s = describeSource(shape(newton), '20');
     expect(s.extraColumns).toEqual({ resource_providers: ['can_host'] });

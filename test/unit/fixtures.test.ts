@@ -180,6 +180,14 @@ describe('sizes and engines', () => {
     expect(() => resolveSizes({ providers: -1 })).toThrow(/whole number/);
   });
 
+  it('plans at most 100,000 hosts, given or derived (the plan is held in memory)', () => {
+    expect(resolveSizes({ providers: 100_000 }).hosts).toBe(100_000);
+    expect(() => resolveSizes({ providers: 100_001 })).toThrow(/at most 100000 compute hosts/);
+    expect(() => resolveSizes({ consumers: 1e9 })).toThrow(
+      /--consumers 1000000000 would need about 22222223 compute hosts/,
+    );
+  });
+
   it('checks --engine against the URL', () => {
     expect(() => checkEngine('mysql', 'mariadb')).not.toThrow();
     expect(() => checkEngine('postgresql', undefined)).not.toThrow();

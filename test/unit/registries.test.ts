@@ -38,8 +38,19 @@ describe('parseMaxCount, as Python int() and placement-manage take it', () => {
     ['1_000', 1000],
   ])('%j is %d', (text, n) => expect(parseMaxCount(text)).toBe(n));
 
-  it.each(['0', '-1', 'abc', '1.5', '', '1e3', '0x10'])('%j is refused', (text) => {
-    expect(() => parseMaxCount(text)).toThrow(UsageError);
+  it.each(['0', '-1', 'abc', '1.5', '', '1e3', '0x10', '1e20', '100000000000000000000'])(
+    '%j is refused',
+    (text) => {
+      expect(() => parseMaxCount(text)).toThrow(UsageError);
+    },
+  );
+
+  it.each([
+    ['-1', /positive value/],
+    ['1e20', /must be a whole number, and "1e20" is not one/],
+    ['100000000000000000000', /too large: at most 9007199254740991/],
+  ])('%j says what is wrong with it', (text, message) => {
+    expect(() => parseMaxCount(text)).toThrow(message);
   });
 
   it('absent means "batches of 50 until complete"', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
 import type BetterSqlite3 from 'better-sqlite3';
 import { dirname, resolve } from 'node:path';
 import type { Knex } from 'knex';
@@ -48,6 +49,28 @@ function registerDigest(conn: BetterSqlite3.Database): void {
 }
 
 const TYPES: TypeNames = GENERIC_TYPE_NAMES;
+
+/** What a file that is not a database holds, as far as its first bytes tell: ": it holds 120 bytes of text". */
+function describeFile(path: string): string {
+  try {
+    const { size } = statSync(path);
+    const head = Buffer.alloc(Math.min(size, 512));
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+    // UTF-8 without NUL bytes, allowing a character cut at the end of the sample.
+    const text =
+      head.length > 0 &&
+      !head.includes(0) &&
+      [0, 1, 2, 3].some((cut) => isUtf8(head.subarray(0, head.length - cut)));
+    return `: it holds ${size} bytes${text ? ' of text' : ''}`;
+  } catch {
+    return '';
+  }
+}
 
 const columnSql = (c: ColumnDef) => renderColumn(c, quote, TYPES);
 
@@ -142,10 +165,11 @@ export const sqliteDialect: Dialect = {
       );
     }
     if (code === 'SQLITE_NOTADB') {
+      // Reported at connect: openDatabase's first query reads the file's header.
       return new ConnectionError(
-        'unknown',
-        `The file ${abs} is not a SQLite database (from ${spec.origin}).`,
-        'Check the path in the connection URL.',
+        'not_a_database',
+        `The file ${abs} (from ${spec.origin}) is not a SQLite database${describeFile(abs)}. Nothing was written to it.`,
+        'Check the path in the connection URL: it must name a SQLite database file, or a file that does not exist yet for the commands that create one. An encrypted (SQLCipher) database cannot be read either.',
         err,
       );
     }
