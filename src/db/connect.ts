@@ -5,6 +5,8 @@ import { sqliteDialect } from './dialect/sqlite.js';
 import type { Dialect, PoolOptions } from './dialect/dialect.js';
 import { displayUrl, type ConnectionSpec, type Engine } from './url.js';
 import { tagOrigin } from './errors.js';
+import { tlsAttempts, type TlsOptions } from './tls.js';
+import { ConnectionError, TlsConnectionError } from '../errors/errors.js';
 
 const DIALECTS: Record<Engine, Dialect> = {
   mysql: mysqlDialect,
@@ -48,15 +50,24 @@ export async function openDatabase(
     mustExist: options.mustExist ?? false,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
   };
+  // The TLS files are read here, once: a missing one is a configuration error before any connection.
+  const attempts = tlsAttempts(spec.tls, spec.origin);
+  const failures: ConnectionError[] = [];
   let knex: Knex | undefined;
-  try {
-    // knex would print driver errors itself (with console.log); we report them, typed, once.
-    knex = knexFactory({ ...dialect.knexConfig(spec, pool), log: SILENT_LOG });
-    await knex.raw('SELECT 1');
-  } catch (err) {
-    await knex?.destroy().catch(() => undefined);
-    throw dialect.classifyConnectError(err, spec);
+  for (const tls of attempts) {
+    try {
+      knex = await connectOnce(dialect, spec, pool, tls);
+      break;
+    } catch (err) {
+      const failure = dialect.classifyConnectError(err, spec);
+      if (tls === null && dialect.tlsRequiredByServer) {
+        failures.push((await dialect.tlsRequiredByServer(err, spec, pool)) ?? failure);
+      } else failures.push(failure);
+      // The server was never reached: another attempt would only fail (and wait) the same way.
+      if (failure.failure === 'unreachable') break;
+    }
   }
+  if (!knex) throw reportedFailure(failures);
   const display = displayUrl(spec);
   // Knex reports every failed query before the caller sees it: mark the error with its database.
   knex.on('query-error', (err: unknown) => tagOrigin(err, { display, dialect }));
@@ -67,4 +78,39 @@ export async function openDatabase(
     display,
     close: () => knex.destroy(),
   };
+}
+
+/** A knex pool whose first connection has answered one round trip. */
+async function connectOnce(
+  dialect: Dialect,
+  spec: ConnectionSpec,
+  pool: PoolOptions,
+  tls: TlsOptions | null,
+): Promise<Knex> {
+  // knex would print driver errors itself (with console.log); we report them, typed, once.
+  const knex = knexFactory({ ...dialect.knexConfig(spec, pool, tls), log: SILENT_LOG });
+  try {
+    await knex.raw('SELECT 1');
+    return knex;
+  } catch (err) {
+    await knex.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Of the failures of a prefer or allow run (TLS, then plain, or the
+ * reverse), the one that says what is wrong: not "the server has no TLS" nor
+ * "the server requires TLS", which only explain why the other attempt was
+ * made, unless nothing else failed.
+ */
+function reportedFailure(failures: ConnectionError[]): ConnectionError {
+  const telling = failures.find(
+    (f) =>
+      !(
+        f instanceof TlsConnectionError &&
+        (f.problem === 'unsupported' || f.problem === 'required')
+      ),
+  );
+  return failures.length > 1 && telling ? telling : failures[failures.length - 1]!;
 }

@@ -1,5 +1,12 @@
 import { BadUrlError, UnsupportedDatabaseError } from '../errors/errors.js';
 import { registerSecret } from '../errors/redact.js';
+import {
+  MYSQL_TLS_PARAMS,
+  mysqlTlsRequest,
+  POSTGRESQL_TLS_PARAMS,
+  postgresqlTlsRequest,
+  type TlsRequest,
+} from './tls.js';
 
 /** The database engines placement-upgrade speaks to. */
 export type Engine = 'mysql' | 'postgresql' | 'sqlite';
@@ -26,6 +33,8 @@ export interface ConnectionSpec {
   socketPath?: string;
   /** Query parameters as written (charset, unix_socket, sslmode …). */
   query: Record<string, string>;
+  /** The TLS the query asks for (ssl_ca=, sslmode= …); undefined when it asks for none. */
+  tls?: TlsRequest;
   /** Where this connection came from, for error messages: "--placement-url", "placement.conf [placement_database] connection" … */
   origin: string;
 }
@@ -55,6 +64,70 @@ function decode(part: string, what: string, origin: string): string {
     throw new BadUrlError(
       `The connection URL from ${origin} has a malformed percent-escape in its ${what}.`,
       'Percent-encode special characters as %XX (for example @ as %40, / as %2F, % as %25).',
+    );
+  }
+}
+
+/**
+ * The query parameters each engine takes; any other is refused, so that a
+ * misspelt or unsupported one (ssl_caa=, connect_timeout=) cannot silently
+ * change what the connection means. password= is the password, as
+ * SQLAlchemy hands the query to the driver after the URL's own parts.
+ */
+const QUERY_PARAMS: Record<Engine, readonly string[]> = {
+  mysql: [
+    // Ignored: the connection is always utf8mb4 (see knexConfig).
+    'charset',
+    'unix_socket',
+    'password',
+    // Ignored: a SQLAlchemy engine plugin (devstack writes plugin=dbcounter); none applies here.
+    'plugin',
+    ...MYSQL_TLS_PARAMS,
+  ],
+  postgresql: [
+    'host',
+    'port',
+    'password',
+    // Ignored: node-postgres always speaks UTF8; utf8 is the only value taken (devstack writes it).
+    'client_encoding',
+    // Ignored as on MySQL (psycopg2 itself would refuse it, but generated configs add it everywhere).
+    'charset',
+    'plugin',
+    ...POSTGRESQL_TLS_PARAMS,
+  ],
+  sqlite: [],
+};
+
+/** Parameters that may be given more than once (SQLAlchemy loads every plugin named). */
+const REPEATABLE = new Set(['plugin']);
+
+const ENGINE_NAMES: Record<Engine, string> = {
+  mysql: 'MySQL/MariaDB',
+  postgresql: 'PostgreSQL',
+  sqlite: 'SQLite',
+};
+
+/** Refuses a query parameter the engine does not take, naming it and those it does. */
+function checkQuery(engine: Engine, query: Record<string, string>, origin: string): void {
+  const accepted = QUERY_PARAMS[engine];
+  for (const key of Object.keys(query)) {
+    if (accepted.includes(key)) continue;
+    const name = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+    const optionFile = key === 'read_default_file' || key === 'read_default_group';
+    throw new BadUrlError(
+      `The connection URL from ${origin} has the query parameter "${name}", which placement-upgrade does not take for ${ENGINE_NAMES[engine]}.`,
+      optionFile
+        ? 'placement-upgrade does not read MySQL option files: put what the file holds for the client in the URL itself (unix_socket=, ssl_ca=, ssl_cert=, ssl_key= …).'
+        : accepted.length === 0
+          ? 'A SQLite URL takes no query parameters: sqlite:///path/to/file.sqlite.'
+          : `It takes ${accepted.join(', ')}. A parameter it could not honour is refused rather than ignored: remove it, or correct its spelling.`,
+    );
+  }
+  const encoding = query['client_encoding'];
+  if (encoding !== undefined && !/^(utf-?8|unicode)$/i.test(encoding)) {
+    throw new BadUrlError(
+      `The connection URL from ${origin} has client_encoding=${encoding}; placement-upgrade always speaks UTF8 to PostgreSQL.`,
+      'Write client_encoding=utf8, or leave it out.',
     );
   }
 }
@@ -202,14 +275,16 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
   }
 
   const query: Record<string, string> = {};
+  const repeated: string[] = [];
   if (queryString !== '') {
     for (const pair of queryString.split('&')) {
       if (pair === '') continue;
       const eq = pair.indexOf('=');
       const k = decode(eq === -1 ? pair : pair.slice(0, eq), 'query', origin);
       const v = decode(eq === -1 ? '' : pair.slice(eq + 1).replace(/\+/g, ' '), 'query', origin);
-      query[k] = v;
       if (k.toLowerCase() === 'password') registerSecret(v);
+      if (k in query && !REPEATABLE.has(k)) repeated.push(k);
+      query[k] = v;
     }
   }
 
@@ -226,6 +301,15 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
     query,
     origin,
   };
+
+  checkQuery(engine, query, origin);
+  if (repeated.length > 0) {
+    throw new BadUrlError(
+      `The connection URL from ${origin} gives the query parameter "${repeated[0]}" more than once.`,
+      'Give each parameter once.',
+    );
+  }
+  if (query['password'] !== undefined) spec.password = query['password'];
 
   if (engine === 'sqlite') {
     if (host !== undefined || user !== undefined || port !== undefined) {
@@ -254,6 +338,11 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
     );
   }
   if (!spec.host && !spec.socketPath) spec.host = 'localhost';
+  spec.tls =
+    engine === 'mysql'
+      ? mysqlTlsRequest(query, origin)
+      : postgresqlTlsRequest(query, origin, spec.socketPath !== undefined);
+  if (spec.tls === undefined) delete spec.tls;
   return spec;
 }
 

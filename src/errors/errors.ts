@@ -53,8 +53,10 @@ export class UnsupportedDatabaseError extends PlacementUpgradeError {
 /** Why a connection attempt failed, as the operator would put it. */
 /** lost: connected, then the session ended during the work (the server closed it, restarted, killed it). */
 /** not_a_database: the named file exists but is not a database this tool reads (a text file for a SQLite URL). */
+/** tls: the TLS handshake failed, or the server and the URL disagree on TLS (see TlsConnectionError). */
 export type ConnectFailure =
   | 'unreachable'
+  | 'tls'
   | 'auth'
   | 'database_missing'
   | 'permission'
@@ -64,6 +66,7 @@ export type ConnectFailure =
 
 const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
   unreachable: ExitCode.CANNOT_CONNECT,
+  tls: ExitCode.CANNOT_CONNECT,
   auth: ExitCode.AUTH_FAILED,
   database_missing: ExitCode.DATABASE_MISSING,
   permission: ExitCode.PERMISSION_DENIED,
@@ -74,9 +77,34 @@ const CONNECT_EXIT: Record<ConnectFailure, ExitCodeValue> = {
 
 export class ConnectionError extends PlacementUpgradeError {
   readonly failure: ConnectFailure;
-  constructor(failure: ConnectFailure, message: string, hint?: string, cause?: unknown) {
-    super(`connect_${failure}`, CONNECT_EXIT[failure], message, { hint, cause });
+  constructor(
+    failure: ConnectFailure,
+    message: string,
+    hint?: string,
+    cause?: unknown,
+    details?: Record<string, unknown>,
+  ) {
+    super(`connect_${failure}`, CONNECT_EXIT[failure], message, { hint, cause, details });
     this.failure = failure;
+  }
+}
+
+/**
+ * What went wrong with TLS: the server offers none though the URL requires
+ * it (unsupported), requires it though the URL asks for none (required), its
+ * certificate does not chain to a trusted CA (untrusted), does not name the
+ * host connected to (hostname), is outside its validity period (expired), or
+ * the handshake failed otherwise (handshake).
+ */
+export type TlsProblem =
+  'unsupported' | 'required' | 'untrusted' | 'hostname' | 'expired' | 'handshake';
+
+/** A connection that failed over TLS: exit 5, code connect_tls, and details.tls names the problem. */
+export class TlsConnectionError extends ConnectionError {
+  readonly problem: TlsProblem;
+  constructor(problem: TlsProblem, message: string, hint: string, cause?: unknown) {
+    super('tls', message, hint, cause, { tls: problem });
+    this.problem = problem;
   }
 }
 

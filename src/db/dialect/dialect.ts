@@ -9,6 +9,7 @@ import type {
   TableDef,
 } from '../../schema/model.js';
 import type { ConnectionSpec, Engine } from '../url.js';
+import type { TlsOptions } from '../tls.js';
 
 /** Options that shape a connection pool. */
 export interface PoolOptions {
@@ -35,10 +36,21 @@ export interface Dialect {
    */
   readonly supportsTransactionalDdl: boolean;
 
-  /** The knex configuration for a connection. */
-  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config;
+  /** The knex configuration for a connection; `tls` null for a plain one. */
+  knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config;
   /** Turns a driver error raised while connecting into a typed, operator-readable error. */
   classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError;
+  /**
+   * For an engine whose server refuses a plain login it requires TLS for
+   * exactly as a wrong password (MariaDB's require_secure_transport): given
+   * the error of a plain attempt, the error that says so once a TLS attempt
+   * shows that the same login is accepted over TLS; otherwise null.
+   */
+  tlsRequiredByServer?(
+    err: unknown,
+    spec: ConnectionSpec,
+    options: PoolOptions,
+  ): Promise<ConnectionError | null>;
   /** True when a driver error means "the user lacks a privilege". */
   isPermissionError(err: unknown): boolean;
   /**
@@ -322,6 +334,95 @@ export const NETWORK_ERROR_CODES = new Set([
   'ENOENT',
   'PROTOCOL_CONNECTION_LOST',
 ]);
+
+// Node's certificate verification codes (X509_V_ERR_* without the prefix) that mean "not trusted".
+const UNTRUSTED_CERT_CODES = new Set([
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_UNTRUSTED',
+  'CERT_REJECTED',
+  'INVALID_CA',
+  'CERT_CHAIN_TOO_LONG',
+  'PATH_LENGTH_EXCEEDED',
+  'INVALID_PURPOSE',
+  'CERT_REVOKED',
+]);
+
+/**
+ * What a TLS failure while connecting was, the same on every driver: from
+ * Node's error code, or from its message where the driver replaced the code
+ * (mysql2's HANDSHAKE_SSL_ERROR). Null when `err` is no TLS failure.
+ */
+export function describeTlsFailure(
+  err: unknown,
+): { problem: 'untrusted' | 'hostname' | 'expired' | 'handshake'; reason: string } | null {
+  const code = errorCode(err) ?? '';
+  // Node ends some messages with ": " and an empty list ("… is not in the cert's list: ").
+  const message = err instanceof Error ? err.message.replace(/[:\s]+$/, '') : '';
+  if (
+    code === 'ERR_TLS_CERT_ALTNAME_INVALID' ||
+    /does not match certificate's altnames/i.test(message)
+  ) {
+    return {
+      problem: 'hostname',
+      reason: `the server's certificate does not name the host connected to (${message})`,
+    };
+  }
+  if (
+    UNTRUSTED_CERT_CODES.has(code) ||
+    /self[- ]signed certificate|unable to (get|verify) (local )?(issuer|the first)|certificate (signature failure|chain too long|revoked)|invalid CA/i.test(
+      message,
+    )
+  ) {
+    return {
+      problem: 'untrusted',
+      reason: `the server's certificate is not signed by a trusted CA (${message})`,
+    };
+  }
+  if (
+    code === 'CERT_HAS_EXPIRED' ||
+    code === 'CERT_NOT_YET_VALID' ||
+    /certificate (has expired|is not yet valid)/i.test(message)
+  ) {
+    return {
+      problem: 'expired',
+      reason: `the server's certificate is outside its validity period (${message})`,
+    };
+  }
+  if (
+    code === 'HANDSHAKE_SSL_ERROR' ||
+    /^ERR_(SSL|TLS|OSSL)_/.test(code) ||
+    /\bSSL routines\b/.test(message)
+  ) {
+    return { problem: 'handshake', reason: `the TLS handshake failed (${message || code})` };
+  }
+  return null;
+}
+
+/** The hint for a TLS failure, with the engine's own parameter names. */
+export function tlsHint(
+  problem: 'unsupported' | 'required' | 'untrusted' | 'hostname' | 'expired' | 'handshake',
+  names: { ca: string; encryptOnly: string; chainOnly: string; off: string },
+): string {
+  switch (problem) {
+    case 'unsupported':
+      return `The server has TLS turned off: turn it on (a certificate and key in its configuration), or connect without TLS (${names.off}) where the network is trusted.`;
+    case 'required':
+      return `The server accepts only TLS connections: add ${names.ca}/path/to/ca.pem (the CA that signed its certificate) to the URL, or ${names.encryptOnly} to encrypt without verifying.`;
+    case 'untrusted':
+      return `Name the CA that signed the server's certificate with ${names.ca}/path/to/ca.pem; ${names.encryptOnly} encrypts without verifying it.`;
+    case 'hostname':
+      return `Connect by a host name the certificate holds (openssl x509 -noout -ext subjectAltName -in <cert> lists them), or check the chain only with ${names.chainOnly}.`;
+    case 'expired':
+      return "Renew the server's certificate, or check the clocks of this machine and the server.";
+    case 'handshake':
+      return 'Check that the server speaks TLS on this port, and the client certificate and key if the server asks for one.';
+  }
+}
 
 /** Socket-level ends of an established connection, the same on every driver. */
 export function describeLostSocket(code: string | undefined): string | null {

@@ -1,10 +1,14 @@
 import type { Knex } from 'knex';
-import { ConnectionError, LockedError } from '../../errors/errors.js';
+import { connect as netConnect, isIP } from 'node:net';
+import mysql, { type ConnectionOptions, type SslOptions } from 'mysql2/promise';
+import { ConnectionError, LockedError, TlsConnectionError } from '../../errors/errors.js';
+import { UNVERIFIED_TLS, type TlsOptions } from '../tls.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
   describeLostSocket,
   describeNetworkError,
+  describeTlsFailure,
   errorCode,
   GENERIC_TYPE_NAMES,
   multiRowInsert,
@@ -14,6 +18,7 @@ import {
   renderColumn,
   renderCreateIndex,
   renderCreateTable,
+  tlsHint,
   type Dialect,
   type TypeNames,
   type NonUnicodeText,
@@ -47,13 +52,84 @@ const PERMISSION_CODES = new Set([
 // Deadlock, lock wait timeout: InnoDB rolled the statement or transaction back; retrying is safe.
 const TRANSIENT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
+/** The parameter names the TLS hints give, PyMySQL's. */
+const TLS_NAMES = {
+  ca: 'ssl_ca=',
+  encryptOnly: 'ssl_mode=REQUIRED',
+  chainOnly: 'ssl_check_hostname=false',
+  off: 'no ssl_* parameters',
+};
+
+/** mysql2's ssl option for TLS settings: verification off, the chain, or the chain and the host name. */
+function mysqlSsl(tls: TlsOptions): SslOptions {
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    ciphers: tls.ciphers,
+    rejectUnauthorized: tls.verify !== 'none',
+    verifyIdentity: tls.verify === 'full',
+  };
+}
+
+/**
+ * The TCP socket for a TLS connection to an IP address whose certificate
+ * must name it. mysql2 gives Node no host name for an IP address (no SNI), so
+ * Node would check the certificate against "localhost"; the socket's _host
+ * is where Node looks for the name before that.
+ */
+function socketNamed(host: string, port: number) {
+  return () => {
+    const socket = netConnect(port, host);
+    socket.setNoDelay(true);
+    (socket as unknown as { _host: string })._host = host;
+    return socket;
+  };
+}
+
+// Authentication plugins that send the password itself over a TLS connection.
+const CLEARTEXT_OVER_TLS = [
+  'caching_sha2_password',
+  'sha256_password',
+  'mysql_clear_password',
+  'dialog',
+];
+
+/** Where a MySQL server is, for messages. */
+const serverOf = (spec: ConnectionSpec) =>
+  spec.socketPath ? `the socket ${spec.socketPath}` : `${spec.host}:${spec.port ?? 3306}`;
+
+function tlsError(
+  problem: ConstructorParameters<typeof TlsConnectionError>[0],
+  reason: string,
+  spec: ConnectionSpec,
+  err: unknown,
+): TlsConnectionError {
+  return new TlsConnectionError(
+    problem,
+    `Cannot connect to MySQL at ${serverOf(spec)} over TLS: ${reason} (${displayUrl(spec)} from ${spec.origin}).`,
+    tlsHint(problem, TLS_NAMES),
+    err,
+  );
+}
+
+/** The server refused a plain connection because it accepts only TLS ones. */
+function tlsRequired(spec: ConnectionSpec, err: unknown): TlsConnectionError {
+  return new TlsConnectionError(
+    'required',
+    `Cannot connect to MySQL at ${serverOf(spec)}: it accepts only TLS connections (require_secure_transport, or REQUIRE SSL for the user), and the URL asks for none (${displayUrl(spec)} from ${spec.origin}).`,
+    tlsHint('required', TLS_NAMES),
+    err,
+  );
+}
+
 /** MySQL and MariaDB, through mysql2. */
 export const mysqlDialect: Dialect = {
   engine: 'mysql',
   displayName: 'MySQL/MariaDB',
   supportsTransactionalDdl: false,
 
-  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
+  knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config {
     return {
       client: 'mysql2',
       connection: {
@@ -72,7 +148,12 @@ export const mysqlDialect: Dialect = {
         bigNumberStrings: false,
         connectTimeout: options.connectTimeoutSeconds * 1000,
         multipleStatements: false,
-      },
+        ssl: tls ? mysqlSsl(tls) : undefined,
+        stream:
+          tls?.verify === 'full' && !spec.socketPath && spec.host && isIP(spec.host)
+            ? socketNamed(spec.host, spec.port ?? 3306)
+            : undefined,
+      } as Knex.MySql2ConnectionConfig,
       pool: { min: 0, max: options.max },
       acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
     };
@@ -81,9 +162,20 @@ export const mysqlDialect: Dialect = {
   classifyConnectError(err: unknown, spec: ConnectionSpec): ConnectionError {
     const code = errorCode(err) ?? 'UNKNOWN';
     const where = displayUrl(spec);
-    const server = spec.socketPath
-      ? `the socket ${spec.socketPath}`
-      : `${spec.host}:${spec.port ?? 3306}`;
+    const server = serverOf(spec);
+    if (code === 'HANDSHAKE_NO_SSL_SUPPORT') {
+      return tlsError(
+        'unsupported',
+        'the server does not offer TLS, and the URL requires it',
+        spec,
+        err,
+      );
+    }
+    if (code === 'ER_SECURE_TRANSPORT_REQUIRED') {
+      return tlsRequired(spec, err);
+    }
+    const tls = describeTlsFailure(err);
+    if (tls) return tlsError(tls.problem, tls.reason, spec, err);
     if (AUTH_CODES.has(code)) {
       return new ConnectionError(
         'auth',
@@ -117,6 +209,28 @@ export const mysqlDialect: Dialect = {
       'Check the host and port, that the server is running, and that no firewall is in the way.',
       err,
     );
+  },
+
+  async tlsRequiredByServer(err: unknown, spec: ConnectionSpec, options: PoolOptions) {
+    if (errorCode(err) !== 'ER_ACCESS_DENIED_ERROR') return null;
+    // The same login over TLS, unverified, closed at once: it sends what the
+    // plain attempt already sent (a native scramble), and no plugin that
+    // would send the password itself is allowed to run.
+    const refuse = () => () => {
+      throw new Error('not during a TLS probe');
+    };
+    const config = mysqlDialect.knexConfig(spec, options, UNVERIFIED_TLS)
+      .connection as ConnectionOptions;
+    try {
+      const probe = await mysql.createConnection({
+        ...config,
+        authPlugins: Object.fromEntries(CLEARTEXT_OVER_TLS.map((name) => [name, refuse])),
+      });
+      await probe.end().catch(() => undefined);
+    } catch {
+      return null;
+    }
+    return tlsRequired(spec, err);
   },
 
   isPermissionError(err: unknown): boolean {

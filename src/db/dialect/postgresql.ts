@@ -1,14 +1,17 @@
 import type { Knex } from 'knex';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { ConnectionError, LockedError } from '../../errors/errors.js';
+import { ConnectionError, LockedError, TlsConnectionError } from '../../errors/errors.js';
+import type { TlsOptions } from '../tls.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
   describeLostSocket,
   describeNetworkError,
+  describeTlsFailure,
   errorCode,
   GENERIC_TYPE_NAMES,
   NETWORK_ERROR_CODES,
@@ -17,6 +20,7 @@ import {
   renderColumn,
   renderCreateIndex,
   renderCreateTable,
+  tlsHint,
   type Dialect,
   type TypeNames,
   exactDuplicates,
@@ -67,14 +71,77 @@ const PERMISSION_CODES = new Set(['42501']);
 // serialization_failure, deadlock_detected, lock_not_available: retrying the transaction is safe.
 const TRANSIENT_CODES = new Set(['40001', '40P01', '55P03']);
 
+/** The parameter names the TLS hints give, libpq's. */
+const TLS_NAMES = {
+  ca: 'sslmode=verify-full&sslrootcert=',
+  encryptOnly: 'sslmode=require',
+  chainOnly: 'sslmode=verify-ca',
+  off: 'sslmode=disable',
+};
+
+/** node-postgres's ssl option (tls.connect's options) for TLS settings. */
+function pgSsl(tls: TlsOptions): ConnectionOptions {
+  return {
+    ca: tls.ca,
+    cert: tls.cert,
+    key: tls.key,
+    ciphers: tls.ciphers,
+    rejectUnauthorized: tls.verify !== 'none',
+    // verify-ca checks the chain only, as libpq does.
+    checkServerIdentity: tls.verify === 'full' ? checkServerIdentity : () => undefined,
+  };
+}
+
+/** The TLS failure a connect error is, if it is one. */
+function tlsFailure(
+  err: unknown,
+  spec: ConnectionSpec,
+  server: string,
+  where: string,
+): TlsConnectionError | null {
+  const message = err instanceof Error ? err.message : '';
+  const at = `${where} from ${spec.origin}`;
+  if (message === 'The server does not support SSL connections') {
+    return new TlsConnectionError(
+      'unsupported',
+      `Cannot connect to PostgreSQL at ${server} over TLS: the server does not offer TLS, and the URL requires it (${at}).`,
+      tlsHint('unsupported', TLS_NAMES),
+      err,
+    );
+  }
+  // pg_hba.conf admits this connection only with TLS: "… no encryption" (PostgreSQL 12+), "SSL off" before.
+  if (errorCode(err) === '28000' && /no encryption|SSL off/.test(message)) {
+    return new TlsConnectionError(
+      'required',
+      `Cannot connect to PostgreSQL at ${server}: its pg_hba.conf admits this connection only over TLS, and the URL asks for none (${at}).`,
+      tlsHint('required', TLS_NAMES),
+      err,
+    );
+  }
+  const tls =
+    message === 'There was an error establishing an SSL connection'
+      ? {
+          problem: 'handshake' as const,
+          reason: 'the server answered the TLS request with an error',
+        }
+      : describeTlsFailure(err);
+  return tls
+    ? new TlsConnectionError(
+        tls.problem,
+        `Cannot connect to PostgreSQL at ${server} over TLS: ${tls.reason} (${at}).`,
+        tlsHint(tls.problem, TLS_NAMES),
+        err,
+      )
+    : null;
+}
+
 /** PostgreSQL, through node-postgres. */
 export const postgresqlDialect: Dialect = {
   engine: 'postgresql',
   displayName: 'PostgreSQL',
   supportsTransactionalDdl: true,
 
-  knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
-    const ssl = spec.query['sslmode'];
+  knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config {
     return {
       client: 'pg',
       connection: {
@@ -85,10 +152,8 @@ export const postgresqlDialect: Dialect = {
         database: spec.database,
         connectionTimeoutMillis: options.connectTimeoutSeconds * 1000,
         application_name: 'placement-upgrade',
-        ssl:
-          ssl && ['require', 'verify-ca', 'verify-full'].includes(ssl)
-            ? { rejectUnauthorized: ssl !== 'require' }
-            : undefined,
+        // A URL silent on TLS leaves node-postgres to read PGSSLMODE, as it always did.
+        ssl: tls ? pgSsl(tls) : spec.tls ? false : undefined,
       },
       pool: { min: 0, max: options.max },
       acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
@@ -101,6 +166,8 @@ export const postgresqlDialect: Dialect = {
     const server = spec.socketPath
       ? `the socket directory ${spec.socketPath}`
       : `${spec.host}:${spec.port ?? 5432}`;
+    const tls = tlsFailure(err, spec, server, where);
+    if (tls) return tls;
     if (AUTH_CODES.has(code)) {
       return new ConnectionError(
         'auth',
