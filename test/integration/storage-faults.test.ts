@@ -70,6 +70,25 @@ describe('a SQLite target whose disk fills up', () => {
   });
 });
 
+describe('a SQLite target in a read-only directory', () => {
+  let fs: ReturnType<typeof smallFilesystem>;
+  beforeAll(() => {
+    fs = smallFilesystem(256);
+    execFileSync('mount', ['-o', 'remount,ro', fs.dir]);
+  });
+  afterAll(() => fs?.done());
+
+  it('is refused before anything else, saying the directory is not writable (11)', async () => {
+    const target = `sqlite:///${join(fs.dir, 'placement.sqlite')}`;
+    const run = await runCli(
+      migrateArgs('sqlite:///fixtures/sample/nova_api.sqlite', target, '--apply'),
+    );
+    expect(run.code, run.stderr).toBe(ExitCode.PERMISSION_DENIED);
+    expect(run.stderr).toMatch(/its directory is not writable \(a read-only filesystem\)/);
+    expect(run.stderr).not.toMatch(/does not exist|bug in placement-upgrade/);
+  });
+});
+
 describe('a SQLite target file deleted while migrate writes it', () => {
   it('exits 26 saying the file was deleted', async () => {
     const source = await novaApiSource(fresh, 'sqlite', 'gone_src', {

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readSync,
+  statSync,
+} from 'node:fs';
 import { isUtf8 } from 'node:buffer';
 import type BetterSqlite3 from 'better-sqlite3';
 import { dirname, resolve } from 'node:path';
@@ -49,6 +57,21 @@ function registerDigest(conn: BetterSqlite3.Database): void {
 }
 
 const TYPES: TypeNames = GENERIC_TYPE_NAMES;
+
+/** Why a directory cannot take a new file ("read-only filesystem" …), or '' when it can. */
+function unwritableBecause(dir: string): string {
+  try {
+    accessSync(dir, constants.W_OK);
+    return '';
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    return code === 'EROFS'
+      ? 'a read-only filesystem'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : String(code);
+  }
+}
 
 /** What a file that is not a database holds, as far as its first bytes tell: ": it holds 120 bytes of text". */
 function describeFile(path: string): string {
@@ -148,6 +171,16 @@ export const sqliteDialect: Dialect = {
       code === 'SQLITE_CANTOPEN' ||
       /unable to open|does not exist|directory does not exist/i.test(message)
     ) {
+      const unwritable =
+        existsSync(dirname(abs)) && !existsSync(abs) ? unwritableBecause(dirname(abs)) : '';
+      if (unwritable) {
+        return new ConnectionError(
+          'permission',
+          `Cannot create the SQLite database file ${abs} (from ${spec.origin}): its directory is not writable (${unwritable}).`,
+          'Give the path of a directory this user can write to, or make this one writable (a read-only mount cannot hold the database).',
+          err,
+        );
+      }
       if (!existsSync(abs)) {
         const dirMissing = !existsSync(dirname(abs));
         return new ConnectionError(
