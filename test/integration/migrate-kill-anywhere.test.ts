@@ -31,7 +31,7 @@ const fresh = freshDatabases();
 type Phase = 'plan' | 'copy' | 'indexes' | 'verify' | 'online migrations' | 'schema';
 
 /** A way for the test to make the run wait inside a phase, released after the kill. */
-type Hold = (target: TestDatabase) => Promise<() => Promise<void>>;
+type Hold = (run: { source: TestDatabase; target: TestDatabase }) => Promise<() => Promise<void>>;
 
 interface Moment {
   phase: Phase;
@@ -54,19 +54,21 @@ function phasesFor(engine: Engine): Phase[] {
     engine === 'sqlite'
       ? ['plan', 'plan', 'plan', 'copy', 'copy', 'copy', 'copy', 'copy', 'copy', 'copy']
       : ['plan', 'plan', 'plan', 'copy', 'copy', 'copy', 'copy', 'indexes', 'indexes', 'indexes'];
-  return [
-    ...early,
-    'verify',
-    'verify',
-    'verify',
-    'online migrations',
-    'online migrations',
-    'online migrations',
-    'schema',
-    'schema',
-    'schema',
-    'schema',
-  ];
+  // SQLite's schema upgrade is one transaction: a kill inside it is a kill
+  // before it, at the end of the online data migrations, which it shares.
+  const finish: Phase[] =
+    engine === 'sqlite'
+      ? Array<Phase>(7).fill('online migrations')
+      : [
+          'online migrations',
+          'online migrations',
+          'online migrations',
+          'schema',
+          'schema',
+          'schema',
+          'schema',
+        ];
+  return [...early, 'verify', 'verify', 'verify', ...finish];
 }
 
 async function session(target: TestDatabase, statements: string[]): Promise<() => Promise<void>> {
@@ -79,8 +81,16 @@ async function session(target: TestDatabase, statements: string[]): Promise<() =
   };
 }
 
-/** SQLite: a write lock on the whole file; the run's reads go on, its next commit waits. */
-const fileLock: Hold = (target) => session(target, ['BEGIN IMMEDIATE']);
+/**
+ * SQLite: the whole file, exclusively. Taken once the connection in use
+ * ends its statement or transaction; the run's next statement on that file
+ * waits. On the source, that is the live digest right after the snapshot
+ * ends (verification is over, its result not yet recorded).
+ */
+const exclusive =
+  (side: 'source' | 'target'): Hold =>
+  (run) =>
+    session(run[side], ['BEGIN EXCLUSIVE']);
 
 /**
  * Waits until the killed run's sessions are gone from the server: a
@@ -112,7 +122,7 @@ async function waitForOtherSessions(target: TestDatabase): Promise<void> {
 /** Lets `table` be read but not written or altered: the phase that writes it waits. */
 const readOnly =
   (table: string): Hold =>
-  (target) =>
+  ({ target }) =>
     session(
       target,
       target.engine === 'mysql'
@@ -125,7 +135,7 @@ const readOnly =
  * MySQL's CREATE INDEX waits for the metadata lock an open transaction holds
  * once it has read the table; PostgreSQL's SHARE lock conflicts with ROW EXCLUSIVE.
  */
-const noIndexBuild: Hold = (target) =>
+const noIndexBuild: Hold = ({ target }) =>
   session(
     target,
     target.engine === 'mysql'
@@ -161,17 +171,17 @@ function moments(engine: Engine, prng: Prng, copyLines: string[]): Moment[] {
       phase: 'verify',
       ...(server
         ? { holdAt: starts('copy allocations'), hold: readOnly('placement_upgrade_migration') }
-        : { holdAt: starts('Verifying'), hold: fileLock }),
+        : { holdAt: starts('Verifying'), hold: exclusive('source') }),
       kill: starts('Verifying'),
       recorded: 'copy',
     }),
     // SQLite has one lock for the whole file: holding the finish from the start
     // would hold the marker's own update first, so there the file is locked at
-    // the phase's announcing line and the run waits at its next commit.
+    // the phase's announcing line and the run waits at its next statement.
     'online migrations': () => ({
       phase: 'online migrations',
       holdAt: server ? starts('Verifying') : starts('Running the online data migrations'),
-      hold: server ? readOnly('consumers') : fileLock,
+      hold: server ? readOnly('consumers') : exclusive('target'),
       kill: starts('Running the online data migrations'),
       recorded: 'finish',
       landed: async (d) => (await revision(d)) === INITIAL_REVISION,
@@ -179,8 +189,8 @@ function moments(engine: Engine, prng: Prng, copyLines: string[]): Moment[] {
     schema: () => ({
       phase: 'schema',
       // The last revision drops inventories' indexes; the online migrations never write it.
-      holdAt: server ? starts('Verifying') : starts('Upgrading the schema'),
-      hold: server ? readOnly('inventories') : fileLock,
+      holdAt: starts('Verifying'),
+      hold: readOnly('inventories'),
       kill: starts('Upgrading the schema'),
       recorded: 'finish',
       landed: async (d) => (await revision(d)) !== HEAD,
@@ -270,8 +280,9 @@ describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
     (setup ??= (async () => {
       const source = await novaApiSource(fresh, engine, 'kill_src', {
         release: 'queens',
-        providers: 20,
-        consumers: 900,
+        // SQLite's online data migrations must outlast the test taking its lock.
+        providers: engine === 'sqlite' ? 60 : 20,
+        consumers: engine === 'sqlite' ? 2400 : 900,
         seed: 41,
       });
       const sourceMax: Record<string, number> = {};
@@ -320,21 +331,26 @@ describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
         runArgs(source, target, first),
         (line) => moment.holdAt?.(line) ?? false,
         async () => {
-          holding = moment.hold!(target).then((r) => void (release = r));
+          holding = moment.hold!({ source, target }).then((r) => void (release = r));
           await holding;
         },
         (line, child) => {
           if (!moment.kill(line)) return;
           // The kill waits for the hold, so the run cannot have passed the phase.
-          void (holding ?? Promise.resolve()).then(() => child.kill('SIGKILL'));
+          // A hold taken at this same line starts in a microtask queued before this one.
+          queueMicrotask(
+            () => void (holding ?? Promise.resolve()).then(() => child.kill('SIGKILL')),
+          );
         },
       );
       const log = `moment ${i} (${moment.phase}):\n${killed.lines.join('\n')}`;
       expect(killed.actError, log).toBeNull();
       // Killed, not ended by itself: a kill that came after the run finished tests nothing.
       expect(killed.signal, log).toBe('SIGKILL');
-      // Read while the hold still stands: a statement of the killed run that
-      // waits on it runs once it is released.
+      // On a server, read while the hold still stands: a statement of the
+      // killed run that waits on it runs once it is released. A SQLite run
+      // dies with its process, and the hold may lock the file being read.
+      if (engine === 'sqlite') await release?.();
       if (moment.recorded) {
         const run = await withOpen(target, (d) => readRun(d));
         expect(run?.phase, `the kill did not land in the ${moment.phase} phase\n${log}`).toBe(
@@ -345,7 +361,7 @@ describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
         const landed = await withOpen(target, moment.landed);
         expect(landed, `the kill landed after the ${moment.phase}\n${log}`).toBe(true);
       }
-      await release?.();
+      if (engine !== 'sqlite') await release?.();
       await waitForOtherSessions(target);
 
       const plan = await runCli([...migrateArgs(source, target), '--json']);

@@ -198,6 +198,32 @@ describe.each(engines)('a target that a migration has not finished (%s)', (engin
   });
 });
 
+describe.each(engines)('a half-copied target that something else wrote into (%s)', (engine) => {
+  it('is exit 21 naming the collision and --restart, never a bug report; --restart recovers', async () => {
+    const { source, target } = await halfCopied(engine);
+    // What placement-manage's online data migrations would have done to it:
+    // a consumer for an allocation whose consumers row is still to be copied.
+    // It took the next id, so the resumed copy continues after it and meets
+    // the source's own row for that consumer.
+    const consumer = (await withOpen(source, (d) =>
+      d.knex('consumers').orderBy('id', 'desc').first(),
+    )) as Record<string, unknown>;
+    await withOpen(target, (d) =>
+      d.knex('consumers').insert({ ...consumer, id: Number(consumer['id']) - 5, generation: 0 }),
+    );
+    const resumed = await runCli(migrateArgs(source, target, '--apply', '--revision', 'stein'));
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(ExitCode.TARGET_HAS_OTHER_DATA);
+    expect(resumed.stderr).toMatch(/holds rows this migration did not write/);
+    expect(resumed.stderr).toMatch(/--restart/);
+    expect(resumed.stderr).not.toMatch(/bug in placement-upgrade|\n\s+at /);
+    const restarted = await runCli(
+      migrateArgs(source, target, '--apply', '--restart', '--revision', 'stein'),
+    );
+    expect(restarted.code, restarted.stdout + restarted.stderr).toBe(0);
+    await expectIdentical(source, target);
+  });
+});
+
 describe.each(engines)('migrate --tables (%s)', (engine) => {
   it('copies only the named tables, finishes nothing, and a later full run completes', async () => {
     const source = await queensCloud(engine, 'tables_src');
