@@ -64,7 +64,9 @@ and PLACEMENT_UPGRADE_NOVA_PASSWORD replace the password of a URL taken from the
 or a config file, so no password need appear in argv. Passwords never appear in any output.
 TLS is asked for in the URL as placement's drivers take it: MySQL ssl_ca=FILE (ssl_cert,
 ssl_key, ssl_check_hostname=false, ssl_mode …), PostgreSQL sslmode=verify-full&sslrootcert=FILE
-(sslcert, sslkey …); an unknown query parameter is refused. See README, "Connections".`;
+(sslcert, sslkey …). A MySQL URL may name an option file as TripleO's do (read_default_file=FILE,
+read_default_group=GROUP), read as PyMySQL reads it; an unknown query parameter is refused. See
+README, "Connections".`;
 
 /**
  * The base of every command: --json, typed errors rendered in one place with

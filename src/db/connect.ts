@@ -6,6 +6,7 @@ import type { Dialect, PoolOptions } from './dialect/dialect.js';
 import { displayUrl, type ConnectionSpec, type Engine } from './url.js';
 import { tagOrigin } from './errors.js';
 import { tlsAttempts, type TlsOptions } from './tls.js';
+import { withOptionFile } from './option-file.js';
 import { ConnectionError, TlsConnectionError } from '../errors/errors.js';
 
 const DIALECTS: Record<Engine, Dialect> = {
@@ -41,9 +42,11 @@ const SILENT_LOG = { warn: ignore, error: ignore, debug: ignore, deprecate: igno
  * half-way through real work.
  */
 export async function openDatabase(
-  spec: ConnectionSpec,
+  given: ConnectionSpec,
   options: Partial<PoolOptions> = {},
 ): Promise<Database> {
+  // A MySQL option file (read_default_file=) is read here, once, and fills in what the URL leaves out.
+  const spec = withOptionFile(given);
   const dialect = dialectFor(spec.engine);
   const pool: PoolOptions = {
     max: options.max ?? 4,

@@ -31,6 +31,13 @@ export interface TlsFile {
   directory?: boolean;
   /** libpq's default ~/.postgresql/root.crt: used when it exists, and then it verifies the chain. */
   implicit?: boolean;
+  /** Named by a MySQL option file's group (param is then its key, ssl-ca …), not by the URL itself. */
+  optionFile?: { path: string; group: string };
+}
+
+/** Where a file was named, for messages: "ssl_ca", or "ssl-ca ([tripleo] of /etc/my.cnf.d/tripleo.cnf)". */
+function setting(f: TlsFile): string {
+  return f.optionFile ? `${f.param} ([${f.optionFile.group}] of ${f.optionFile.path})` : f.param;
 }
 
 /** What a URL asks of TLS, before any file is read. */
@@ -296,7 +303,7 @@ function readTlsFile(f: TlsFile, origin: string, needed: boolean): string | unde
       .filter((text) => text.includes('-----BEGIN CERTIFICATE-----'));
     if (pems.length === 0) {
       throw new ConfigError(
-        `The connection URL from ${origin} names the directory ${f.path} in ${f.param}, which holds no PEM certificate.`,
+        `The connection URL from ${origin} names the directory ${f.path} in ${setting(f)}, which holds no PEM certificate.`,
         'Point ssl_capath at a directory of PEM CA certificates, or name one file with ssl_ca.',
       );
     }
@@ -324,8 +331,8 @@ function readTlsFile(f: TlsFile, origin: string, needed: boolean): string | unde
     }
     const what = f.directory ? 'directory' : 'file';
     throw new ConfigError(
-      `The connection URL from ${origin} names the ${what} ${f.path} in ${f.param}, ${why}.`,
-      `Check the path in ${f.param}=; the ${what} must be readable by the user running placement-upgrade.`,
+      `The connection URL from ${origin} names the ${what} ${f.path} in ${setting(f)}, ${why}.`,
+      `Check the path in ${f.optionFile ? setting(f) : `${f.param}=`}; the ${what} must be readable by the user running placement-upgrade.`,
       err,
     );
   }
@@ -341,7 +348,7 @@ export function readTls(request: TlsRequest, origin: string): TlsOptions {
   // Node skips whatever in a CA file is not a certificate: a file with none would trust nothing, silently.
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) {
     throw new ConfigError(
-      `The connection URL from ${origin} names the file ${request.ca!.path} in ${request.ca!.param}, which holds no PEM certificate.`,
+      `The connection URL from ${origin} names the file ${request.ca!.path} in ${setting(request.ca!)}, which holds no PEM certificate.`,
       `Give ${request.ca!.param} the CA certificate in PEM form (-----BEGIN CERTIFICATE-----).`,
     );
   }
@@ -364,7 +371,12 @@ export function readTls(request: TlsRequest, origin: string): TlsOptions {
       ciphers: options.ciphers,
     });
   } catch (err) {
-    const names = files.map((f) => `${f.param}=${f.path}`).join(', ');
+    const names = files
+      .map(
+        (f) =>
+          `${f.param}=${f.path}${f.optionFile ? ` ([${f.optionFile.group}] of ${f.optionFile.path})` : ''}`,
+      )
+      .join(', ');
     throw new ConfigError(
       `The TLS files named by the connection URL from ${origin} (${names || 'none'}${request.ciphers ? `, ssl_cipher=${request.ciphers}` : ''}) cannot be used: ${(err as Error).message}.`,
       'The CA and client certificates must be PEM certificates, the key a PEM private key (without a passphrase) that belongs to the client certificate.',

@@ -1,5 +1,6 @@
 import { BadUrlError, UnsupportedDatabaseError } from '../errors/errors.js';
 import { registerSecret } from '../errors/redact.js';
+import type { OptionFileRequest } from './option-file.js';
 import {
   MYSQL_TLS_PARAMS,
   mysqlTlsRequest,
@@ -35,6 +36,14 @@ export interface ConnectionSpec {
   query: Record<string, string>;
   /** The TLS the query asks for (ssl_ca=, sslmode= …); undefined when it asks for none. */
   tls?: TlsRequest;
+  /**
+   * MySQL: the option file read_default_file= and read_default_group= name,
+   * not yet read; openDatabase reads it (withOptionFile) and fills in what
+   * the URL leaves out.
+   */
+  optionFile?: OptionFileRequest;
+  /** MySQL: the local address to connect from (an option file's bind-address). */
+  bindAddress?: string;
   /** Where this connection came from, for error messages: "--placement-url", "placement.conf [placement_database] connection" … */
   origin: string;
 }
@@ -82,6 +91,9 @@ const QUERY_PARAMS: Record<Engine, readonly string[]> = {
     'password',
     // Ignored: a SQLAlchemy engine plugin (devstack writes plugin=dbcounter); none applies here.
     'plugin',
+    // PyMySQL's option file (TripleO writes both): read when connecting, see option-file.ts.
+    'read_default_file',
+    'read_default_group',
     ...MYSQL_TLS_PARAMS,
   ],
   postgresql: [
@@ -113,14 +125,11 @@ function checkQuery(engine: Engine, query: Record<string, string>, origin: strin
   for (const key of Object.keys(query)) {
     if (accepted.includes(key)) continue;
     const name = key.length > 40 ? `${key.slice(0, 40)}…` : key;
-    const optionFile = key === 'read_default_file' || key === 'read_default_group';
     throw new BadUrlError(
       `The connection URL from ${origin} has the query parameter "${name}", which placement-upgrade does not take for ${ENGINE_NAMES[engine]}.`,
-      optionFile
-        ? 'placement-upgrade does not read MySQL option files: put what the file holds for the client in the URL itself (unix_socket=, ssl_ca=, ssl_cert=, ssl_key= …).'
-        : accepted.length === 0
-          ? 'A SQLite URL takes no query parameters: sqlite:///path/to/file.sqlite.'
-          : `It takes ${accepted.join(', ')}. A parameter it could not honour is refused rather than ignored: remove it, or correct its spelling.`,
+      accepted.length === 0
+        ? 'A SQLite URL takes no query parameters: sqlite:///path/to/file.sqlite.'
+        : `It takes ${accepted.join(', ')}. A parameter it could not honour is refused rather than ignored: remove it, or correct its spelling.`,
     );
   }
   const encoding = query['client_encoding'];
@@ -323,6 +332,10 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
   }
 
   if (engine === 'mysql' && query['unix_socket']) spec.socketPath = query['unix_socket'];
+  if (engine === 'mysql') {
+    const optionFile = optionFileRequest(query, origin);
+    if (optionFile) spec.optionFile = optionFile;
+  }
   if (engine === 'postgresql' && query['host']) {
     if (query['host'].startsWith('/')) spec.socketPath = query['host'];
     else spec.host ??= query['host'];
@@ -331,19 +344,47 @@ export function parseConnectionUrl(url: string, origin: string): ConnectionSpec 
     const n = Number(query['port']);
     if (Number.isInteger(n) && n > 0 && n < 65536) spec.port = n;
   }
-  if (!spec.database) {
+  // With an option file, these wait until it is read: it may give the database, host or socket.
+  if (!spec.database && !spec.optionFile) {
     throw new BadUrlError(
       `The connection URL from ${origin} names no database (the part after the last "/").`,
       EXAMPLES,
     );
   }
-  if (!spec.host && !spec.socketPath) spec.host = 'localhost';
+  if (!spec.host && !spec.socketPath && !spec.optionFile) spec.host = 'localhost';
   spec.tls =
     engine === 'mysql'
       ? mysqlTlsRequest(query, origin)
       : postgresqlTlsRequest(query, origin, spec.socketPath !== undefined);
   if (spec.tls === undefined) delete spec.tls;
   return spec;
+}
+
+/**
+ * The option file a MySQL URL names, as PyMySQL's connect() takes
+ * read_default_file and read_default_group: a group alone reads /etc/my.cnf,
+ * a file alone its [client] group. An empty one is refused, as an empty
+ * ssl_ca= is, rather than read as PyMySQL's "not given".
+ */
+function optionFileRequest(
+  query: Record<string, string>,
+  origin: string,
+): OptionFileRequest | undefined {
+  const path = query['read_default_file'];
+  const group = query['read_default_group'];
+  if (path === undefined && group === undefined) return undefined;
+  for (const [param, value, what] of [
+    ['read_default_file', path, 'the path of a MySQL option file'],
+    ['read_default_group', group, 'the name of a group in it'],
+  ] as const) {
+    if (value !== undefined && value.trim() === '') {
+      throw new BadUrlError(
+        `The connection URL from ${origin} has an empty ${param}=.`,
+        `Give ${param} ${what}, or leave it out (PyMySQL reads /etc/my.cnf for a group alone, and [client] for a file alone).`,
+      );
+    }
+  }
+  return { path: path ?? '/etc/my.cnf', group: group ?? 'client' };
 }
 
 /** The URL with its password masked: safe for every message and log line. */

@@ -257,12 +257,14 @@ describe('query parameters', () => {
     expect(err.hint).toMatch(/It takes .*(ssl_ca|sslmode)/);
   });
 
-  it('refuses MySQL option files, saying what to do instead', () => {
-    const err = refusal(
+  it('takes the MySQL option file TripleO writes (read when connecting), and only on MySQL', () => {
+    const spec = parse(
       'mysql+pymysql://u:pw@h/d?read_default_file=/etc/my.cnf.d/tripleo.cnf&read_default_group=tripleo',
     );
-    expect(err.message).toContain('"read_default_file"');
-    expect(err.hint).toMatch(/does not read MySQL option files/);
+    expect(spec.optionFile).toEqual({ path: '/etc/my.cnf.d/tripleo.cnf', group: 'tripleo' });
+    expect(refusal('postgresql://u@h/d?read_default_group=tripleo').message).toContain(
+      '"read_default_group"',
+    );
   });
 
   it('refuses any parameter on SQLite, a repeated one, and a client_encoding other than UTF-8', () => {

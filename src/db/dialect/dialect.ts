@@ -329,6 +329,7 @@ export const NETWORK_ERROR_CODES = new Set([
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
+  'EADDRNOTAVAIL',
   'ECONNRESET',
   'EPIPE',
   'ENOENT',
@@ -453,6 +454,8 @@ export function describeNetworkError(code: string): string {
       return 'the host is unreachable';
     case 'ENOENT':
       return 'the socket file does not exist';
+    case 'EADDRNOTAVAIL':
+      return 'the local address it is to connect from (bind-address) is not an address of this host';
     default:
       return `the connection failed (${code})`;
   }

@@ -73,16 +73,24 @@ function mysqlSsl(tls: TlsOptions): SslOptions {
 }
 
 /**
- * The TCP socket for a TLS connection to an IP address whose certificate
- * must name it. mysql2 gives Node no host name for an IP address (no SNI), so
- * Node would check the certificate against "localhost"; the socket's _host
- * is where Node looks for the name before that.
+ * The TCP socket mysql2 is to use, where its own would not do: one from the
+ * option file's bind-address (mysql2 takes a localAddress option but never
+ * uses it), or one for a TLS connection to an IP address whose certificate
+ * must name it. mysql2 gives Node no host name for an IP address (no SNI),
+ * so Node would check the certificate against "localhost"; the socket's
+ * _host is where Node looks for the name before that. Undefined for mysql2's
+ * own socket.
  */
-function socketNamed(host: string, port: number) {
+function tcpSocket(spec: ConnectionSpec, tls: TlsOptions | null | undefined) {
+  if (spec.socketPath || !spec.host) return undefined;
+  const { host, bindAddress: localAddress } = spec;
+  const port = spec.port ?? 3306;
+  const named = tls?.verify === 'full' && isIP(host) !== 0;
+  if (!named && !localAddress) return undefined;
   return () => {
-    const socket = netConnect(port, host);
+    const socket = netConnect({ port, host, localAddress });
     socket.setNoDelay(true);
-    (socket as unknown as { _host: string })._host = host;
+    if (named) (socket as unknown as { _host: string })._host = host;
     return socket;
   };
 }
@@ -149,10 +157,7 @@ export const mysqlDialect: Dialect = {
         connectTimeout: options.connectTimeoutSeconds * 1000,
         multipleStatements: false,
         ssl: tls ? mysqlSsl(tls) : undefined,
-        stream:
-          tls?.verify === 'full' && !spec.socketPath && spec.host && isIP(spec.host)
-            ? socketNamed(spec.host, spec.port ?? 3306)
-            : undefined,
+        stream: tcpSocket(spec, tls),
       } as Knex.MySql2ConnectionConfig,
       pool: { min: 0, max: options.max },
       acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
@@ -206,7 +211,9 @@ export const mysqlDialect: Dialect = {
     return new ConnectionError(
       'unreachable',
       `Cannot connect to MySQL at ${server}: ${reason} (${where} from ${spec.origin}).`,
-      'Check the host and port, that the server is running, and that no firewall is in the way.',
+      code === 'EADDRNOTAVAIL'
+        ? 'Give bind-address, in the option file the URL names, an address of this host (or remove it).'
+        : 'Check the host and port, that the server is running, and that no firewall is in the way.',
       err,
     );
   },
