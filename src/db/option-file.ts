@@ -17,7 +17,7 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { BadUrlError, ConfigError } from '../errors/errors.js';
 import { registerSecret } from '../errors/redact.js';
-import { MYSQL_TLS_PARAMS, mysqlTlsRequest, type TlsFile } from './tls.js';
+import { MYSQL_TLS_PARAMS, mysqlTlsRequest, unreadableBecause, type TlsFile } from './tls.js';
 import type { ConnectionSpec } from './url.js';
 
 /** The option file a MySQL URL names: PyMySQL reads /etc/my.cnf for a group alone, and [client] for a file alone. */
@@ -165,15 +165,7 @@ export function readOptionGroup(request: OptionFileRequest, origin: string): Map
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const why =
-      code === 'ENOENT'
-        ? 'which does not exist'
-        : code === 'EACCES'
-          ? 'which cannot be read (permission denied)'
-          : code === 'EISDIR'
-            ? 'which is a directory'
-            : `which cannot be read (${String(code ?? err)})`;
+    const why = unreadableBecause(err);
     throw new ConfigError(
       `The connection URL from ${origin} names the MySQL option file ${path}${request.path === '/etc/my.cnf' ? ' (read_default_file=, which is /etc/my.cnf when only read_default_group= is given)' : ' in read_default_file='}, ${why}; it was to give the group [${request.group}].`,
       'Check the path in read_default_file=; the file must be readable by the user running placement-upgrade (or put what it holds in the URL itself).',

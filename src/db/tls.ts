@@ -312,16 +312,7 @@ function readTlsFile(f: TlsFile, origin: string, needed: boolean): string | unde
     if (err instanceof ConfigError) throw err;
     const code = (err as { code?: unknown }).code;
     if (f.implicit && code === 'ENOENT' && !needed) return undefined;
-    const why =
-      code === 'ENOENT'
-        ? 'which does not exist'
-        : code === 'EACCES'
-          ? 'which cannot be read (permission denied)'
-          : code === 'EISDIR'
-            ? 'which is a directory'
-            : code === 'ENOTDIR'
-              ? 'which is not a directory'
-              : `which cannot be read (${String(code ?? err)})`;
+    const why = unreadableBecause(err);
     if (f.implicit) {
       throw new ConfigError(
         `The connection URL from ${origin} asks for a verified certificate but names no root certificate (sslrootcert); libpq's default is ${f.path}, ${why}.`,
@@ -405,5 +396,22 @@ export function tlsAttempts(
       return [tls, null];
     case 'allow':
       return [null, tls];
+  }
+}
+
+/** Why a named file could not be read, as the end of a sentence ("…, which does not exist"). */
+export function unreadableBecause(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ENOENT':
+      return 'which does not exist';
+    case 'EACCES':
+      return 'which cannot be read (permission denied)';
+    case 'EISDIR':
+      return 'which is a directory';
+    case 'ENOTDIR':
+      return 'which is not a directory';
+    default:
+      return `which cannot be read (${String(code ?? err)})`;
   }
 }
