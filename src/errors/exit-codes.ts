@@ -43,7 +43,7 @@ export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   2: 'configuration missing or incomplete (no connection given, unreadable config file)',
   3: 'already migrated (migrate: the target holds exactly the source data, verified)',
   4: 'nothing to migrate (migrate: the source has no placement data)',
-  5: 'cannot connect (host unreachable, connection refused, timeout, unknown host), or the connection was lost during the work (run again to resume)',
+  5: 'cannot connect (host unreachable, connection refused, timeout, unknown host, TLS refused or not verified), or the connection was lost during the work (run again to resume)',
   7: 'malformed connection URL',
   8: 'unsupported database scheme or driver',
   9: 'authentication refused by the database server',
