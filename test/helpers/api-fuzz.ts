@@ -11,6 +11,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import type { CloudFacts } from './placement-cloud.js';
+import { prng } from './placement-cloud.js';
 
 export interface FuzzRequest {
   method: string;
@@ -27,24 +28,13 @@ export interface FuzzAnswer {
   error?: string;
 }
 
-/** mulberry32: small, fast, deterministic. */
+/** The test data's generator, with a pick among request generators. */
 export function fuzzPrng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const rnd = prng(seed);
   return {
-    next,
-    int,
-    chance: (p: number) => next() < p,
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)]!,
+    ...rnd,
     /** One of the generators, called. */
-    oneOf: (...gens: (() => string)[]): string => gens[Math.floor(next() * gens.length)]!(),
+    oneOf: (...gens: (() => string)[]): string => gens[Math.floor(rnd.next() * gens.length)]!(),
   };
 }
 

@@ -57,8 +57,8 @@ export interface CloudFacts {
   consumerTypes: string[];
 }
 
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number) {
+/** mulberry32: small, fast, deterministic; shared by the test data and the API fuzz requests. */
+export function prng(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
