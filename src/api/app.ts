@@ -21,7 +21,7 @@ import {
 import { QueryParams } from './query.js';
 import type { ApiResponse } from './response.js';
 import { Router, type Operation, type PolicyRule } from './routes.js';
-import type { PlacementStore } from './store.js';
+import type { PlacementStore } from './store/index.js';
 
 export interface ApiRequest {
   method: string;

@@ -5,7 +5,7 @@
  * stateless instances can share one database).
  */
 import type { Version } from './microversion.js';
-import type { NamedRow, PlacementStore } from './store.js';
+import type { NamedRow, PlacementStore } from './store/index.js';
 import type { QueryParams } from './query.js';
 
 /**
@@ -90,15 +90,15 @@ export class RequestContext {
     readonly body: string = '',
   ) {
     this.resourceClasses = new AttributeCache(
-      () => store.resourceClasses(),
+      () => store.classes.resourceClasses(),
       (k) => new ObjectNotFound(`No such resource class ${k}.`, 'resource_class'),
     );
     this.traits = new AttributeCache(
-      () => store.traits(),
+      () => store.traits.all(),
       (k) => new ObjectNotFound(`No such trait(s): ${k}.`, 'trait'),
     );
     this.consumerTypes = new AttributeCache(
-      () => store.consumerTypes(),
+      () => store.classes.consumerTypes(),
       (k) => new ObjectNotFound(`No such consumer type: ${k}.`, 'consumer_type'),
     );
   }

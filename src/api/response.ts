@@ -4,7 +4,7 @@
  * returned (or now), with `cache-control: no-cache`.
  */
 import type { RequestContext } from './context.js';
-import type { DbTime } from './store.js';
+import type { DbTime } from './store/index.js';
 
 export interface ApiResponse {
   status: number;

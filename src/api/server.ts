@@ -12,7 +12,7 @@ import { PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { PlacementApi, type ApiOptions } from './app.js';
 import { syncStandardData, type StandardSyncResult } from './standard-sync.js';
-import { PlacementStore } from './store.js';
+import { PlacementStore } from './store/index.js';
 
 export interface AccessLogEntry {
   remote: string;

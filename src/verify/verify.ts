@@ -6,7 +6,7 @@
  */
 import { PlacementApi, type ApiRequest } from '../api/app.js';
 import { standardResourceClasses } from '../standard/standard-names.js';
-import { PlacementStore } from '../api/store.js';
+import { PlacementStore } from '../api/store/index.js';
 import type { Database } from '../db/connect.js';
 import { SchemaStateError } from '../errors/errors.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';

@@ -4,14 +4,14 @@ import { json, lastModifiedOf, type Handler } from '../response.js';
 
 export const listForResourceProvider: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');
-  const rp = await ctx.store.providerByUuid(uuid);
+  const rp = await ctx.store.providers.byUuid(uuid);
   if (!rp) {
     throw new ApiError(
       404,
       `Resource provider '${uuid}' not found: No resource provider with uuid ${uuid} found`,
     );
   }
-  const rows = await ctx.store.providerAllocations(rp.id);
+  const rows = await ctx.store.allocations.ofProvider(rp.id);
   const allocations: Record<
     string,
     { resources: Record<string, number>; consumer_generation?: number | null }
@@ -29,7 +29,7 @@ export const listForResourceProvider: Handler = async (ctx) => {
 };
 
 export const listForConsumer: Handler = async (ctx) => {
-  const rows = await ctx.store.consumerAllocations(ctx.param('consumer_uuid'));
+  const rows = await ctx.store.allocations.ofConsumer(ctx.param('consumer_uuid'));
   const allocations: Record<
     string,
     { resources: Record<string, number>; generation: number | null }

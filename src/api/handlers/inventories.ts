@@ -2,7 +2,7 @@
 import type { RequestContext } from '../context.js';
 import { ApiError } from '../errors.js';
 import { json, lastModifiedOf, type Handler } from '../response.js';
-import type { InventoryRow, ProviderRow } from '../store.js';
+import type { InventoryRow, ProviderRow } from '../store/index.js';
 
 function serializeInventory(inv: InventoryRow): Record<string, number> {
   return {
@@ -17,7 +17,7 @@ function serializeInventory(inv: InventoryRow): Record<string, number> {
 
 async function providerFor(ctx: RequestContext): Promise<ProviderRow> {
   const uuid = ctx.param('uuid');
-  const rp = await ctx.store.providerByUuid(uuid);
+  const rp = await ctx.store.providers.byUuid(uuid);
   if (!rp) {
     throw new ApiError(
       404,
@@ -29,7 +29,7 @@ async function providerFor(ctx: RequestContext): Promise<ProviderRow> {
 
 /** inventory.get_all_by_resource_provider: every row named by its class (an unknown class id is a 404). */
 async function inventoriesOf(ctx: RequestContext, rp: ProviderRow) {
-  const rows = await ctx.store.inventories(rp.id);
+  const rows = await ctx.store.inventories.ofProvider(rp.id);
   const named: { rc: string; inv: InventoryRow }[] = [];
   for (const inv of rows)
     named.push({ rc: await ctx.resourceClasses.nameOf(inv.resource_class_id), inv });

@@ -1,6 +1,6 @@
 /** GET /resource_classes and GET /resource_classes/{name} (1.2). */
 import { json, lastModifiedOf, type Handler } from '../response.js';
-import type { NamedRow } from '../store.js';
+import type { NamedRow } from '../store/index.js';
 
 function serialize(rc: NamedRow) {
   return { name: rc.name, links: [{ rel: 'self', href: `/resource_classes/${rc.name}` }] };

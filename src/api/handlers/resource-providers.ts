@@ -3,9 +3,10 @@ import { ObjectNotFound, type RequestContext } from '../context.js';
 import { badRequest } from '../errors.js';
 import { normalizeMemberOfParams, normalizeResources, normalizeTraitsParams } from '../params.js';
 import { validateQuery } from '../query.js';
+import { searchProviders, type ProviderQuery } from '../provider-search.js';
 import { json, lastModifiedOf, type Handler } from '../response.js';
 import { listProvidersSchema } from '../schemas.js';
-import type { ProviderRow } from '../store.js';
+import type { ProviderRow } from '../store/index.js';
 
 /** The URL of a provider (placement builds them relative to its mount point). */
 export function providerUrl(uuid: string): string {
@@ -40,7 +41,7 @@ function serializeProvider(ctx: RequestContext, rp: ProviderRow): Record<string,
  * unless the caller turns it into its own message.
  */
 export async function providerOrNotFound(ctx: RequestContext, uuid: string): Promise<ProviderRow> {
-  const rp = await ctx.store.providerByUuid(uuid);
+  const rp = await ctx.store.providers.byUuid(uuid);
   if (!rp) throw new ObjectNotFound(`No resource provider with uuid ${uuid} found`, 'provider');
   return rp;
 }
@@ -50,113 +51,46 @@ export const getResourceProvider: Handler = async (ctx) => {
   return json(ctx, serializeProvider(ctx, rp), lastModifiedOf([rp]) ?? new Date());
 };
 
-function intersect(rows: ProviderRow[], ids: Set<number>, keep: boolean): ProviderRow[] {
-  return rows.filter((r) => ids.has(r.id) === keep);
-}
-
 /**
- * The providers matching the filters, checked in placement's order: a
- * filter that matches nothing ends the search before later filters are
- * even validated (so an unknown trait after an unknown in_tree is no error).
+ * The query's filters, parsed in placement's order (member_of, required,
+ * then resources) so the first malformed one is the one reported.
  */
-async function findProviders(ctx: RequestContext): Promise<ProviderRow[]> {
+function providerQuery(ctx: RequestContext): ProviderQuery {
   const q = ctx.query;
   const v = ctx.version;
   const memberOf = q.has('member_of') ? normalizeMemberOfParams(q, v) : undefined;
   const traits = q.has('required') ? normalizeTraitsParams(q, v) : undefined;
-  const name = q.get('name');
-  const uuid = q.get('uuid');
-  const inTree = q.get('in_tree');
   const resources = q.has('resources') ? normalizeResources(q.get('resources')!) : undefined;
-
-  let rootId: number | undefined;
-  if (inTree) {
-    const tree = await ctx.store.providerTreeIds(inTree);
-    if (!tree) return [];
-    rootId = tree.rootId;
-  }
-  const filters: { ids: Set<number>; keep: boolean }[] = [];
-  const traitError = (err: unknown) => {
-    if (err instanceof ObjectNotFound) {
-      return badRequest(`Invalid trait(s) in "required" parameter: ${err.message}`);
-    }
-    return err;
+  return {
+    name: q.get('name') || undefined,
+    uuid: q.get('uuid') || undefined,
+    inTree: q.get('in_tree') || undefined,
+    memberOf,
+    traits,
+    resources: resources ? [...resources] : undefined,
   };
-  if (traits && traits.required.length > 0) {
-    let groups: number[][];
-    try {
-      groups = [];
-      for (const any of traits.required) {
-        const ids: number[] = [];
-        for (const t of any) ids.push(await ctx.traits.idOf(t));
-        groups.push(ids);
-      }
-    } catch (err) {
-      throw traitError(err);
-    }
-    const ids = await ctx.store.providerIdsWithTraitGroups(groups);
-    if (ids.size === 0) return [];
-    filters.push({ ids, keep: true });
-  }
-  if (traits && traits.forbidden.length > 0) {
-    let traitIds: number[];
-    try {
-      traitIds = [];
-      for (const t of traits.forbidden) traitIds.push(await ctx.traits.idOf(t));
-    } catch (err) {
-      throw traitError(err);
-    }
-    const ids = await ctx.store.providerIdsWithAnyTrait(traitIds);
-    if (ids.size > 0) filters.push({ ids, keep: false });
-  }
-  if (memberOf && memberOf.required.length > 0) {
-    const ids = await providersInAggregates(ctx, memberOf.required);
-    if (ids.size === 0) return [];
-    filters.push({ ids, keep: true });
-  }
-  if (memberOf && memberOf.forbidden.length > 0) {
-    const ids = await providersInAggregates(ctx, [memberOf.forbidden]);
-    if (ids.size > 0) filters.push({ ids, keep: false });
-  }
-  for (const [rc, amount] of resources ?? []) {
-    let rcId: number;
-    try {
-      rcId = await ctx.resourceClasses.idOf(rc);
-    } catch (err) {
-      if (err instanceof ObjectNotFound) {
-        throw badRequest(`Invalid resource class in resources parameter: ${err.message}`);
-      }
-      throw err;
-    }
-    filters.push({ ids: await ctx.store.providerIdsWithCapacity(rcId, amount), keep: true });
-  }
-  let rows = await ctx.store.listProviders({
-    name: name || undefined,
-    uuid: uuid || undefined,
-    rootId,
-  });
-  for (const f of filters) rows = intersect(rows, f.ids, f.keep);
-  return rows;
 }
 
-/** research_context.provider_ids_matching_aggregates. */
-async function providersInAggregates(
-  ctx: RequestContext,
-  groups: string[][],
-): Promise<Set<number>> {
-  const known = await ctx.store.aggregateIds([...new Set(groups.flat())]);
-  const idGroups: number[][] = [];
-  for (const group of groups) {
-    const ids = group.filter((u) => known.has(u)).map((u) => known.get(u)!);
-    if (ids.length === 0) return new Set();
-    idGroups.push(ids);
+/** The route's words for a trait or resource class that does not exist. */
+function unknownName(err: unknown): unknown {
+  if (!(err instanceof ObjectNotFound)) return err;
+  if (err.kind === 'trait') {
+    return badRequest(`Invalid trait(s) in "required" parameter: ${err.message}`);
   }
-  return ctx.store.providerIdsInAggregateGroups(idGroups);
+  if (err.kind === 'resource_class') {
+    return badRequest(`Invalid resource class in resources parameter: ${err.message}`);
+  }
+  return err;
 }
 
 export const listResourceProviders: Handler = async (ctx) => {
   validateQuery(ctx.query, listProvidersSchema(ctx.version));
-  const rows = await findProviders(ctx);
+  let rows: ProviderRow[];
+  try {
+    rows = await searchProviders(ctx, providerQuery(ctx));
+  } catch (err) {
+    throw unknownName(err);
+  }
   return json(
     ctx,
     { resource_providers: rows.map((rp) => serializeProvider(ctx, rp)) },

@@ -4,7 +4,7 @@ import { ApiError, badRequest } from '../errors.js';
 import { validateQuery } from '../query.js';
 import { empty, httpDate, json, lastModifiedOf, parseDbTime, type Handler } from '../response.js';
 import { LIST_TRAITS_SCHEMA } from '../schemas.js';
-import type { NamedRow } from '../store.js';
+import type { NamedRow } from '../store/index.js';
 
 function serializeTraits(traits: NamedRow[]) {
   return { body: traits.map((t) => t.name), lastModified: lastModifiedOf(traits) ?? new Date() };
@@ -41,7 +41,7 @@ export const listTraits: Handler = async (ctx) => {
     filter.associated = lower === 'true';
     filtered = true;
   }
-  const traits = filtered ? await ctx.store.traitsFiltered(filter) : await ctx.traits.all();
+  const traits = filtered ? await ctx.store.traits.filtered(filter) : await ctx.traits.all();
   const out = serializeTraits(traits);
   return json(ctx, { traits: out.body }, out.lastModified);
 };
@@ -65,7 +65,7 @@ export const getTrait: Handler = async (ctx) => {
 
 export const listTraitsForResourceProvider: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');
-  const rp = await ctx.store.providerByUuid(uuid);
+  const rp = await ctx.store.providers.byUuid(uuid);
   if (!rp) {
     throw new ApiError(
       404,
@@ -73,7 +73,7 @@ export const listTraitsForResourceProvider: Handler = async (ctx) => {
     );
   }
   const traits: NamedRow[] = [];
-  for (const id of await ctx.store.providerTraitIds(rp.id)) traits.push(await ctx.traits.rowOf(id));
+  for (const id of await ctx.store.traits.idsOfProvider(rp.id)) traits.push(await ctx.traits.rowOf(id));
   const out = serializeTraits(traits);
   return json(
     ctx,

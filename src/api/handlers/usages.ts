@@ -6,7 +6,7 @@ import { totalUsagesSchema } from '../schemas.js';
 
 export const listProviderUsages: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');
-  const rp = await ctx.store.providerByUuid(uuid);
+  const rp = await ctx.store.providers.byUuid(uuid);
   if (!rp) {
     throw new ApiError(
       404,
@@ -14,7 +14,7 @@ export const listProviderUsages: Handler = async (ctx) => {
     );
   }
   const usages: Record<string, number> = {};
-  for (const u of await ctx.store.providerUsages(uuid)) {
+  for (const u of await ctx.store.usages.ofProvider(uuid)) {
     usages[await ctx.resourceClasses.nameOf(u.resource_class_id)] = u.used;
   }
   return json(ctx, { resource_provider_generation: rp.generation, usages }, new Date());
@@ -27,7 +27,7 @@ export const getTotalUsages: Handler = async (ctx) => {
   const consumerType = ctx.query.get('consumer_type');
   if (!ctx.version.atLeast('1.38')) {
     const usages: Record<string, number> = {};
-    for (const u of await ctx.store.totalUsages(projectId, userId)) {
+    for (const u of await ctx.store.usages.total(projectId, userId)) {
       usages[await ctx.resourceClasses.nameOf(u.resource_class_id)] = u.used;
     }
     return json(ctx, { usages }, new Date());
@@ -35,15 +35,15 @@ export const getTotalUsages: Handler = async (ctx) => {
   const usages: Record<string, Record<string, number>> = {};
   if (consumerType === 'all' || consumerType === 'unknown') {
     const untyped = consumerType === 'unknown';
-    const rows = await ctx.store.totalUsages(projectId, userId, untyped);
-    const count = await ctx.store.totalConsumerCount(projectId, userId, untyped);
+    const rows = await ctx.store.usages.total(projectId, userId, untyped);
+    const count = await ctx.store.usages.consumerCount(projectId, userId, untyped);
     for (const u of rows) {
       const group = (usages[consumerType] ??= {});
       group[await ctx.resourceClasses.nameOf(u.resource_class_id)] = u.used;
       group['consumer_count'] = count;
     }
   } else {
-    const { rows, counts } = await ctx.store.usagesByConsumerType(
+    const { rows, counts } = await ctx.store.usages.byConsumerType(
       projectId,
       userId,
       consumerType || undefined,

@@ -35,6 +35,11 @@ export interface Dialect {
    * (PostgreSQL, SQLite). MySQL commits each DDL statement implicitly.
    */
   readonly supportsTransactionalDdl: boolean;
+  /**
+   * An INSERT can hand back the new row's id with RETURNING through knex
+   * (PostgreSQL); elsewhere knex gives the driver's last insert id.
+   */
+  readonly supportsReturning: boolean;
 
   /** The knex configuration for a connection; `tls` null for a plain one. */
   knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config;

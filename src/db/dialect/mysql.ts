@@ -136,6 +136,7 @@ export const mysqlDialect: Dialect = {
   engine: 'mysql',
   displayName: 'MySQL/MariaDB',
   supportsTransactionalDdl: false,
+  supportsReturning: false,
 
   knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config {
     return {

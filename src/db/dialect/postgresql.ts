@@ -140,6 +140,7 @@ export const postgresqlDialect: Dialect = {
   engine: 'postgresql',
   displayName: 'PostgreSQL',
   supportsTransactionalDdl: true,
+  supportsReturning: true,
 
   knexConfig(spec: ConnectionSpec, options: PoolOptions, tls?: TlsOptions | null): Knex.Config {
     return {

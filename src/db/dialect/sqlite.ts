@@ -129,6 +129,7 @@ export const sqliteDialect: Dialect = {
   engine: 'sqlite',
   displayName: 'SQLite',
   supportsTransactionalDdl: true,
+  supportsReturning: false,
 
   knexConfig(spec: ConnectionSpec, options: PoolOptions): Knex.Config {
     const filename = spec.database ?? ':memory:';

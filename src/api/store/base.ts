@@ -1,0 +1,109 @@
+/**
+ * What every per-resource store shares: one connection or transaction to
+ * run on, the engine's dialect, and the conversions from driver values.
+ * Reads guard their bindings (isStorable); writes are handed values the
+ * request schemas have already bounded.
+ */
+import type { Knex } from 'knex';
+import type { Database } from '../../db/connect.js';
+import { utcTimestamp } from '../../db/timestamps.js';
+
+/** A timestamp as the driver returned it (text, or a number from SQLite). */
+export type DbTime = string | number | Date | null;
+
+/** placement's MAX_INT (db/constants.py): its integer columns are 32-bit INTs on every engine. */
+export const MAX_INT = 0x7fffffff;
+const MIN_INT = -0x80000000;
+
+/**
+ * Whether a value from a request could equal something placement stores:
+ * text without NUL (PostgreSQL's text types cannot hold U+0000, so placement
+ * data, which moves between engines, never holds it) and integers an INT
+ * column holds. Anything else matches no row on any engine.
+ */
+export function isStorable(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('\u0000');
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= MIN_INT && value <= MAX_INT;
+  return true;
+}
+
+export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
+export const numOrNull = (v: unknown): number | null =>
+  v === null || v === undefined ? null : num(v);
+export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+
+/** A row of resource_classes, traits or consumer_types. */
+export interface NamedRow {
+  id: number;
+  name: string;
+  updated_at: DbTime;
+  created_at: DbTime;
+}
+
+export function namedRow(r: Record<string, unknown>): NamedRow {
+  return {
+    id: num(r['id']),
+    name: String(r['name']),
+    updated_at: r['updated_at'] as DbTime,
+    created_at: r['created_at'] as DbTime,
+  };
+}
+
+/** Facts about the schema, found once per server: they change only with `db sync`, never with data. */
+export class SchemaFacts {
+  private consumerTypesPresent: Promise<boolean> | undefined;
+
+  constructor(private readonly db: Database) {}
+
+  /** Whether the schema has consumer_types (revision 422ece571366, Xena, and later). */
+  hasConsumerTypes(): Promise<boolean> {
+    this.consumerTypesPresent ??= this.db.dialect
+      .listTables(this.db.knex)
+      .then((tables) => tables.includes('consumer_types'));
+    return this.consumerTypesPresent;
+  }
+}
+
+/** One connection's (or one transaction's) access to the placement tables. */
+export class Access {
+  constructor(
+    readonly db: Database,
+    /** The pool, or the transaction every statement of a write runs in. */
+    readonly knex: Knex,
+    readonly schema: SchemaFacts,
+  ) {}
+
+  /**
+   * Every read is a conjunction of filters, so a binding that no engine
+   * can store (isStorable) matches no row: the engine is not asked.
+   * PostgreSQL would fail on it (a NUL, an amount beyond its INT) where
+   * MariaDB and SQLite find nothing, which is what placement answers there.
+   * Methods binding a list (IN) keep only its storable values first.
+   */
+  async rows(sql: string, bindings: readonly unknown[] = []): Promise<Record<string, unknown>[]> {
+    if (!bindings.every(isStorable)) return [];
+    return this.db.dialect.rows<Record<string, unknown>>(
+      await this.knex.raw(sql, bindings as Knex.RawBinding[]),
+    );
+  }
+
+  /** Runs a write statement; returns how many rows it changed (the compare-and-swap's answer). */
+  async run(sql: string, bindings: readonly unknown[] = []): Promise<number> {
+    return this.db.dialect.affectedRows(await this.knex.raw(sql, bindings as Knex.RawBinding[]));
+  }
+
+  /** Inserts one row and returns its new id. */
+  async insert(table: string, row: Record<string, unknown>): Promise<number> {
+    const result: unknown = this.db.dialect.supportsReturning
+      ? await this.knex(table).insert(row, ['id'])
+      : await this.knex(table).insert(row);
+    const first = (result as unknown[])[0];
+    return num(typeof first === 'object' && first !== null ? (first as { id: unknown }).id : first);
+  }
+
+  /** The created_at/updated_at placement writes (naive UTC). */
+  now(): string {
+    return utcTimestamp();
+  }
+}

@@ -1,0 +1,56 @@
+/** traits and resource_provider_traits. */
+import { type Access, isStorable, type NamedRow, namedRow, num, placeholders } from './base.js';
+
+export interface TraitFilter {
+  nameIn?: string[];
+  prefix?: string;
+  associated?: boolean;
+}
+
+export class TraitStore {
+  constructor(private readonly access: Access) {}
+
+  async all(): Promise<NamedRow[]> {
+    return (await this.access.rows('SELECT id, name, updated_at, created_at FROM traits')).map(
+      namedRow,
+    );
+  }
+
+  /** GET /traits with filters: SQL comparisons, so case rules are the engine's, as in placement. */
+  async filtered(filter: TraitFilter): Promise<NamedRow[]> {
+    const where: string[] = [];
+    const bindings: unknown[] = [];
+    let from = 'traits t';
+    let distinct = '';
+    if (filter.nameIn) {
+      const names = filter.nameIn.filter(isStorable);
+      if (names.length === 0) return [];
+      where.push(`t.name IN (${placeholders(names.length)})`);
+      bindings.push(...names);
+    }
+    if (filter.prefix !== undefined) {
+      where.push('t.name LIKE ?');
+      bindings.push(`${filter.prefix}%`);
+    }
+    if (filter.associated === true) {
+      from += ' JOIN resource_provider_traits rpt ON t.id = rpt.trait_id';
+      distinct = 'DISTINCT ';
+    } else if (filter.associated === false) {
+      from += ' LEFT JOIN resource_provider_traits rpt ON t.id = rpt.trait_id';
+      where.push('rpt.trait_id IS NULL');
+    }
+    const rows = await this.access.rows(
+      `SELECT ${distinct}t.id, t.name, t.updated_at, t.created_at FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`,
+      bindings,
+    );
+    return rows.map(namedRow);
+  }
+
+  async idsOfProvider(providerId: number): Promise<number[]> {
+    const rows = await this.access.rows(
+      'SELECT trait_id FROM resource_provider_traits WHERE resource_provider_id = ?',
+      [providerId],
+    );
+    return rows.map((r) => num(r['trait_id']));
+  }
+}
