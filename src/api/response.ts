@@ -71,6 +71,19 @@ export function json(
   return { status, headers, body: JSON.stringify(body) };
 }
 
+/**
+ * A number placement writes as a Python float (`16.0`, never `16`):
+ * allocation ratios. A Python client tells the two apart.
+ */
+export class FloatValue {
+  constructor(readonly value: number) {}
+  toJSON(): number {
+    return this.value;
+  }
+}
+
+export const asFloat = (value: number): FloatValue => new FloatValue(value);
+
 /** A body-less response (GET /traits/{name} answers 204). */
 export function empty(status: number, headers: [string, string][] = []): ApiResponse {
   return { status, headers, body: '' };

@@ -5,7 +5,7 @@ import { normalizeMemberOfParams, normalizeResources, normalizeTraitsParams } fr
 import { validateQuery } from '../query.js';
 import { searchProviders, type ProviderQuery } from '../provider-search.js';
 import { json, lastModifiedOf, type Handler } from '../response.js';
-import { listProvidersSchema } from '../schemas.js';
+import { listProvidersSchema } from '../schemas/resource-providers.js';
 import type { ProviderRow } from '../store/index.js';
 
 /** The URL of a provider (placement builds them relative to its mount point). */

@@ -3,7 +3,7 @@ import { ObjectNotFound } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
 import { validateQuery } from '../query.js';
 import { empty, httpDate, json, lastModifiedOf, parseDbTime, type Handler } from '../response.js';
-import { LIST_TRAITS_SCHEMA } from '../schemas.js';
+import { LIST_TRAITS_SCHEMA } from '../schemas/traits.js';
 import type { NamedRow } from '../store/index.js';
 
 function serializeTraits(traits: NamedRow[]) {

@@ -2,7 +2,7 @@
 import { ApiError } from '../errors.js';
 import { validateQuery } from '../query.js';
 import { json, type Handler } from '../response.js';
-import { totalUsagesSchema } from '../schemas.js';
+import { totalUsagesSchema } from '../schemas/usages.js';
 
 export const listProviderUsages: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');

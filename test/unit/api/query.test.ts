@@ -8,7 +8,8 @@ import {
 } from '../../../src/api/params.js';
 import { pformat } from '../../../src/api/py-format.js';
 import { QueryParams, validateQuery } from '../../../src/api/query.js';
-import { listProvidersSchema, totalUsagesSchema } from '../../../src/api/schemas.js';
+import { listProvidersSchema } from '../../../src/api/schemas/resource-providers.js';
+import { totalUsagesSchema } from '../../../src/api/schemas/usages.js';
 
 const detail = (fn: () => unknown) => {
   try {
