@@ -251,10 +251,12 @@ export class PlacementApi {
     const creds =
       this.options.authToken !== undefined ? operatorCredentials() : noauthCredentials(req.headers);
     const target = policyTarget(action, creds, (name) => query.get(name));
-    if (!this.policy.authorize(action, target, creds)) {
-      throw new ApiError(403, `Policy does not allow ${action} to be performed.`, {
-        escapes: true,
-      });
+    const decision = this.policy.decide(action, target, creds);
+    if (decision !== 'allowed') {
+      // placement re-raises a scope refusal as PolicyNotAuthorized(action): the action is the whole text.
+      const detail =
+        decision === 'out_of_scope' ? action : `Policy does not allow ${action} to be performed.`;
+      throw new ApiError(403, detail, { escapes: true });
     }
   }
 

@@ -168,6 +168,9 @@ function loadRuleSet(options: PolicyOptions): RuleSet {
   return { rules, sources, notices };
 }
 
+/** What the policy says of one request. */
+export type PolicyDecision = 'allowed' | 'denied' | 'out_of_scope';
+
 /** The scope of the token that made the credentials, as oslo.policy's _enforce_scope names it. */
 export function tokenScope(creds: Dict): 'system' | 'domain' | 'project' {
   if (creds['system']) return 'system';
@@ -218,20 +221,23 @@ export class PolicyEnforcer implements RuleLookup {
   }
 
   /**
-   * Whether the caller may perform `action` on `target`. Throws (a 500, as
-   * placement's fault wrapper makes of it) for an unregistered action, a
-   * policy file that became unreadable, or a rule that fails to evaluate.
+   * Whether the caller may perform `action` on `target`: allowed, denied
+   * by the rule, or refused for the token's scope (enforce_scope; placement
+   * words that 403 differently). Throws (a 500, as placement's fault
+   * wrapper makes of it) for an unregistered action, a policy file that
+   * became unreadable, or a rule that fails to evaluate.
    */
-  authorize(action: string, target: Dict, creds: Dict): boolean {
+  decide(action: string, target: Dict, creds: Dict): PolicyDecision {
     this.refresh();
     const registered = REGISTERED.get(action);
-    if (!registered)
+    if (!registered) {
       throw new PythonError('PolicyNotRegistered', `Policy ${action} has not been registered`);
+    }
     if (registered.scopeTypes && !registered.scopeTypes.includes(tokenScope(creds))) {
-      if (this.options.enforceScope) return false;
+      if (this.options.enforceScope) return 'out_of_scope';
     }
     const rule = this.ruleSet.rules.get(action)!;
-    return rule.evaluate(target, creds, this, 0);
+    return rule.evaluate(target, creds, this, 0) ? 'allowed' : 'denied';
   }
 
   /** Reloads when a policy file appeared, changed or went away (oslo checks before every decision). */

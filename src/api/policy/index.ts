@@ -11,7 +11,12 @@ import { PolicyEnforcer, type PolicyNotice } from './enforcer.js';
 import { PolicyFileError, type PolicySources } from './files.js';
 import type { PolicyOptions } from './options.js';
 
-export { PolicyEnforcer, registeredPolicies, type PolicyNotice } from './enforcer.js';
+export {
+  PolicyEnforcer,
+  registeredPolicies,
+  type PolicyDecision,
+  type PolicyNotice,
+} from './enforcer.js';
 export { noauthCredentials, operatorCredentials } from './credentials.js';
 export { readPolicyOptions, DEFAULT_POLICY_OPTIONS, type PolicyOptions } from './options.js';
 export type { Dict as PolicyDict } from './checks.js';
