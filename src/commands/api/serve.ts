@@ -53,7 +53,8 @@ X-Auth-Token user[:project], X-Roles, OpenStack-System-Scope (and X-Project-Id,
 X-Domain-Id … as keystonemiddleware would set them); the --auth-token holder is a
 system-scoped admin. A policy file that changes is reloaded before the next request. A
 policy file that does not parse, or a rule that does not, stops it at start-up (exit 2):
-placement would fail such rules closed without a word.
+placement would not start on the first, and would deny wherever the second applies,
+saying so only in its log.
 
 CORS is on when [cors] allowed_origin is set, with placement's defaults for the other [cors]
 options (allow_credentials, expose_headers, max_age, allow_methods, allow_headers); it sits
@@ -83,9 +84,14 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
     },
     {
       description:
-        "Enforce placement.conf's policy and CORS: e.g. [oslo_policy] policy_file = policy.yaml, enforce_scope = true, [cors] allowed_origin = https://horizon.example.com",
+        'Try a stricter policy before deploying it: a second config file (later files win) with [oslo_policy] enforce_scope = true, enforce_new_defaults = true, policy_file = /etc/placement/policy.yaml, and [cors] allowed_origin = https://horizon.example.com',
       command:
-        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --read-only',
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --placement-config ./strict.conf --read-only',
+    },
+    {
+      description: 'A CORS preflight from that origin (no token needed)',
+      command:
+        "curl -i -X OPTIONS -H 'Origin: https://horizon.example.com' -H 'Access-Control-Request-Method: GET' http://127.0.0.1:8778/resource_providers",
     },
     {
       description: 'A project reader asking for its own usages (allowed by the default policy)',
