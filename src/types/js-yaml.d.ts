@@ -11,7 +11,10 @@ declare module 'js-yaml' {
   class Schema {
     extend(types: { implicit?: Type[]; explicit?: Type[] } | Type[]): Schema;
   }
-  class YAMLException extends Error {}
+  class YAMLException extends Error {
+    reason: string;
+    mark?: { line: number; column: number };
+  }
   interface LoadOptions {
     filename?: string;
     schema?: Schema;

@@ -76,7 +76,11 @@ export function parsePolicyText(text: string, path: string): ParsedPolicyFile {
       // json: a repeated key takes the last value, as PyYAML does, instead of failing.
       parsed = yaml.load(text, { schema: PY_YAML_SCHEMA, json: true, filename: path });
     } catch (err) {
-      const reason = err instanceof yaml.YAMLException ? err.message : String(err);
+      // js-yaml's message carries a multi-line excerpt: say where in one line instead.
+      const reason =
+        err instanceof yaml.YAMLException
+          ? `${err.reason}${err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : ''}`
+          : String(err);
       throw new PolicyFileError(path, `${path} is neither JSON nor valid YAML: ${reason}`);
     }
   }
