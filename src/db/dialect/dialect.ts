@@ -66,6 +66,8 @@ export interface Dialect {
   connectionLost(err: unknown): string | null;
   /** True when a driver error is a unique or primary-key violation. */
   isUniqueViolation(err: unknown): boolean;
+  /** True when a driver error is a foreign-key violation (a referenced row is missing, or still referenced). */
+  isForeignKeyViolation(err: unknown): boolean;
   /**
    * What the database's storage refused, in operator's words (the disk is
    * full, the file is not writable, the database was dropped), or null when

@@ -285,6 +285,14 @@ export const mysqlDialect: Dialect = {
 
   isUniqueViolation: (err: unknown) => errorCode(err) === 'ER_DUP_ENTRY',
 
+  isForeignKeyViolation: (err: unknown) =>
+    [
+      'ER_NO_REFERENCED_ROW',
+      'ER_NO_REFERENCED_ROW_2',
+      'ER_ROW_IS_REFERENCED',
+      'ER_ROW_IS_REFERENCED_2',
+    ].includes(errorCode(err) ?? ''),
+
   async withExplicitZeroIds<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return db.transaction(async (trx) => {
       const [row] = this.rows<{ mode: string }>(await trx.raw('SELECT @@SESSION.sql_mode AS mode'));

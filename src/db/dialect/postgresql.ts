@@ -211,6 +211,8 @@ export const postgresqlDialect: Dialect = {
 
   isUniqueViolation: (err: unknown) => errorCode(err) === '23505',
 
+  isForeignKeyViolation: (err: unknown) => errorCode(err) === '23503',
+
   storageFault(err) {
     switch (errorCode(err)) {
       case '53100':

@@ -233,6 +233,8 @@ export const sqliteDialect: Dialect = {
   isUniqueViolation: (err: unknown) =>
     ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes(errorCode(err) ?? ''),
 
+  isForeignKeyViolation: (err: unknown) => errorCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+
   withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
     db.transaction(work),
 
