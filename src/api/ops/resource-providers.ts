@@ -106,18 +106,28 @@ export async function createProvider(
     });
   } catch (err) {
     const dialect = ctx.store.db.dialect;
-    if (dialect.isUniqueViolation(err)) throw await duplicateProvider(ctx, uuid, input.name);
+    if (dialect.isUniqueViolation(err)) throw await duplicateProvider(ctx, err, uuid, input.name);
     // The parent went between the lookup and the insert.
     if (dialect.isForeignKeyViolation(err)) throw refuse('parent provider UUID does not exist.');
     throw err;
   }
 }
 
-/** The 409 of a create whose UUID or name is taken, naming the column as placement does. */
-async function duplicateProvider(ctx: RequestContext, uuid: string, name: string) {
-  const byUuid = await ctx.store.providers.list({ uuid });
-  const nameTaken = byUuid.length === 0 && (await ctx.store.providers.list({ name })).length > 0;
-  const duplicate = nameTaken ? `name: ${name}` : `uuid: ${uuid}`;
+/**
+ * The 409 of a create whose UUID or name is taken, naming what the
+ * database reported (placement's words per column); when the driver names
+ * nothing, the column is found by looking.
+ */
+async function duplicateProvider(ctx: RequestContext, err: unknown, uuid: string, name: string) {
+  const values: Record<string, string> = { uuid, name };
+  let columns = ctx.store.db.dialect.uniqueViolationColumns(err);
+  if (columns.length === 0) {
+    const nameTaken =
+      (await ctx.store.providers.list({ uuid })).length === 0 &&
+      (await ctx.store.providers.list({ name })).length > 0;
+    columns = [nameTaken ? 'name' : 'uuid'];
+  }
+  const duplicate = columns.map((c) => `${c}: ${values[c] ?? ''}`).join(', ');
   return new ApiError(409, `Conflicting resource provider ${duplicate} already exists.`, {
     code: ErrorCode.DUPLICATE_NAME,
   });

@@ -9,6 +9,7 @@ import {
   describeLostSocket,
   describeNetworkError,
   describeTlsFailure,
+  columnsOfConstraint,
   errorCode,
   GENERIC_TYPE_NAMES,
   multiRowInsert,
@@ -284,6 +285,12 @@ export const mysqlDialect: Dialect = {
   },
 
   isUniqueViolation: (err: unknown) => errorCode(err) === 'ER_DUP_ENTRY',
+
+  uniqueViolationColumns(err: unknown): string[] {
+    const message = String((err as { sqlMessage?: unknown }).sqlMessage ?? '');
+    const m = /Duplicate entry '[\s\S]*' for key '(?:[^']+\.)?([^']+)'/.exec(message);
+    return m ? columnsOfConstraint(m[1]!) : [];
+  },
 
   isForeignKeyViolation: (err: unknown) =>
     [
