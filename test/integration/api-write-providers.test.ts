@@ -499,6 +499,93 @@ function classSteps(): Step[] {
   ];
 }
 
+/** Bodies and names placement's schemas refuse, and what they let through. */
+function validationSteps(): Step[] {
+  const long = 'x'.repeat(201);
+  return [
+    { method: 'POST', path: '/resource_providers', body: {} },
+    {
+      method: 'POST',
+      path: '/resource_providers',
+      version: '1.23',
+      body: { name: 'v', uuid: 'not-a-uuid' },
+    },
+    {
+      method: 'POST',
+      path: '/resource_providers',
+      version: '1.13',
+      body: { name: 'v', parent_provider_uuid: A },
+    },
+    { method: 'POST', path: '/resource_providers', body: { name: long } },
+    { method: 'POST', path: '/resource_providers', body: '{"name": "v",' },
+    {
+      method: 'POST',
+      path: '/resource_providers',
+      version: '1.14',
+      body: { name: 'v', parent_provider_uuid: 7 },
+    },
+    // Without dashes: a UUID all the same, stored in the canonical form.
+    { method: 'POST', path: '/resource_providers', body: { name: 'v', uuid: A.replace(/-/g, '') } },
+    { method: 'POST', path: '/resource_providers', body: { name: 'v2', uuid: A } },
+    { method: 'PUT', path: rp(A), version: '1.14', body: { name: 'v', uuid: A } },
+    { method: 'PUT', path: rp(A), body: {} },
+    { method: 'PUT', path: rp(A), body: { name: long } },
+    { method: 'PUT', path: rp(MISSING), body: {} },
+    { method: 'PUT', path: `${rp(A)}/traits`, version: '1.6', body: { traits: [] } },
+    {
+      method: 'PUT',
+      path: `${rp(A)}/traits`,
+      version: '1.6',
+      body: { traits: [], resource_provider_generation: 'a' },
+    },
+    {
+      method: 'PUT',
+      path: `${rp(A)}/traits`,
+      version: '1.6',
+      body: { traits: 'CUSTOM_X', resource_provider_generation: 0 },
+    },
+    {
+      method: 'PUT',
+      path: `${rp(A)}/traits`,
+      version: '1.6',
+      body: { traits: [''], resource_provider_generation: 0 },
+    },
+    {
+      method: 'PUT',
+      path: `${rp(A)}/traits`,
+      version: '1.6',
+      body: { traits: [], resource_provider_generation: 0, x: 1 },
+    },
+    { method: 'PUT', path: `${rp(MISSING)}/traits`, version: '1.6', body: { traits: [] } },
+    { method: 'PUT', path: `${rp(A)}/aggregates`, version: '1.19', body: [AGG1] },
+    {
+      method: 'PUT',
+      path: `${rp(A)}/aggregates`,
+      version: '1.18',
+      body: { aggregates: [AGG1], resource_provider_generation: 0 },
+    },
+    { method: 'PUT', path: `${rp(A)}/aggregates`, version: '1.1', body: [AGG1, AGG1] },
+    { method: 'PUT', path: `${rp(A)}/aggregates`, version: '1.1', body: ['not-a-uuid'] },
+    { method: 'PUT', path: `${rp(A)}/aggregates`, version: '1.19', body: { aggregates: [AGG1] } },
+    { method: 'PUT', path: `${rp(MISSING)}/aggregates`, version: '1.19', body: [AGG1] },
+    { method: 'POST', path: '/resource_classes', version: '1.2', body: { name: 'VCPU' } },
+    { method: 'POST', path: '/resource_classes', version: '1.2', body: { name: 'CUSTOM_lower' } },
+    {
+      method: 'POST',
+      path: '/resource_classes',
+      version: '1.2',
+      body: { name: `CUSTOM_${'X'.repeat(249)}` },
+    },
+    { method: 'POST', path: '/resource_classes', version: '1.2', body: { name: 'CUSTOM_Y', x: 1 } },
+    { method: 'PUT', path: '/resource_classes/VCPU', version: '1.7' },
+    { method: 'PUT', path: '/resource_classes/CUSTOM_%22', version: '1.7' },
+    { method: 'PUT', path: `/resource_classes/CUSTOM_${'X'.repeat(249)}`, version: '1.7' },
+    { method: 'PUT', path: '/resource_classes/VCPU', version: '1.6', body: { name: 'vcpu' } },
+    { method: 'PUT', path: '/traits/CUSTOM_%0A', version: '1.6' },
+    { method: 'PUT', path: `/traits/CUSTOM_${'X'.repeat(249)}`, version: '1.6' },
+  ];
+}
+
 async function syncSchema(database: TestDatabase): Promise<void> {
   const result = await runCli(['db', 'sync', '--placement-url', database.url]);
   if (result.code !== 0) throw new Error(`db sync failed: ${result.stderr}`);
@@ -533,6 +620,7 @@ describe.runIf(available).each(testEngines())(
       ['traits: custom traits and a provider’s set', traitSteps],
       ['aggregates: list form and generation form', aggregateSteps],
       ['resource classes: create, rename, create-or-verify, delete', classSteps],
+      ['bodies and names the schemas refuse', validationSteps],
     ];
     it.each(sequences)('%s', async (_, steps) => {
       const found = await compareSequence(ours.url, theirs.url, steps());
