@@ -15,7 +15,13 @@ import {
   type RunningService,
 } from '../helpers/api-services.js';
 import { runCli } from '../helpers/cli.js';
-import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
+import type { Database } from '../../src/db/connect.js';
+import {
+  createTestDatabase,
+  testEngines,
+  withOpen,
+  type TestDatabase,
+} from '../helpers/databases.js';
 import { realPlacementRequired } from '../helpers/real-placement.js';
 
 const available = realPlacementServiceAvailable();
@@ -586,6 +592,37 @@ function validationSteps(): Step[] {
   ];
 }
 
+/** Gives a provider an inventory of VCPU and of `customClass`, and an allocation of VCPU, as placement stores them. */
+async function addUsage(db: Database, uuid: string, customClass: string): Promise<void> {
+  const [provider] = (await db.knex('resource_providers').where({ uuid }).select('id')) as {
+    id: number;
+  }[];
+  const [custom] = (await db
+    .knex('resource_classes')
+    .where({ name: customClass })
+    .select('id')) as { id: number }[];
+  const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
+  const inventory = (classId: number) => ({
+    resource_provider_id: provider!.id,
+    resource_class_id: classId,
+    total: 8,
+    reserved: 0,
+    min_unit: 1,
+    max_unit: 8,
+    step_size: 1,
+    allocation_ratio: 1.0,
+    created_at: now,
+  });
+  await db.knex('inventories').insert([inventory(0), inventory(Number(custom!.id))]);
+  await db.knex('allocations').insert({
+    resource_provider_id: provider!.id,
+    consumer_id: 'c0c0c0c0-0000-4000-8000-000000000000',
+    resource_class_id: 0,
+    used: 2,
+    created_at: now,
+  });
+}
+
 async function syncSchema(database: TestDatabase): Promise<void> {
   const result = await runCli(['db', 'sync', '--placement-url', database.url]);
   if (result.code !== 0) throw new Error(`db sync failed: ${result.stderr}`);
@@ -626,8 +663,63 @@ describe.runIf(available).each(testEngines())(
       const found = await compareSequence(ours.url, theirs.url, steps());
       expect(found.slice(0, 10).join('\n\n'), `${found.length} steps differ`).toBe('');
     });
+
+    // Inventories and allocations are written as placement's tables hold them (their routes are not this file's).
+    it('a provider or class in use is refused; a deleted provider takes its inventories', async () => {
+      const X = '99999999-0000-4000-8000-00000000000a';
+      const found = await compareSequence(ours.url, theirs.url, [
+        { method: 'POST', path: '/resource_providers', body: { name: 'in-use', uuid: X } },
+        {
+          method: 'POST',
+          path: '/resource_classes',
+          version: '1.2',
+          body: { name: 'CUSTOM_IN_USE' },
+        },
+      ]);
+      const both = [oursDb, theirsDb];
+      await Promise.all(both.map((d) => withOpen(d, (db) => addUsage(db, X, 'CUSTOM_IN_USE'))));
+      found.push(
+        ...(await compareSequence(ours.url, theirs.url, [
+          get(`${rp(X)}/inventories`, '1.0'),
+          { method: 'DELETE', path: '/resource_classes/CUSTOM_IN_USE', version: '1.2' },
+          { method: 'DELETE', path: rp(X), version: '1.0' },
+          { method: 'DELETE', path: rp(X), version: '1.23' },
+        ])),
+      );
+      await Promise.all(both.map((d) => withOpen(d, (db) => db.knex('allocations').del())));
+      found.push(
+        ...(await compareSequence(ours.url, theirs.url, [
+          { method: 'DELETE', path: rp(X), version: '1.23' },
+          get(rp(X)),
+          { method: 'DELETE', path: '/resource_classes/CUSTOM_IN_USE', version: '1.2' },
+        ])),
+      );
+      expect(found.join('\n\n')).toBe('');
+      for (const d of both) {
+        const rows = await withOpen(d, (db) => db.knex('inventories').select('id'));
+        expect(rows, d.name).toEqual([]);
+      }
+    });
   },
 );
+
+/**
+ * Waits (bounded) until another session's statement on this database is
+ * blocked: nothing else runs here, so a statement still running is the
+ * request under test waiting for a row lock.
+ */
+async function untilSomeoneWaitsForALock(db: Database, engine: string): Promise<void> {
+  const sql =
+    engine === 'mysql'
+      ? "SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE db = DATABASE() AND command = 'Query' AND id <> CONNECTION_ID()"
+      : 'SELECT COUNT(*) AS n FROM pg_locks WHERE NOT granted';
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline) {
+    const [row] = db.dialect.rows<{ n: number | string }>(await db.knex.raw(sql));
+    if (Number(row?.n ?? 0) > 0) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 /** Sends `count` copies of one request, spread over the servers, all at once. */
 async function race(servers: RunningService[], step: Step, count: number): Promise<Exchange[]> {
@@ -775,4 +867,44 @@ describe.each(testEngines())('several of our servers writing at once on %s', (en
     );
     expect(statuses(answers)).toEqual([200, 409, 409, 409, 409, 409]);
   });
+  // An allocation writer bumps the provider's generation in its transaction, as placement's does.
+  it.runIf(engine !== 'sqlite')(
+    'a delete waits for an allocation being written, then refuses',
+    async () => {
+      const F = 'f1f1f1f1-0000-4000-8000-0000000000f1';
+      const created = await send(servers[0]!.url, {
+        method: 'POST',
+        path: '/resource_providers',
+        body: { name: 'race-delete', uuid: F },
+      });
+      expect(created.status).toBe(201);
+      const db = await database.open();
+      try {
+        const trx = await db.knex.transaction();
+        const [p] = (await trx('resource_providers')
+          .where({ uuid: F })
+          .select('id', 'generation')) as {
+          id: number;
+          generation: number;
+        }[];
+        await trx('resource_providers')
+          .where({ id: p!.id, generation: p!.generation })
+          .update({ generation: p!.generation + 1 });
+        await trx('allocations').insert({
+          resource_provider_id: p!.id,
+          consumer_id: 'c1c1c1c1-0000-4000-8000-000000000000',
+          resource_class_id: 0,
+          used: 1,
+        });
+        const pending = send(servers[1]!.url, { method: 'DELETE', path: rp(F), version: '1.23' });
+        await untilSomeoneWaitsForALock(db, engine);
+        await trx.commit();
+        const answer = await pending;
+        expect(answer.status, answer.body).toBe(409);
+        expect(answer.body).toContain('Resource provider has allocations.');
+      } finally {
+        await db.close();
+      }
+    },
+  );
 });

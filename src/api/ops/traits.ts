@@ -98,6 +98,8 @@ export async function setProviderTraits(
       const rp = await tx.providers.byUuid(uuid);
       if (!rp) throw new ObjectNotFound(`No resource provider with uuid ${uuid} found`, 'provider');
       if (rp.generation !== generation) throw conflict();
+      // Hold the provider at that generation: another writer's change now waits or was seen.
+      if (!(await tx.providers.lockAtGeneration(rp.id, generation))) throw conflict();
       const traits = await tx.traits.filtered({ nameIn: names });
       const found = new Set(traits.map((t) => t.name));
       const missing = [...new Set(names.filter((n) => !found.has(n)))];

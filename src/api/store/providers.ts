@@ -220,6 +220,26 @@ export class ProviderStore {
   }
 
   /**
+   * Holds the provider's row for the rest of the transaction if its
+   * generation is still `expected`, changing nothing: the generation is
+   * moved on and back, so every engine counts the row as changed and locks
+   * it (MySQL counts only rows whose values change). A writer that bumps
+   * the generation after this waits for it; false means one already did.
+   */
+  async lockAtGeneration(id: number, expected: number): Promise<boolean> {
+    const held = await this.access.run(
+      'UPDATE resource_providers SET generation = generation + 1 WHERE id = ? AND generation = ?',
+      [id, expected],
+    );
+    if (held !== 1) return false;
+    await this.access.run('UPDATE resource_providers SET generation = ? WHERE id = ?', [
+      expected,
+      id,
+    ]);
+    return true;
+  }
+
+  /**
    * Compare-and-swap of a provider's generation: bumps it only if it is
    * still `expected`. False means another writer got there first, which
    * placement answers with 409 placement.concurrent_update.
