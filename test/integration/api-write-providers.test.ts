@@ -303,6 +303,29 @@ function providerSteps(): Step[] {
     },
     get(rp(D), '1.14'),
     get(`/resource_providers?in_tree=${A}`, '1.14'),
+    // Within its own tree; and by a UUID in capitals (MySQL finds it, the others do not).
+    {
+      method: 'PUT',
+      path: rp(D),
+      version: '1.37',
+      body: { name: 'rp-d2', parent_provider_uuid: B },
+    },
+    get(rp(D), '1.37'),
+    {
+      method: 'PUT',
+      path: rp(D),
+      version: '1.37',
+      body: { name: 'rp-d2', parent_provider_uuid: C },
+    },
+    {
+      method: 'PUT',
+      path: rp(C.toUpperCase()),
+      version: '1.37',
+      body: { name: 'rp-c', parent_provider_uuid: D },
+    },
+    { method: 'PUT', path: rp(C.toUpperCase()), version: '1.37', body: { name: 'rp-c' } },
+    { method: 'DELETE', path: rp(C.toUpperCase()), version: '1.37' },
+    get(rp(C.toUpperCase()), '1.37'),
     // A root may get a parent before 1.37.
     {
       method: 'PUT',

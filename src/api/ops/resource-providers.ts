@@ -154,8 +154,10 @@ export async function updateProvider(
   update: ProviderUpdate,
   allowReparenting: boolean,
 ): Promise<UpdatedProvider> {
+  // The path's UUID, as the caller wrote it (MySQL finds it in any case).
+  const named = ctx.param('uuid');
   const refuse = (action: string, reason: string) =>
-    badRequest(`Unable to save resource provider ${rp.uuid}: ${actionError(action, reason)}`);
+    badRequest(`Unable to save resource provider ${named}: ${actionError(action, reason)}`);
   const parentUuid = update.parentUuid !== undefined ? update.parentUuid : rp.parent_provider_uuid;
   try {
     return await ctx.store.transaction(async (tx) => {
