@@ -302,12 +302,14 @@ function compile(route: Route): CompiledRoute {
       const m = /^\{(\w+)\}$/.exec(part);
       if (m) {
         names.push(m[1]!);
-        return '([^/]+)';
+        return '([^/]+?)';
       }
       return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
     })
     .join('');
-  return { route, regex: new RegExp(`^${source}$`), names };
+  // As the routes library matches: Python's `$` also matches before a final
+  // newline, so a path ending in one (%0A) names what it names without it.
+  return { route, regex: new RegExp(`^${source}\n?$`), names };
 }
 
 /** Matches decoded request paths against a route table. */

@@ -611,6 +611,10 @@ function validationSteps(): Step[] {
     { method: 'PUT', path: `/resource_classes/CUSTOM_${'X'.repeat(249)}`, version: '1.7' },
     { method: 'PUT', path: '/resource_classes/VCPU', version: '1.6', body: { name: 'vcpu' } },
     { method: 'PUT', path: '/traits/CUSTOM_%0A', version: '1.6' },
+    // Python's $ matches before a final newline: placement creates this trait.
+    { method: 'PUT', path: '/traits/CUSTOM_NL%0A', version: '1.6' },
+    get('/traits?name=startswith:CUSTOM_NL', '1.6'),
+    { method: 'PUT', path: '/resource_classes/CUSTOM_NL%0A', version: '1.7' },
     { method: 'PUT', path: `/traits/CUSTOM_${'X'.repeat(249)}`, version: '1.6' },
   ];
 }
