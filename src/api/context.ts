@@ -88,6 +88,8 @@ export class RequestContext {
     readonly caller: Caller | undefined,
     /** The raw request body (write routes parse it against their schema). */
     readonly body: Uint8Array | string = '',
+    /** The request's headers, names in lower case. */
+    readonly headers: Record<string, string | undefined> = {},
   ) {
     this.resourceClasses = new AttributeCache(
       () => store.classes.resourceClasses(),
@@ -101,6 +103,14 @@ export class RequestContext {
       () => store.classes.consumerTypes(),
       (k) => new ObjectNotFound(`No such consumer type: ${k}.`, 'consumer_type'),
     );
+  }
+
+  /**
+   * A Location header's value: WebOb makes placement's relative URLs
+   * absolute against the request's Host.
+   */
+  absoluteUrl(path: string): string {
+    return `http://${this.headers['host'] ?? 'localhost'}${path}`;
   }
 
   /** A path parameter of the matched route. */
