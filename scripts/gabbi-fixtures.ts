@@ -498,17 +498,17 @@ const CORS: ServiceConfig = {
 };
 
 /**
- * How to redo a file's fixtures on `target`. Fixture classes combine (a
+ * How to redo a file's fixtures, on ours or the real placement alike. Fixture classes combine (a
  * file names a list), but every file in placement 8.0.0 names one.
  */
-export function chooseFixtures(fixtures: string[], target: 'ours' | 'real'): FixtureChoice {
+export function chooseFixtures(fixtures: string[]): FixtureChoice {
   if (fixtures.length !== 1) return { skip: `fixtures ${fixtures.join(', ')}: one was expected` };
   const name = fixtures[0]!;
   const rows = (build: FixturePlan['build']): FixtureChoice => ({ plan: { config: null, build } });
-  const configured = (config: ServiceConfig, what: string): FixtureChoice =>
-    target === 'real'
-      ? { plan: { config } }
-      : { skip: `${name} configures ${what}; api serve has no such configuration` };
+  // Both read the fixture's placement.conf ([oslo_policy], [cors]); `what` is for the reader.
+  const configured = (config: ServiceConfig, _what: string): FixtureChoice => ({
+    plan: { config },
+  });
   switch (name) {
     // LegacyRBACPolicyFixture's enforce_scope/enforce_new_defaults are placement's defaults: APIFixture itself.
     case 'APIFixture':

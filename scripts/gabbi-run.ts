@@ -137,6 +137,7 @@ async function openPolicyFile(dir: string): Promise<string> {
 async function startConfiguredPlacement(
   url: string,
   config: ServiceConfig,
+  target: Target = 'real',
 ): Promise<RunningService> {
   const dir = mkdtempSync(join(tmpdir(), 'pu-gabbi-conf-'));
   const sections: Record<string, Record<string, string>> = {
@@ -162,9 +163,12 @@ async function startConfiguredPlacement(
       )
       .join('\n'),
   );
-  const service = await startRealPlacement(url, {
-    extraArgs: ['--env', `OS_PLACEMENT_CONFIG_DIR=${dir}`],
-  });
+  const service =
+    target === 'ours'
+      ? await startOurApi(url, ['--placement-config', join(dir, 'placement.conf')])
+      : await startRealPlacement(url, {
+          extraArgs: ['--env', `OS_PLACEMENT_CONFIG_DIR=${dir}`],
+        });
   return {
     ...service,
     stop: async () => {
@@ -213,7 +217,7 @@ async function runFile(
     failures: [],
     seconds: 0,
   };
-  const choice = chooseFixtures(fixtures, opts.target);
+  const choice = chooseFixtures(fixtures);
   if ('skip' in choice) {
     // Counted, so that the totals of two targets cover the same tests.
     return { ...result, outcome: 'skipped', reason: choice.skip, tests, skipped: tests };
@@ -235,10 +239,10 @@ async function runFile(
     }
     const { plan } = choice;
     service =
-      opts.target === 'ours'
+      opts.target === 'ours' && !plan.config
         ? await startOurApi(db.url, [])
         : plan.config
-          ? await startConfiguredPlacement(db.url, plan.config)
+          ? await startConfiguredPlacement(db.url, plan.config, opts.target)
           : await startRealPlacement(db.url);
     const env: Env = apiFixtureEnv();
     try {
