@@ -40,8 +40,8 @@ export interface ApiRequest {
   query: string;
   /** Header names in lower case; repeated headers joined with ", ". */
   headers: Record<string, string | undefined>;
-  /** The request body, for the write routes. */
-  body?: string;
+  /** The request body's bytes, for the write routes. */
+  body?: Uint8Array | string;
 }
 
 export interface ApiResult extends ApiResponse {

@@ -503,8 +503,13 @@ function dumpFloat(n: number): string {
   return pyFloatRepr(n);
 }
 
+/** Printable ASCII but for the quote and the backslash. */
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** json's ensure_ascii string: \uXXXX (lower-case) for all but printable ASCII, by UTF-16 unit. */
 export function dumpString(s: string): string {
+  // Most strings (uuids, names, class names) need no escape at all.
+  if (PLAIN_ASCII.test(s)) return `"${s}"`;
   let out = '"';
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
