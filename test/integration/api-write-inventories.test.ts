@@ -54,6 +54,14 @@ interface Step {
   driverTextAfter?: string;
 }
 
+/**
+ * Every number of a JSON text as written, with the key it belongs to:
+ * JSON.parse makes 16.0 and 16 one number, a Python client does not.
+ */
+function numberLiterals(text: string): string[] {
+  return [...text.matchAll(/"(\w+)": ?(-?\d[\d.eE+-]*)/g)].map((m) => `${m[1]}=${m[2]}`).sort();
+}
+
 /** One request, with a body when the step has one (uwsgi's http-socket wants a fresh connection). */
 function send(base: string, step: Step): Promise<Exchange> {
   const headers: Record<string, string> = { 'x-auth-token': 'admin' };
@@ -125,6 +133,11 @@ async function compareSequence(ours: string, theirs: string, steps: Step[]): Pro
       b = cutDetail(b, step.driverTextAfter);
     }
     const diffs = differences(a, b);
+    if (numberLiterals(a.body).join() !== numberLiterals(b.body).join()) {
+      diffs.push(
+        `numbers as written: ${numberLiterals(a.body).join(' ')} ≠ ${numberLiterals(b.body).join(' ')}`,
+      );
+    }
     const location = (ex: Exchange, base: string) =>
       ex.headers['location']?.replace(base, '<base>');
     if (location(a, ours) !== location(b, theirs)) {
