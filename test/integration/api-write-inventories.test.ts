@@ -701,6 +701,7 @@ describe.each(testEngines().filter((e) => e !== 'sqlite'))(
     const fresh = freshDatabases();
     let database: TestDatabase;
     let servers: RunningService[] = [];
+    let placement: RunningService | undefined;
 
     beforeAll(async () => {
       database = await fresh(engine, 'inv_race');
@@ -715,7 +716,7 @@ describe.each(testEngines().filter((e) => e !== 'sqlite'))(
     }, 240_000);
 
     afterAll(async () => {
-      await Promise.allSettled(servers.map((s) => s.stop()));
+      await Promise.allSettled([...servers, placement].map((s) => s?.stop()));
     });
 
     it('same generation, many PUTs: exactly one wins each round, the rest are 409', async () => {
@@ -764,5 +765,35 @@ describe.each(testEngines().filter((e) => e !== 'sqlite'))(
       const r = await send(servers[0]!.url, { method: 'GET', path: inv('/VCPU'), status: 0 });
       expect((JSON.parse(r.body) as { total: number }).total).toBe(last.total);
     });
+
+    it.runIf(available)(
+      'beside placement itself on the same database: no deadlock, no lost update',
+      async () => {
+        placement = await startRealPlacement(database.url);
+        const bases = [servers[0]!.url, placement.url];
+        const start = await currentGeneration(bases[0]!);
+        const successes: PutOutcome[] = [];
+        const answers: string[] = [];
+        let next = 5000;
+        const worker = async (w: number) => {
+          const base = bases[w % 2]!;
+          for (let i = 0; i < 12; i++) {
+            const outcome = await putTotal(base, await currentGeneration(base), next++);
+            answers.push(`${w % 2 ? 'placement' : 'ours'} ${outcome.status} ${outcome.code ?? ''}`);
+            if (outcome.status === 200) successes.push(outcome);
+          }
+        };
+        await Promise.all(Array.from({ length: 6 }, (_, w) => worker(w)));
+        const odd = answers.filter((a) => !/ (200 |409 placement\.concurrent_update)$/.test(a));
+        expect(odd).toEqual([]);
+        const generations = successes.map((s) => s.generation!).sort((a, b) => a - b);
+        expect(generations).toEqual(
+          Array.from({ length: successes.length }, (_, i) => start + i + 1),
+        );
+        const last = successes.find((s) => s.generation === start + successes.length)!;
+        const r = await send(bases[1]!, { method: 'GET', path: inv('/VCPU'), status: 0 });
+        expect((JSON.parse(r.body) as { total: number }).total).toBe(last.total);
+      },
+    );
   },
 );
