@@ -10,12 +10,14 @@
  * each caller words its HTTP answer around `message` as its placement
  * handler does.
  *
- * Concurrency: each write first moves the provider's generation by
- * compare-and-swap. That takes the provider row's lock, so writers of one
- * provider's inventory (and placement's allocation writers, which swap the
- * same generation) queue on it; the one that finds the generation moved
- * throws ProviderConcurrentUpdate, and the reads that follow the swap see
- * what the previous writer committed.
+ * Concurrency: each write moves the provider's generation by
+ * compare-and-swap last, after its row changes, as placement does: a
+ * writer that raced another fails on the swap (ProviderConcurrentUpdate),
+ * or earlier on the rows the other committed (DuplicateInventory,
+ * InventoryClassNotFound), and its transaction rolls back. Taking the
+ * locks in placement's order (inventory rows, then the provider row) keeps
+ * ours and placement's own servers from deadlocking each other on one
+ * database.
  */
 import type { RequestContext } from '../context.js';
 import type { Version } from '../microversion.js';
@@ -237,15 +239,16 @@ async function deleteClasses(
  *   first returned (`{ ...provider, generation }`). Read the provider
  *   before the transaction or with `tx`.
  * - Checks, in order: every class name exists (else ObjectNotFound
- *   "No such resource class X.", kind 'resource_class'); the generation
- *   compare-and-swap (else ProviderConcurrentUpdate); no class to delete
- *   has allocations (else InventoryInUse, classes in id order). Capacity is
- *   NOT checked here (checkInventoryCapacity, which handlers call first),
- *   nor are the schema bounds (the request schema's job). A class updated
- *   below what is allocated of it is allowed and reported in overCapacity.
- * - Other throws: DuplicateInventory (a concurrent writer inserted the
- *   class without moving the generation: never placement), and
- *   InventoryClassNotFound (likewise).
+ *   "No such resource class X.", kind 'resource_class'); no class to
+ *   delete has allocations (else InventoryInUse, classes in id order);
+ *   then, after the rows are written, the generation compare-and-swap
+ *   (else ProviderConcurrentUpdate). A writer that raced this one can also
+ *   surface as DuplicateInventory (it inserted a class this one inserts)
+ *   or InventoryClassNotFound (it deleted a class this one updates), as
+ *   in placement; both mean "conflict, retry". Capacity is NOT checked
+ *   here (checkInventoryCapacity, which handlers call first), nor are the
+ *   schema bounds (the request schema's job). A class updated below what
+ *   is allocated of it is allowed and reported in overCapacity.
  * - Returns the new generation and the over-capacity classes.
  */
 export async function setInventories(
@@ -255,7 +258,6 @@ export async function setInventories(
   inventories: ReadonlyMap<string, InventoryFields>,
 ): Promise<InventoryChange> {
   const wanted = await classIds(ctx, inventories.keys());
-  const generation = await bumpGeneration(tx, provider);
   const existing = new Set(
     (await tx.inventories.ofProvider(provider.id)).map((r) => r.resource_class_id),
   );
@@ -266,13 +268,17 @@ export async function setInventories(
     provider,
     [...existing].filter((id) => !wantedIds.has(id)).sort((a, b) => a - b),
   );
+  // Inserts, then updates, each in class id order: every writer takes the row locks in one order.
+  const byId = [...inventories].sort(([a], [b]) => wanted.get(a)! - wanted.get(b)!);
+  for (const [rc, inv] of byId) {
+    if (!existing.has(wanted.get(rc)!)) await insertInventory(tx, provider, wanted.get(rc)!, inv);
+  }
   const overCapacity: string[] = [];
-  for (const [rc, inv] of inventories) {
+  for (const [rc, inv] of byId) {
     const id = wanted.get(rc)!;
     if (existing.has(id)) await updateOne(tx, provider, rc, id, inv, overCapacity);
-    else await insertInventory(tx, provider, id, inv);
   }
-  return { generation, overCapacity };
+  return { generation: await bumpGeneration(tx, provider), overCapacity };
 }
 
 /**
@@ -289,9 +295,8 @@ export async function addInventory(
   inventory: InventoryFields,
 ): Promise<InventoryChange> {
   const id = await ctx.resourceClasses.idOf(resourceClass);
-  const generation = await bumpGeneration(tx, provider);
   await insertInventory(tx, provider, id, inventory);
-  return { generation, overCapacity: [] };
+  return { generation: await bumpGeneration(tx, provider), overCapacity: [] };
 }
 
 /**
@@ -309,10 +314,9 @@ export async function updateInventory(
   inventory: InventoryFields,
 ): Promise<InventoryChange> {
   const id = await ctx.resourceClasses.idOf(resourceClass);
-  const generation = await bumpGeneration(tx, provider);
   const overCapacity: string[] = [];
   await updateOne(tx, provider, resourceClass, id, inventory, overCapacity);
-  return { generation, overCapacity };
+  return { generation: await bumpGeneration(tx, provider), overCapacity };
 }
 
 /**
@@ -328,9 +332,8 @@ export async function deleteInventory(
   resourceClass: string,
 ): Promise<InventoryChange> {
   const id = await ctx.resourceClasses.idOf(resourceClass);
-  const generation = await bumpGeneration(tx, provider);
   if ((await deleteClasses(tx, ctx, provider, [id])) === 0) {
     throw new NoInventoryToDelete(resourceClass);
   }
-  return { generation, overCapacity: [] };
+  return { generation: await bumpGeneration(tx, provider), overCapacity: [] };
 }
