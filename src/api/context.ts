@@ -88,7 +88,7 @@ export class RequestContext {
     readonly caller: Caller | undefined,
     /** The raw request body (write routes parse it against their schema). */
     readonly body: Uint8Array | string = '',
-    /** The request's headers, names in lower case (Location needs Host). */
+    /** The request's headers, names in lower case. */
     readonly headers: Record<string, string | undefined> = {},
   ) {
     this.resourceClasses = new AttributeCache(
@@ -103,6 +103,15 @@ export class RequestContext {
       () => store.classes.consumerTypes(),
       (k) => new ObjectNotFound(`No such consumer type: ${k}.`, 'consumer_type'),
     );
+  }
+
+  /**
+   * A Location header's value: WebOb makes placement's relative URLs
+   * absolute against the request's Host (dropping an explicit :80).
+   */
+  absoluteUrl(path: string): string {
+    const base = `http://${this.headers['host'] ?? 'localhost'}`;
+    return `${base.endsWith(':80') ? base.slice(0, -3) : base}${path}`;
   }
 
   /** A path parameter of the matched route. */

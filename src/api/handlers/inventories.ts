@@ -18,7 +18,7 @@ import {
 } from '../ops/inventories.js';
 import { parseBody, type SchemaObject } from '../json-schema.js';
 import { PyFloat, type PyDict, type PyJson } from '../py-json.js';
-import { absoluteUrl, asFloat, empty, json, lastModifiedOf, type Handler } from '../response.js';
+import { asFloat, empty, json, lastModifiedOf, type Handler } from '../response.js';
 import {
   BASE_INVENTORY_SCHEMA,
   POST_INVENTORY_SCHEMA,
@@ -195,7 +195,7 @@ export const createInventory: Handler = async (ctx) => {
   const response = json(ctx, body, new Date(), 201);
   response.headers.push([
     'location',
-    absoluteUrl(ctx, `/resource_providers/${rp.uuid}/inventories/${rc}`),
+    ctx.absoluteUrl(`/resource_providers/${rp.uuid}/inventories/${rc}`),
   ]);
   return response;
 };
