@@ -185,7 +185,10 @@ export const createInventory: Handler = async (ctx) => {
     checkInventoryCapacity(ctx.version, rp.uuid, [[rc, fields]]);
     ({ generation } = await write(ctx, (tx) => addInventory(tx, ctx, rp, rc, fields)));
   } catch (err) {
-    if (err instanceof ProviderConcurrentUpdate || err instanceof DuplicateInventory) {
+    if (err instanceof DuplicateInventory) {
+      throw conflict(`Update conflict: ${err.textFor(requested)}`, ErrorCode.CONCURRENT_UPDATE);
+    }
+    if (err instanceof ProviderConcurrentUpdate) {
       throw conflict(`Update conflict: ${err.message}`, ErrorCode.CONCURRENT_UPDATE);
     }
     if (err instanceof InvalidInventoryCapacity || err instanceof ObjectNotFound) throw unable(err);
@@ -226,7 +229,12 @@ export const putInventories: Handler = async (ctx) => {
           `class for resource provider ${rp.uuid}: ${err.message}`,
       );
     }
-    if (err instanceof ProviderConcurrentUpdate || err instanceof DuplicateInventory) {
+    if (err instanceof DuplicateInventory) {
+      const sent = requested.get(err.resourceClass);
+      const text = sent ? err.textFor(sent) : err.message;
+      throw conflict(`update conflict: ${text}`, ErrorCode.CONCURRENT_UPDATE);
+    }
+    if (err instanceof ProviderConcurrentUpdate) {
       throw conflict(`update conflict: ${err.message}`, ErrorCode.CONCURRENT_UPDATE);
     }
     if (err instanceof InventoryInUse) {

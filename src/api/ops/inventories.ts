@@ -19,8 +19,10 @@
  * ours and placement's own servers from deadlocking each other on one
  * database.
  */
+import type { PlacementDriver } from '../../db/dialect/dialect.js';
 import type { RequestContext } from '../context.js';
 import type { Version } from '../microversion.js';
+import { failedInsertText, type BoundValue } from '../sqlalchemy-errors.js';
 import { MAX_INT, type PlacementStore, type ProviderRow } from '../store/index.js';
 import type { InventoryValues } from '../store/inventories.js';
 
@@ -111,8 +113,51 @@ export class NoInventoryToDelete extends InventoryNotFound {
   }
 }
 
-/** DBDuplicateEntry: an insert met a row of the same provider and class; the message is the database's. */
-export class DuplicateInventory extends InventoryError {}
+/** The fields in the order placement's INSERT binds them (after created_at and the two ids). */
+const INSERT_FIELDS = [
+  'total',
+  'reserved',
+  'min_unit',
+  'max_unit',
+  'step_size',
+  'allocation_ratio',
+] as const;
+
+/**
+ * DBDuplicateEntry: an insert met a row of the same provider and class.
+ * Its message is SQLAlchemy's text of the failed INSERT, as placement
+ * passes it on; textFor() words it with the values as the client wrote
+ * them (10.0 for a total sent as 10.0).
+ */
+export class DuplicateInventory extends InventoryError {
+  private readonly at = new Date();
+
+  constructor(
+    private readonly driver: PlacementDriver,
+    override readonly cause: unknown,
+    /** The class whose row was there already. */
+    readonly resourceClass: string,
+    private readonly providerId: number,
+    private readonly classId: number,
+    inventory: InventoryFields,
+  ) {
+    super('');
+    this.message = this.textFor(inventory);
+  }
+
+  textFor(values: Record<(typeof INSERT_FIELDS)[number], BoundValue>): string {
+    const row: [string, BoundValue][] = [
+      ['created_at', { datetime: this.at }],
+      ['resource_provider_id', this.providerId],
+      ['resource_class_id', this.classId],
+      ...INSERT_FIELDS.map((f): [string, BoundValue] => [f, values[f]]),
+    ];
+    return (
+      failedInsertText(this.driver, this.cause, 'inventories', row, ['allocation_ratio']) ??
+      driverMessage(this.cause)
+    );
+  }
+}
 
 /** What a write did to the provider. */
 export interface InventoryChange {
@@ -174,13 +219,17 @@ async function bumpGeneration(tx: PlacementStore, provider: ProviderRow): Promis
 async function insertInventory(
   tx: PlacementStore,
   provider: ProviderRow,
+  rc: string,
   classId: number,
   inv: InventoryFields,
 ): Promise<void> {
   try {
     await tx.inventories.insert(provider.id, classId, inv);
   } catch (err) {
-    if (tx.db.dialect.isUniqueViolation(err)) throw new DuplicateInventory(driverMessage(err));
+    if (tx.db.dialect.isUniqueViolation(err)) {
+      const driver = tx.db.dialect.placementDriver;
+      throw new DuplicateInventory(driver, err, rc, provider.id, classId, inv);
+    }
     throw err;
   }
 }
@@ -271,7 +320,8 @@ export async function setInventories(
   // Inserts, then updates, each in class id order: every writer takes the row locks in one order.
   const byId = [...inventories].sort(([a], [b]) => wanted.get(a)! - wanted.get(b)!);
   for (const [rc, inv] of byId) {
-    if (!existing.has(wanted.get(rc)!)) await insertInventory(tx, provider, wanted.get(rc)!, inv);
+    if (!existing.has(wanted.get(rc)!))
+      await insertInventory(tx, provider, rc, wanted.get(rc)!, inv);
   }
   const overCapacity: string[] = [];
   for (const [rc, inv] of byId) {
@@ -295,7 +345,7 @@ export async function addInventory(
   inventory: InventoryFields,
 ): Promise<InventoryChange> {
   const id = await ctx.resourceClasses.idOf(resourceClass);
-  await insertInventory(tx, provider, id, inventory);
+  await insertInventory(tx, provider, resourceClass, id, inventory);
   return { generation: await bumpGeneration(tx, provider), overCapacity: [] };
 }
 
