@@ -107,10 +107,11 @@ export class RequestContext {
 
   /**
    * A Location header's value: WebOb makes placement's relative URLs
-   * absolute against the request's Host.
+   * absolute against the request's Host (dropping an explicit :80).
    */
   absoluteUrl(path: string): string {
-    return `http://${this.headers['host'] ?? 'localhost'}${path}`;
+    const base = `http://${this.headers['host'] ?? 'localhost'}`;
+    return `${base.endsWith(':80') ? base.slice(0, -3) : base}${path}`;
   }
 
   /** A path parameter of the matched route. */

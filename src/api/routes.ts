@@ -7,7 +7,15 @@
  */
 import { getAggregates, updateAggregates } from './handlers/aggregates.js';
 import { listForConsumer, listForResourceProvider } from './handlers/allocations.js';
-import { getInventories, getInventory } from './handlers/inventories.js';
+import {
+  createInventory,
+  deleteInventories,
+  deleteOneInventory,
+  getInventories,
+  getInventory,
+  putInventories,
+  putInventory,
+} from './handlers/inventories.js';
 import {
   getResourceClass,
   listResourceClasses,
@@ -152,13 +160,24 @@ export const ROUTES: readonly Route[] = [
     pattern: '/resource_providers/{uuid}/inventories',
     methods: [
       ['GET', read(`${P}resource_providers:inventories:list`, getInventories, ['accept'])],
-      ['POST', write(`${P}resource_providers:inventories:create`, ['content'])],
-      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
+      [
+        'POST',
+        write(`${P}resource_providers:inventories:create`, ['content'], {
+          handler: createInventory,
+        }),
+      ],
+      [
+        'PUT',
+        write(`${P}resource_providers:inventories:update`, ['content'], {
+          handler: putInventories,
+        }),
+      ],
       [
         'DELETE',
         write(`${P}resource_providers:inventories:delete`, ['version'], {
           since: '1.5',
           belowStatus: 405,
+          handler: deleteInventories,
         }),
       ],
     ],
@@ -167,8 +186,16 @@ export const ROUTES: readonly Route[] = [
     pattern: '/resource_providers/{uuid}/inventories/{resource_class}',
     methods: [
       ['GET', read(`${P}resource_providers:inventories:show`, getInventory, ['accept'])],
-      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
-      ['DELETE', write(`${P}resource_providers:inventories:delete`, [])],
+      [
+        'PUT',
+        write(`${P}resource_providers:inventories:update`, ['content'], {
+          handler: putInventory,
+        }),
+      ],
+      [
+        'DELETE',
+        write(`${P}resource_providers:inventories:delete`, [], { handler: deleteOneInventory }),
+      ],
     ],
   },
   {

@@ -21,6 +21,28 @@ export interface PoolOptions {
   connectTimeoutSeconds: number;
 }
 
+/** placement's DBAPI driver for an engine (PyMySQL, psycopg2, sqlite3), as SQLAlchemy 1.4 prints its errors. */
+export interface PlacementDriver {
+  /** The paramstyle: pyformat (`%(name)s`, parameters printed as a dict) or qmark (`?`, a tuple). */
+  readonly paramStyle: 'pyformat' | 'qmark';
+  /** SQLAlchemy appends `RETURNING <table>.id` to a single-row INSERT (psycopg2). */
+  readonly insertReturnsId: boolean;
+  /** SQLAlchemy's types turn datetimes into text and numbers into floats before binding (sqlite3's). */
+  readonly bindsProcessed: boolean;
+  /**
+   * The driver's exception for `err`: its class as SQLAlchemy names it,
+   * the DBAPI class it derives from (which SQLAlchemy wraps it in), and
+   * the text str() gives (PyMySQL's is its (errno, message) tuple, given
+   * here as errno and message); null when `err` is not a database error.
+   */
+  exception(err: unknown): {
+    className: string;
+    dbapiClass: 'IntegrityError' | 'OperationalError' | 'DatabaseError';
+    errno?: number;
+    message: string;
+  } | null;
+}
+
 /**
  * Everything that differs between MySQL/MariaDB, PostgreSQL and SQLite. The
  * rest of placement-upgrade asks this interface questions and never branches
@@ -74,6 +96,12 @@ export interface Dialect {
    * empty when the message names none.
    */
   uniqueViolationColumns(err: unknown): string[];
+  /**
+   * How placement's driver for this engine, under SQLAlchemy, reports a
+   * failed statement: where placement passes SQLAlchemy's error text
+   * through to a client (a duplicate inventory's 409), ours words it the same.
+   */
+  readonly placementDriver: PlacementDriver;
   /**
    * What the database's storage refused, in operator's words (the disk is
    * full, the file is not writable, the database was dropped), or null when

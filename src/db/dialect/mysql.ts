@@ -292,6 +292,25 @@ export const mysqlDialect: Dialect = {
     return m ? columnsOfConstraint(m[1]!) : [];
   },
 
+  placementDriver: {
+    paramStyle: 'pyformat',
+    insertReturnsId: false,
+    bindsProcessed: false,
+    exception(err: unknown) {
+      const e = err as { errno?: unknown; sqlMessage?: unknown; code?: unknown };
+      if (typeof e.errno !== 'number' || typeof e.sqlMessage !== 'string') return null;
+      // PyMySQL raises IntegrityError for the constraint errors, OperationalError for most others.
+      const integrity = [1062, 1451, 1452, 1048, 1364].includes(e.errno);
+      const dbapiClass = integrity ? 'IntegrityError' : 'OperationalError';
+      return {
+        className: `pymysql.err.${dbapiClass}`,
+        dbapiClass,
+        errno: e.errno,
+        message: e.sqlMessage,
+      };
+    },
+  },
+
   isForeignKeyViolation: (err: unknown) =>
     [
       'ER_NO_REFERENCED_ROW',

@@ -222,6 +222,29 @@ export const postgresqlDialect: Dialect = {
     return typeof constraint === 'string' ? columnsOfConstraint(constraint) : [];
   },
 
+  placementDriver: {
+    paramStyle: 'pyformat',
+    insertReturnsId: true,
+    bindsProcessed: false,
+    exception(err: unknown) {
+      const e = err as { code?: unknown; message?: unknown; detail?: unknown };
+      if (typeof e.code !== 'string' || !/^[0-9A-Z]{5}$/.test(e.code)) return null;
+      // psycopg2.errors names a class per SQLSTATE; the ones placement meets:
+      const names: Record<string, string> = {
+        '23505': 'UniqueViolation',
+        '23503': 'ForeignKeyViolation',
+        '23502': 'NotNullViolation',
+      };
+      const message = String(e.message ?? '').replace(/^[\s\S]* - (?=[^-]*$)/, '');
+      return {
+        className: `psycopg2.errors.${names[e.code] ?? 'DatabaseError'}`,
+        dbapiClass: e.code.startsWith('23') ? 'IntegrityError' : 'DatabaseError',
+        // psycopg2's str() is the server's message, its DETAIL line and a final newline.
+        message: `${message}\n${typeof e.detail === 'string' ? `DETAIL:  ${e.detail}\n` : ''}`,
+      };
+    },
+  },
+
   storageFault(err) {
     switch (errorCode(err)) {
       case '53100':

@@ -241,6 +241,21 @@ export const sqliteDialect: Dialect = {
     return m ? m[1]!.split(', ').map((c) => c.slice(c.indexOf('.') + 1)) : [];
   },
 
+  placementDriver: {
+    paramStyle: 'qmark',
+    insertReturnsId: false,
+    bindsProcessed: true,
+    exception(err: unknown) {
+      const e = err as { code?: unknown; message?: unknown };
+      if (typeof e.code !== 'string' || !e.code.startsWith('SQLITE_')) return null;
+      const message = String(e.message ?? '').replace(/^[\s\S]* - (?=[^-]*$)/, '');
+      const dbapiClass = e.code.startsWith('SQLITE_CONSTRAINT')
+        ? 'IntegrityError'
+        : 'OperationalError';
+      return { className: `sqlite3.${dbapiClass}`, dbapiClass, message };
+    },
+  },
+
   withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
     db.transaction(work),
 
