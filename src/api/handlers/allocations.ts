@@ -1,6 +1,19 @@
-/** GET /resource_providers/{uuid}/allocations and GET /allocations/{consumer_uuid}. */
-import { ApiError } from '../errors.js';
-import { json, lastModifiedOf, type Handler } from '../response.js';
+/**
+ * GET /resource_providers/{uuid}/allocations, and /allocations: GET, PUT
+ * and DELETE of a consumer's allocations, POST of several consumers'.
+ */
+import { readJsonBody } from '../body.js';
+import { ApiError, badRequest } from '../errors.js';
+import {
+  deleteConsumerAllocations,
+  setAllocations,
+  setConsumerAllocations,
+  type ConsumerAllocations,
+  type PutAllocationsBody,
+} from '../ops/allocations.js';
+import { empty, json, lastModifiedOf, type Handler } from '../response.js';
+import { postAllocationsSchema, putAllocationsSchema } from '../schemas/allocations.js';
+import { isUuidLike } from '../uuid.js';
 
 export const listForResourceProvider: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');
@@ -52,4 +65,41 @@ export const listForConsumer: Handler = async (ctx) => {
     }
   }
   return json(ctx, body, lastModifiedOf(rows) ?? new Date());
+};
+
+/** str(uuid.UUID(value)): the dashed lower-case form of a UUID isUuidLike accepted. */
+function canonicalUuid(value: string): string {
+  const hex = value
+    .replace(/urn:/g, '')
+    .replace(/uuid:/g, '')
+    .replace(/^[{}]+|[{}]+$/g, '')
+    .replace(/-/g, '')
+    .toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** PUT /allocations/{consumer_uuid}: 204, no body. */
+export const putAllocations: Handler = async (ctx) => {
+  const raw = ctx.param('consumer_uuid');
+  if (!isUuidLike(raw)) throw badRequest(`Malformed consumer_uuid: ${raw}`);
+  const consumerUuid = canonicalUuid(raw);
+  const body = readJsonBody(ctx.body, putAllocationsSchema(ctx.version)) as PutAllocationsBody;
+  await setConsumerAllocations(ctx, consumerUuid, body);
+  return empty(204);
+};
+
+/** POST /allocations (1.13): 204, no body. */
+export const postAllocations: Handler = async (ctx) => {
+  const body = readJsonBody(ctx.body, postAllocationsSchema(ctx.version)) as Record<
+    string,
+    ConsumerAllocations
+  >;
+  await setAllocations(ctx, body);
+  return empty(204);
+};
+
+/** DELETE /allocations/{consumer_uuid}: 204, or 404 when the consumer has none. */
+export const deleteAllocations: Handler = async (ctx) => {
+  await deleteConsumerAllocations(ctx, ctx.param('consumer_uuid'));
+  return empty(204);
 };
