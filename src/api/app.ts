@@ -253,6 +253,7 @@ export class PlacementApi {
       match.params,
       caller,
       req.body ?? '',
+      req.headers,
     );
     return op.handler(ctx);
   }

@@ -88,6 +88,8 @@ export class RequestContext {
     readonly caller: Caller | undefined,
     /** The raw request body (write routes parse it against their schema). */
     readonly body: string = '',
+    /** The request's headers, names in lower case (Location needs Host). */
+    readonly headers: Record<string, string | undefined> = {},
   ) {
     this.resourceClasses = new AttributeCache(
       () => store.classes.resourceClasses(),

@@ -84,6 +84,15 @@ export class FloatValue {
 
 export const asFloat = (value: number): FloatValue => new FloatValue(value);
 
+/**
+ * A Location as WebOb makes one absolute: http, the request's Host (or
+ * localhost), `:80` dropped, then the path.
+ */
+export function absoluteUrl(ctx: RequestContext, path: string): string {
+  const base = `http://${ctx.headers['host'] ?? 'localhost'}`;
+  return `${base.endsWith(':80') ? base.slice(0, -3) : base}${path}`;
+}
+
 /** A body-less response (GET /traits/{name} answers 204). */
 export function empty(status: number, headers: [string, string][] = []): ApiResponse {
   return { status, headers, body: '' };

@@ -13,7 +13,15 @@ import {
   postAllocations,
   putAllocations,
 } from './handlers/allocations.js';
-import { getInventories, getInventory } from './handlers/inventories.js';
+import {
+  createInventory,
+  deleteInventories,
+  deleteOneInventory,
+  getInventories,
+  getInventory,
+  putInventories,
+  putInventory,
+} from './handlers/inventories.js';
 import { getResourceClass, listResourceClasses } from './handlers/resource-classes.js';
 import { getResourceProvider, listResourceProviders } from './handlers/resource-providers.js';
 import { home } from './handlers/root.js';
@@ -111,13 +119,24 @@ export const ROUTES: readonly Route[] = [
     pattern: '/resource_providers/{uuid}/inventories',
     methods: [
       ['GET', read(`${P}resource_providers:inventories:list`, getInventories, ['accept'])],
-      ['POST', write(`${P}resource_providers:inventories:create`, ['content'])],
-      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
+      [
+        'POST',
+        write(`${P}resource_providers:inventories:create`, ['content'], {
+          handler: createInventory,
+        }),
+      ],
+      [
+        'PUT',
+        write(`${P}resource_providers:inventories:update`, ['content'], {
+          handler: putInventories,
+        }),
+      ],
       [
         'DELETE',
         write(`${P}resource_providers:inventories:delete`, ['version'], {
           since: '1.5',
           belowStatus: 405,
+          handler: deleteInventories,
         }),
       ],
     ],
@@ -126,8 +145,16 @@ export const ROUTES: readonly Route[] = [
     pattern: '/resource_providers/{uuid}/inventories/{resource_class}',
     methods: [
       ['GET', read(`${P}resource_providers:inventories:show`, getInventory, ['accept'])],
-      ['PUT', write(`${P}resource_providers:inventories:update`, ['content'])],
-      ['DELETE', write(`${P}resource_providers:inventories:delete`, [])],
+      [
+        'PUT',
+        write(`${P}resource_providers:inventories:update`, ['content'], {
+          handler: putInventory,
+        }),
+      ],
+      [
+        'DELETE',
+        write(`${P}resource_providers:inventories:delete`, [], { handler: deleteOneInventory }),
+      ],
     ],
   },
   {

@@ -1,0 +1,326 @@
+/**
+ * The business rules of inventory writes, as placement's objects make them
+ * (objects/resource_provider.py: _set_inventory, _add_inventory,
+ * _update_inventory, _delete_inventory and their helpers; the capacity rule
+ * of handlers/inventory.py). Every function here runs inside the caller's
+ * transaction (`ctx.store.transaction(async (tx) => ...)`), so a handler or
+ * the reshaper can combine several of them and commit once.
+ *
+ * Errors are placement's exceptions, with placement's own message text;
+ * each caller words its HTTP answer around `message` as its placement
+ * handler does.
+ *
+ * Concurrency: each write first moves the provider's generation by
+ * compare-and-swap. That takes the provider row's lock, so writers of one
+ * provider's inventory (and placement's allocation writers, which swap the
+ * same generation) queue on it; the one that finds the generation moved
+ * throws ProviderConcurrentUpdate, and the reads that follow the swap see
+ * what the previous writer committed.
+ */
+import type { RequestContext } from '../context.js';
+import type { Version } from '../microversion.js';
+import { MAX_INT, type PlacementStore, type ProviderRow } from '../store/index.js';
+import type { InventoryValues } from '../store/inventories.js';
+
+/** One inventory's settings (placement's Inventory object without its provider and class). */
+export type InventoryFields = InventoryValues;
+
+/** The values placement gives the fields a request leaves out (handlers/inventory.py INVENTORY_DEFAULTS). */
+export const INVENTORY_DEFAULTS: Readonly<Omit<InventoryFields, 'total'>> = {
+  reserved: 0,
+  min_unit: 1,
+  max_unit: MAX_INT,
+  step_size: 1,
+  allocation_ratio: 1.0,
+};
+
+/** An inventory of a request body with placement's defaults filled in. */
+export function withInventoryDefaults(
+  given: Pick<InventoryFields, 'total'> & Partial<InventoryFields>,
+): InventoryFields {
+  return { ...INVENTORY_DEFAULTS, ...given };
+}
+
+/** Inventory.capacity: int((total - reserved) * allocation_ratio), truncated toward zero as Python's int(). */
+export function inventoryCapacity(inv: InventoryFields): number {
+  return Math.trunc((inv.total - inv.reserved) * inv.allocation_ratio);
+}
+
+/** Base of the errors below: placement's exceptions of inventory writes. */
+export class InventoryError extends Error {}
+
+/**
+ * InvalidInventoryCapacity / InvalidInventoryCapacityReservedCanBeTotal:
+ * the capacity is not positive (before 1.26) or negative (1.26 on).
+ */
+export class InvalidInventoryCapacity extends InventoryError {
+  constructor(resourceClass: string, providerUuid: string, reservedCanBeTotal: boolean) {
+    super(
+      `Invalid inventory for '${resourceClass}' on resource provider '${providerUuid}'. ` +
+        (reservedCanBeTotal
+          ? 'The reserved value is greater than total.'
+          : 'The reserved value is greater than or equal to total.'),
+    );
+  }
+}
+
+/** InventoryInUse: inventory to remove still has allocations. */
+export class InventoryInUse extends InventoryError {
+  constructor(
+    readonly resourceClasses: readonly string[],
+    providerUuid: string,
+  ) {
+    super(
+      `Inventory for '${resourceClasses.join(', ')}' on resource provider '${providerUuid}' in use.`,
+    );
+  }
+}
+
+/** ResourceProviderConcurrentUpdateDetected: the generation compare-and-swap found it moved. */
+export class ProviderConcurrentUpdate extends InventoryError {
+  constructor() {
+    super(
+      'Another thread concurrently updated the resource provider data. Please retry your update',
+    );
+  }
+}
+
+/** InventoryWithResourceClassNotFound: an update of a class the provider has no inventory of. */
+export class InventoryClassNotFound extends InventoryError {
+  constructor(readonly resourceClass: string) {
+    super(`No inventory of class ${resourceClass} found.`);
+  }
+}
+
+/** NotFound of _delete_inventory: the provider has no inventory of the class. */
+export class NoInventoryToDelete extends InventoryError {
+  constructor(readonly resourceClass: string) {
+    super(`No inventory of class ${resourceClass} found for delete`);
+  }
+}
+
+/** DBDuplicateEntry: an insert met a row of the same provider and class; the message is the database's. */
+export class DuplicateInventory extends InventoryError {}
+
+/** What a write did to the provider. */
+export interface InventoryChange {
+  /** The provider's generation after the write (the one the response reports). */
+  generation: number;
+  /**
+   * Classes whose allocations now exceed their new capacity. placement
+   * allows that and logs "Resource provider <uuid> is now over-capacity
+   * for <class>" as a warning; report it where you log.
+   */
+  overCapacity: string[];
+}
+
+/**
+ * _validate_inventory_capacity: throws InvalidInventoryCapacity for the
+ * first inventory (in the order given) whose capacity is not positive
+ * (before 1.26) or is negative (1.26 on). Handlers call it before their
+ * write; the reshaper does not (placement's does not either).
+ */
+export function checkInventoryCapacity(
+  version: Version,
+  providerUuid: string,
+  inventories: Iterable<[string, InventoryFields]>,
+): void {
+  const reservedCanBeTotal = version.atLeast('1.26');
+  for (const [rc, inv] of inventories) {
+    const capacity = inventoryCapacity(inv);
+    if (reservedCanBeTotal ? capacity < 0 : capacity <= 0) {
+      throw new InvalidInventoryCapacity(rc, providerUuid, reservedCanBeTotal);
+    }
+  }
+}
+
+/** The database's own words for a failed statement (without knex's copy of the SQL). */
+function driverMessage(err: unknown): string {
+  const e = err as { sqlMessage?: unknown; message?: unknown };
+  if (typeof e.sqlMessage === 'string') return e.sqlMessage;
+  return String(e.message ?? err).replace(/^[\s\S]* - (?=[^-]*$)/, '');
+}
+
+/** Resolves class names to ids from the request's cache (ObjectNotFound "No such resource class X." otherwise). */
+async function classIds(
+  ctx: RequestContext,
+  names: Iterable<string>,
+): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (const name of names) ids.set(name, await ctx.resourceClasses.idOf(name));
+  return ids;
+}
+
+/** Moves the generation on by compare-and-swap, or throws ProviderConcurrentUpdate. */
+async function bumpGeneration(tx: PlacementStore, provider: ProviderRow): Promise<number> {
+  if (!(await tx.providers.bumpGeneration(provider.id, provider.generation))) {
+    throw new ProviderConcurrentUpdate();
+  }
+  return provider.generation === null ? 1 : provider.generation + 1;
+}
+
+async function insertInventory(
+  tx: PlacementStore,
+  provider: ProviderRow,
+  classId: number,
+  inv: InventoryFields,
+): Promise<void> {
+  try {
+    await tx.inventories.insert(provider.id, classId, inv);
+  } catch (err) {
+    if (tx.db.dialect.isUniqueViolation(err)) throw new DuplicateInventory(driverMessage(err));
+    throw err;
+  }
+}
+
+/** _update_inventory_for_provider for one class: notes over-capacity, throws InventoryClassNotFound when absent. */
+async function updateOne(
+  tx: PlacementStore,
+  provider: ProviderRow,
+  rc: string,
+  classId: number,
+  inv: InventoryFields,
+  overCapacity: string[],
+): Promise<void> {
+  const used = await tx.inventories.used(provider.id, classId);
+  if (used !== null && used > inventoryCapacity(inv)) overCapacity.push(rc);
+  if ((await tx.inventories.update(provider.id, classId, inv)) === 0) {
+    throw new InventoryClassNotFound(rc);
+  }
+}
+
+/** The in-use check of _delete_inventory_from_provider, then the delete; returns the rows deleted. */
+async function deleteClasses(
+  tx: PlacementStore,
+  ctx: RequestContext,
+  provider: ProviderRow,
+  ids: number[],
+): Promise<number> {
+  if (ids.length === 0) return 0;
+  const inUse = await tx.inventories.classesInUse(provider.id, ids);
+  if (inUse.length > 0) {
+    const names: string[] = [];
+    for (const id of inUse) names.push(await ctx.resourceClasses.nameOf(id));
+    throw new InventoryInUse(names, provider.uuid);
+  }
+  return tx.inventories.delete(provider.id, ids);
+}
+
+/**
+ * Makes `inventories` (class name → complete fields, defaults already
+ * applied) the provider's whole inventory, as placement's _set_inventory:
+ * classes not named are deleted, new ones inserted, the rest overwritten.
+ * An empty map deletes everything. Always moves the generation on by one,
+ * even when nothing changes.
+ *
+ * Contract:
+ * - Runs on `tx` only (call it inside `ctx.store.transaction`); commits
+ *   nothing itself, and on a throw the caller's transaction must roll back
+ *   (ctx.store.transaction does). Safe to rerun when the transaction is
+ *   retried: it keeps no state and does not modify `provider`.
+ * - `ctx.resourceClasses` must be loaded before the transaction opens
+ *   (`await ctx.resourceClasses.all()`): on SQLite the pool's only
+ *   connection is the transaction's.
+ * - `provider.generation` is the generation the caller expects (the one
+ *   the client sent, or the one read when the request began). For a second
+ *   call on the same provider in one transaction pass the generation the
+ *   first returned (`{ ...provider, generation }`). Read the provider
+ *   before the transaction or with `tx`.
+ * - Checks, in order: every class name exists (else ObjectNotFound
+ *   "No such resource class X.", kind 'resource_class'); the generation
+ *   compare-and-swap (else ProviderConcurrentUpdate); no class to delete
+ *   has allocations (else InventoryInUse, classes in id order). Capacity is
+ *   NOT checked here (checkInventoryCapacity, which handlers call first),
+ *   nor are the schema bounds (the request schema's job). A class updated
+ *   below what is allocated of it is allowed and reported in overCapacity.
+ * - Other throws: DuplicateInventory (a concurrent writer inserted the
+ *   class without moving the generation: never placement), and
+ *   InventoryClassNotFound (likewise).
+ * - Returns the new generation and the over-capacity classes.
+ */
+export async function setInventories(
+  tx: PlacementStore,
+  ctx: RequestContext,
+  provider: ProviderRow,
+  inventories: ReadonlyMap<string, InventoryFields>,
+): Promise<InventoryChange> {
+  const wanted = await classIds(ctx, inventories.keys());
+  const generation = await bumpGeneration(tx, provider);
+  const existing = new Set(
+    (await tx.inventories.ofProvider(provider.id)).map((r) => r.resource_class_id),
+  );
+  const wantedIds = new Set(wanted.values());
+  await deleteClasses(
+    tx,
+    ctx,
+    provider,
+    [...existing].filter((id) => !wantedIds.has(id)).sort((a, b) => a - b),
+  );
+  const overCapacity: string[] = [];
+  for (const [rc, inv] of inventories) {
+    const id = wanted.get(rc)!;
+    if (existing.has(id)) await updateOne(tx, provider, rc, id, inv, overCapacity);
+    else await insertInventory(tx, provider, id, inv);
+  }
+  return { generation, overCapacity };
+}
+
+/**
+ * _add_inventory: one class the provider has no inventory of yet. Throws
+ * ObjectNotFound (unknown class), ProviderConcurrentUpdate, or
+ * DuplicateInventory when the class is there already. Same transaction
+ * contract as setInventories.
+ */
+export async function addInventory(
+  tx: PlacementStore,
+  ctx: RequestContext,
+  provider: ProviderRow,
+  resourceClass: string,
+  inventory: InventoryFields,
+): Promise<InventoryChange> {
+  const id = await ctx.resourceClasses.idOf(resourceClass);
+  const generation = await bumpGeneration(tx, provider);
+  await insertInventory(tx, provider, id, inventory);
+  return { generation, overCapacity: [] };
+}
+
+/**
+ * _update_inventory: overwrites one class the provider has. Throws
+ * ObjectNotFound (unknown class), ProviderConcurrentUpdate, or
+ * InventoryClassNotFound when the provider has none of it; a capacity
+ * below what is allocated is allowed and reported. Same transaction
+ * contract as setInventories.
+ */
+export async function updateInventory(
+  tx: PlacementStore,
+  ctx: RequestContext,
+  provider: ProviderRow,
+  resourceClass: string,
+  inventory: InventoryFields,
+): Promise<InventoryChange> {
+  const id = await ctx.resourceClasses.idOf(resourceClass);
+  const generation = await bumpGeneration(tx, provider);
+  const overCapacity: string[] = [];
+  await updateOne(tx, provider, resourceClass, id, inventory, overCapacity);
+  return { generation, overCapacity };
+}
+
+/**
+ * _delete_inventory: removes one class. Throws ObjectNotFound (unknown
+ * class), ProviderConcurrentUpdate, InventoryInUse, or NoInventoryToDelete
+ * when the provider has none of it. Same transaction contract as
+ * setInventories.
+ */
+export async function deleteInventory(
+  tx: PlacementStore,
+  ctx: RequestContext,
+  provider: ProviderRow,
+  resourceClass: string,
+): Promise<InventoryChange> {
+  const id = await ctx.resourceClasses.idOf(resourceClass);
+  const generation = await bumpGeneration(tx, provider);
+  if ((await deleteClasses(tx, ctx, provider, [id])) === 0) {
+    throw new NoInventoryToDelete(resourceClass);
+  }
+  return { generation, overCapacity: [] };
+}
