@@ -22,6 +22,7 @@ import {
   putInventories,
   putInventory,
 } from './handlers/inventories.js';
+import { postReshaper } from './handlers/reshaper.js';
 import { getResourceClass, listResourceClasses } from './handlers/resource-classes.js';
 import { getResourceProvider, listResourceProviders } from './handlers/resource-providers.js';
 import { home } from './handlers/root.js';
@@ -266,7 +267,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     pattern: '/reshaper',
-    methods: [['POST', write(`${P}reshaper:reshape`, ['version', 'content'], { since: '1.30' })]],
+    methods: [
+      [
+        'POST',
+        write(`${P}reshaper:reshape`, ['version', 'content'], {
+          since: '1.30',
+          handler: postReshaper,
+        }),
+      ],
+    ],
   },
 ];
 

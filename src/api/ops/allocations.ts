@@ -170,29 +170,37 @@ export async function replaceAllocations(
  * _set_allocations inside the caller's transaction: swaps the providers'
  * generations, replaces the consumers' allocations after the capacity
  * check, bumps the consumers' generations and deletes the consumers left
- * without allocations. Throws ProviderConflict, ConcurrentUpdate,
- * AllocationNotFound or InvalidInventory.
+ * without allocations. A provider's expected generation is read in the
+ * transaction unless `expected` has it (the reshaper's, which moved it
+ * already). Returns each provider's new generation. Throws
+ * ProviderConflict, ConcurrentUpdate, AllocationNotFound or InvalidInventory.
  */
 export async function writeAllocations(
   ctx: RequestContext,
   tx: PlacementStore,
   writes: readonly ConsumerWrite[],
-): Promise<void> {
+  expected: ReadonlyMap<number, number | null> = new Map(),
+): Promise<Map<number, number>> {
   const list = await allocationList(ctx, tx, writes);
 
-  // The providers' generations, read now and swapped before anything else.
+  // The providers' generations, swapped before anything else.
   const providers = new Map<number, ProviderRef>();
   for (const a of list) providers.set(a.provider.id, a.provider);
   const generations = new Map<number, number | null>();
   for (const rp of providers.values()) {
+    if (expected.has(rp.id)) {
+      generations.set(rp.id, expected.get(rp.id)!);
+      continue;
+    }
     const row = await tx.providers.byUuid(rp.uuid);
     // A provider deleted meanwhile has no inventory: the check below refuses it.
     if (row) generations.set(rp.id, row.generation);
   }
+  const bumped = new Map<number, number>();
   for (const id of [...generations.keys()].sort((a, b) => a - b)) {
-    if (!(await tx.providers.bumpGeneration(id, generations.get(id)!))) {
-      throw new ProviderConflict();
-    }
+    const generation = generations.get(id)!;
+    if (!(await tx.providers.bumpGeneration(id, generation))) throw new ProviderConflict();
+    bumped.set(id, generation === null ? 1 : generation + 1);
   }
 
   const consumers = new Map<number, Consumer>();
@@ -220,6 +228,7 @@ export async function writeAllocations(
   await tx.consumers.deleteIfNoAllocations(
     [...new Set([...consumers.values()].map((c) => c.uuid))].filter((u) => !holding.has(u)),
   );
+  return bumped;
 }
 
 /**
