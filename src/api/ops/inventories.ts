@@ -49,11 +49,21 @@ export function inventoryCapacity(inv: InventoryFields): number {
 /** Base of the errors below: placement's exceptions of inventory writes. */
 export class InventoryError extends Error {}
 
+/** placement's InvalidInventory family (InvalidInventoryCapacity, InventoryInUse). */
+export class InvalidInventory extends InventoryError {}
+
+/**
+ * placement's NotFound family among these errors (InventoryClassNotFound,
+ * NoInventoryToDelete); an unknown class name is the request context's
+ * ObjectNotFound, also a NotFound to placement.
+ */
+export class InventoryNotFound extends InventoryError {}
+
 /**
  * InvalidInventoryCapacity / InvalidInventoryCapacityReservedCanBeTotal:
  * the capacity is not positive (before 1.26) or negative (1.26 on).
  */
-export class InvalidInventoryCapacity extends InventoryError {
+export class InvalidInventoryCapacity extends InvalidInventory {
   constructor(resourceClass: string, providerUuid: string, reservedCanBeTotal: boolean) {
     super(
       `Invalid inventory for '${resourceClass}' on resource provider '${providerUuid}'. ` +
@@ -65,7 +75,7 @@ export class InvalidInventoryCapacity extends InventoryError {
 }
 
 /** InventoryInUse: inventory to remove still has allocations. */
-export class InventoryInUse extends InventoryError {
+export class InventoryInUse extends InvalidInventory {
   constructor(
     readonly resourceClasses: readonly string[],
     providerUuid: string,
@@ -76,7 +86,7 @@ export class InventoryInUse extends InventoryError {
   }
 }
 
-/** ResourceProviderConcurrentUpdateDetected: the generation compare-and-swap found it moved. */
+/** ResourceProviderConcurrentUpdateDetected (a ConcurrentUpdateDetected): the generation compare-and-swap found it moved. */
 export class ProviderConcurrentUpdate extends InventoryError {
   constructor() {
     super(
@@ -86,14 +96,14 @@ export class ProviderConcurrentUpdate extends InventoryError {
 }
 
 /** InventoryWithResourceClassNotFound: an update of a class the provider has no inventory of. */
-export class InventoryClassNotFound extends InventoryError {
+export class InventoryClassNotFound extends InventoryNotFound {
   constructor(readonly resourceClass: string) {
     super(`No inventory of class ${resourceClass} found.`);
   }
 }
 
 /** NotFound of _delete_inventory: the provider has no inventory of the class. */
-export class NoInventoryToDelete extends InventoryError {
+export class NoInventoryToDelete extends InventoryNotFound {
   constructor(readonly resourceClass: string) {
     super(`No inventory of class ${resourceClass} found for delete`);
   }
