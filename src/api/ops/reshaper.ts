@@ -25,8 +25,9 @@ import {
 } from './allocations.js';
 import { deleteCreatedConsumers, updateConsumers } from './consumers.js';
 import {
-  InventoryClassNotFound,
+  InvalidInventory as InvalidInventoryChange,
   InventoryInUse,
+  InventoryNotFound,
   ProviderConcurrentUpdate,
   setInventories,
   withInventoryDefaults,
@@ -138,7 +139,7 @@ function reshapeError(err: unknown): unknown {
   // A NotFound: an unknown resource class, in the inventories or the allocations.
   if (
     err instanceof AllocationNotFound ||
-    err instanceof InventoryClassNotFound ||
+    err instanceof InventoryNotFound ||
     (err instanceof ObjectNotFound && err.kind === 'resource_class')
   ) {
     return new ApiError(400, `malformed reshaper data: ${err.message}`);
@@ -148,7 +149,7 @@ function reshapeError(err: unknown): unknown {
       code: ErrorCode.INVENTORY_INUSE,
     });
   }
-  if (err instanceof InvalidInventory) {
+  if (err instanceof InvalidInventory || err instanceof InvalidInventoryChange) {
     return new ApiError(409, `Unable to allocate inventory: ${err.message}`);
   }
   return err;
