@@ -1028,30 +1028,33 @@ describe.each(testEngines().filter((e) => e !== 'sqlite'))(
       expect(after.used).toBeLessThanOrEqual(40);
     });
 
-    it('one new consumer claimed many times at once: exactly one claim wins', async () => {
-      const consumer = 'e4000000-0000-4000-8000-000000000300';
-      const claims = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => claim(servers[i % 2]!.url, consumer, EMPTY, 1)),
-      );
-      const won = claims.filter((c) => c.status === 204);
-      expect(won, JSON.stringify(claims)).toHaveLength(1);
-      expect(
-        claims
-          .filter((c) => c.status !== 204)
-          .every((c) => c.status === 409 && c.code === 'placement.concurrent_update'),
-        JSON.stringify(claims),
-      ).toBe(true);
-      const r = await send(servers[0]!.url, {
-        method: 'GET',
-        path: `/allocations/${consumer}`,
-        version: '1.28',
-      });
-      const body = JSON.parse(r.body) as {
-        consumer_generation: number;
-        allocations: Record<string, unknown>;
-      };
-      expect(body.consumer_generation).toBe(1);
-      expect(Object.keys(body.allocations)).toEqual([EMPTY]);
+    it('one new consumer claimed many times at once: exactly one claim wins, and keeps its consumer', async () => {
+      for (let round = 0; round < 5; round++) {
+        const consumer = `e4000000-0000-4000-8000-00000000030${round}`;
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => claim(servers[i % 2]!.url, consumer, EMPTY, 1)),
+        );
+        const won = claims.filter((c) => c.status === 204);
+        expect(won, JSON.stringify(claims)).toHaveLength(1);
+        expect(
+          claims
+            .filter((c) => c.status !== 204)
+            .every((c) => c.status === 409 && c.code === 'placement.concurrent_update'),
+          JSON.stringify(claims),
+        ).toBe(true);
+        // A losing request that created the consumer must not delete it from under the winner.
+        const r = await send(servers[round % 2]!.url, {
+          method: 'GET',
+          path: `/allocations/${consumer}`,
+          version: '1.28',
+        });
+        const body = JSON.parse(r.body) as {
+          consumer_generation?: number;
+          allocations: Record<string, unknown>;
+        };
+        expect(body.consumer_generation, r.body).toBe(1);
+        expect(Object.keys(body.allocations)).toEqual([EMPTY]);
+      }
     });
   },
 );

@@ -145,13 +145,7 @@ export async function replaceAllocations(
   try {
     for (let attempt = 1; ; attempt++) {
       try {
-        await ctx.store.transaction(async (tx) => {
-          await updateConsumers(
-            tx,
-            writes.map((w) => w.ensured),
-          );
-          await writeAllocations(ctx, tx, writes);
-        });
+        await ctx.store.transaction((tx) => writeAllocations(ctx, tx, writes));
         return;
       } catch (err) {
         if (!(err instanceof ProviderConflict) || attempt >= ALLOCATION_CONFLICT_RETRIES) throw err;
@@ -167,8 +161,9 @@ export async function replaceAllocations(
 }
 
 /**
- * _set_allocations inside the caller's transaction: swaps the providers'
- * generations, replaces the consumers' allocations after the capacity
+ * update_consumers and _set_allocations inside the caller's transaction:
+ * swaps the providers' generations, moves the consumers to the owners
+ * their requests name, replaces their allocations after the capacity
  * check, bumps the consumers' generations and deletes the consumers left
  * without allocations. A provider's expected generation is read in the
  * transaction unless `expected` has it (the reshaper's, which moved it
@@ -203,6 +198,14 @@ export async function writeAllocations(
     bumped.set(id, generation === null ? 1 : generation + 1);
   }
 
+  // Then the consumers' owners. Rows are locked in one order (providers,
+  // then consumers, each by id) so that concurrent writers queue, not deadlock.
+  const byId =
+    <T>(of: (x: T) => number) =>
+    (a: T, b: T) =>
+      of(a) - of(b);
+  await updateConsumers(tx, writes.map((w) => w.ensured).sort(byId((e) => e.consumer.id)));
+
   const consumers = new Map<number, Consumer>();
   for (const a of list) if (!consumers.has(a.consumer.id)) consumers.set(a.consumer.id, a.consumer);
   for (const uuid of new Set(list.map((a) => a.consumer.uuid))) {
@@ -221,7 +224,7 @@ export async function writeAllocations(
     });
   }
 
-  for (const c of consumers.values()) {
+  for (const c of [...consumers.values()].sort(byId((x) => x.id))) {
     if (!(await tx.consumers.bumpGeneration(c.id, c.generation))) throw new ConcurrentUpdate();
   }
   const holding = new Set(list.filter((a) => a.used > 0).map((a) => a.consumer.uuid));

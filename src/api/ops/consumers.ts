@@ -146,6 +146,12 @@ export async function ensureConsumer(
       // Another request created it meanwhile: take it, with the type asked for.
       const raced = await store.consumers.byUuid(uuid);
       if (!raced) throw new ObjectNotFound(`No such consumer(s): ${uuid}.`);
+      // placement takes it whatever its generation, so two claims of a new
+      // consumer can both succeed, the second replacing the first. The
+      // request expected no consumer: answer as if it had come a moment later.
+      if (checkGeneration) {
+        throw generationConflict(`expected ${raced.generation} but got ${pyStr(expected)}`);
+      }
       consumer = fromRow(raced);
       if (typeId !== consumer.typeId) {
         consumer.typeId = typeId;
@@ -202,7 +208,12 @@ export async function updateConsumers(
   }
 }
 
-/** Deletes the consumers a failed write created (placement's delete_consumers); never throws. */
+/**
+ * Deletes the consumers a failed write created (placement's
+ * delete_consumers); never throws. Unlike placement, a consumer another
+ * request has claimed with meanwhile (it found the row this one created)
+ * is kept: placement deletes it from under that request's allocations.
+ */
 export async function deleteCreatedConsumers(
   ctx: RequestContext,
   consumers: readonly EnsuredConsumer[],
@@ -210,7 +221,7 @@ export async function deleteCreatedConsumers(
   for (const c of consumers) {
     if (!c.created) continue;
     try {
-      await ctx.store.consumers.delete(c.consumer.id);
+      await ctx.store.consumers.deleteUnused(c.consumer.id);
     } catch {
       // placement logs a warning and carries on with the original error.
     }

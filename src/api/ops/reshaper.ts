@@ -23,7 +23,7 @@ import {
   type ConsumerAllocations,
   type ConsumerWrite,
 } from './allocations.js';
-import { deleteCreatedConsumers, updateConsumers } from './consumers.js';
+import { deleteCreatedConsumers } from './consumers.js';
 import {
   InvalidInventory as InvalidInventoryChange,
   InventoryInUse,
@@ -88,10 +88,6 @@ export async function reshape(ctx: RequestContext, body: ReshaperBody): Promise<
   await ctx.resourceClasses.all();
   try {
     await ctx.store.transaction(async (tx) => {
-      await updateConsumers(
-        tx,
-        writes.map((w) => w.ensured),
-      );
       // Each provider's generation as this transaction moves it.
       const generations = new Map<number, number | null>();
       for (const { provider } of targets) generations.set(provider.id, provider.generation);

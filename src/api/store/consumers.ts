@@ -103,8 +103,18 @@ export class ConsumerStore {
     return changed === 1;
   }
 
-  async delete(id: number): Promise<void> {
-    await this.access.run('DELETE FROM consumers WHERE id = ?', [id]);
+  /**
+   * Deletes a consumer this request created, unless it has been written to
+   * since (a newer generation, or allocations): a racing request may have
+   * found it and claimed with it.
+   */
+  async deleteUnused(id: number): Promise<void> {
+    await this.access.run(
+      `DELETE FROM consumers
+        WHERE id = ? AND generation = 0
+          AND NOT EXISTS (SELECT 1 FROM allocations a WHERE a.consumer_id = consumers.uuid)`,
+      [id],
+    );
   }
 
   /** Deletes those of the consumers that have no allocations left (placement's delete_consumers_if_no_allocations). */
