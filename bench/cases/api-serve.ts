@@ -10,7 +10,6 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { request } from 'node:http';
 import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import {
@@ -22,6 +21,7 @@ import {
 import { ROOT } from '../../test/helpers/cli.js';
 import { buildPlacementCloud, type CloudFacts } from '../../test/helpers/placement-cloud.js';
 import type { BenchCase, BenchContext, Measurement } from '../case.js';
+import { closedLoop, type LoadResult } from '../lib/http-load.js';
 import {
   dropDatabase,
   recreateDatabase,
@@ -39,87 +39,20 @@ interface Endpoint {
   connections: number;
 }
 
-interface EndpointResult {
-  p50: number;
-  p99: number;
-  rps: number;
-  errors: number;
-  non2xx: number;
-  requests: number;
-}
+type EndpointResult = LoadResult;
 
 /** Compute nodes that give about this many providers with the cloud generator's shapes. */
 function computeNodesFor(providers: number): number {
   return Math.max(10, Math.round(providers / 1.86));
 }
 
-/** One GET on a fresh connection (what uwsgi's Connection: close makes every client do). */
-function get(base: URL, path: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: base.hostname,
-        port: base.port,
-        path,
-        agent: false,
-        headers: { 'x-auth-token': 'admin', 'openstack-api-version': 'placement 1.39' },
-        timeout: 60_000,
-      },
-      (res) => {
-        res.on('data', () => undefined);
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * A bounded closed-loop load: `connections` clients, each sending its next
- * request when the previous one is answered, until `amount` requests or
- * `maxSeconds` have gone by.
- */
-async function load(baseUrl: string, e: Endpoint, maxSeconds: number): Promise<EndpointResult> {
-  const base = new URL(baseUrl);
-  const latencies: number[] = [];
-  let sent = 0;
-  let errors = 0;
-  let non2xx = 0;
-  const deadline = performance.now() + maxSeconds * 1000;
-  const started = performance.now();
-  const client = async () => {
-    while (sent < e.amount && performance.now() < deadline) {
-      const path = e.paths[sent++ % e.paths.length]!;
-      const t0 = performance.now();
-      try {
-        const status = await get(base, path);
-        latencies.push(performance.now() - t0);
-        if (status < 200 || status >= 300) non2xx += 1;
-      } catch {
-        errors += 1;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: e.connections }, client));
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies.length === 0
-      ? 0
-      : Math.round(
-          latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]! * 10,
-        ) / 10;
-  return {
-    p50: pct(0.5),
-    p99: pct(0.99),
-    rps: Math.round((latencies.length / elapsed) * 10) / 10,
-    errors,
-    non2xx,
-    requests: latencies.length,
-  };
+/** `amount` GETs cycling through the endpoint's paths. */
+function load(baseUrl: string, e: Endpoint, maxSeconds: number): Promise<EndpointResult> {
+  let i = 0;
+  return closedLoop(baseUrl, { clients: e.connections, amount: e.amount, maxSeconds }, () => ({
+    method: 'GET',
+    path: e.paths[i++ % e.paths.length]!,
+  }));
 }
 
 export class ApiServeCase implements BenchCase {

@@ -2,7 +2,9 @@
  * The Placement API request pipeline, in placement's middleware order:
  * request id → Accept defaulting → authentication → microversion →
  * Content-Type sanity → routing (404/405) → the route's decorator checks →
- * policy → read-only refusal → handler. Framework-free: it takes a plain
+ * policy → read-only refusal → handler, with CORS (when configured) around
+ * all but the request id, as placement's deploy.py stacks oslo.middleware's
+ * CORS outside authentication. Framework-free: it takes a plain
  * request and returns a plain response, so the HTTP server, the in-process
  * verifier and the tests all drive the same code.
  */
@@ -18,9 +20,17 @@ import {
   SERVICE_TYPE,
   type Version,
 } from './microversion.js';
+import { applyCors, type CorsOptions } from './cors.js';
+import {
+  defaultPolicy,
+  noauthCredentials,
+  operatorCredentials,
+  policyTarget,
+  type PolicyEnforcer,
+} from './policy/index.js';
 import { QueryParams } from './query.js';
 import type { ApiResponse } from './response.js';
-import { Router, type Operation, type PolicyRule } from './routes.js';
+import { Router, type Operation } from './routes.js';
 import type { PlacementStore } from './store/index.js';
 
 export interface ApiRequest {
@@ -30,8 +40,8 @@ export interface ApiRequest {
   query: string;
   /** Header names in lower case; repeated headers joined with ", ". */
   headers: Record<string, string | undefined>;
-  /** The request body, for the write routes. */
-  body?: string;
+  /** The request body's bytes, for the write routes. */
+  body?: Uint8Array | string;
 }
 
 export interface ApiResult extends ApiResponse {
@@ -48,6 +58,10 @@ export interface ApiOptions {
    * holder is an admin. When unset, authentication is placement's noauth2.
    */
   authToken?: string;
+  /** The policy to enforce (placement.conf's [oslo_policy]); placement's defaults when absent. */
+  policy?: PolicyEnforcer;
+  /** CORS, when placement.conf's [cors] allowed_origin is set. */
+  cors?: CorsOptions;
 }
 
 /**
@@ -73,33 +87,16 @@ function noauthCaller(headers: ApiRequest['headers']): Caller {
   return { userId, projectId, roles, systemScope: headers['openstack-system-scope'] };
 }
 
-/** placement's default policies, with the deprecated `role:admin` rule still honoured (Zed). */
-function policyAllows(
-  rule: PolicyRule,
-  caller: Caller,
-  target: () => Record<string, unknown>,
-): boolean {
-  if (rule === 'none') return true;
-  const has = (role: string) => caller.roles.some((r) => r.trim().toLowerCase() === role);
-  if (has('admin')) return true;
-  const systemReader = has('reader') && caller.systemScope === 'all';
-  if (rule === 'system_reader') return systemReader;
-  if (rule === 'project_or_system_reader') {
-    return (
-      systemReader ||
-      (has('reader') && String(target()['project_id'] ?? 'None') === caller.projectId)
-    );
-  }
-  return false;
-}
-
 export class PlacementApi {
   private readonly router = new Router();
+  private readonly policy: PolicyEnforcer;
 
   constructor(
     private readonly store: PlacementStore,
     private readonly options: ApiOptions,
-  ) {}
+  ) {
+    this.policy = options.policy ?? defaultPolicy();
+  }
 
   /** Answers one request; never throws. */
   async handle(req: ApiRequest): Promise<ApiResult> {
@@ -139,6 +136,7 @@ export class PlacementApi {
         result.body = '';
       }
     }
+    if (this.options.cors) result = applyCors(this.options.cors, req.method, req.headers, result);
     result.headers.push(['x-openstack-request-id', requestId]);
     return { ...result, microversion: version?.toString() ?? '-', requestId };
   }
@@ -152,16 +150,14 @@ export class PlacementApi {
       contentType: headers['content-type'] || 'None',
       requestId,
     });
-    return {
+    let result: ApiResponse = {
       status: 413,
-      headers: [
-        ['content-type', rendered.contentType],
-        ['x-openstack-request-id', requestId],
-      ],
+      headers: [['content-type', rendered.contentType]],
       body: rendered.body,
-      microversion: '-',
-      requestId,
     };
+    if (this.options.cors) result = applyCors(this.options.cors, method, headers, result);
+    result.headers.push(['x-openstack-request-id', requestId]);
+    return { ...result, microversion: '-', requestId };
   }
 
   private versionHeaders(version: Version, vary: boolean): [string, string][] {
@@ -226,14 +222,7 @@ export class PlacementApi {
     }
     const query = new QueryParams(req.query);
     this.runGuards(op, version, accept, req);
-    // Only the project-scoped rule reads its target (GET /usages reads project_id first, too).
-    const target = () =>
-      op.rule === 'project_or_system_reader' ? { project_id: query.get('project_id') } : {};
-    if (caller && !policyAllows(op.rule, caller, target)) {
-      throw new ApiError(403, `Policy does not allow ${op.policy} to be performed.`, {
-        escapes: true,
-      });
-    }
+    if (caller && op.policy !== '') this.enforcePolicy(op.policy, req, query);
     if (op.write && this.options.readOnly) {
       throw new ApiError(
         403,
@@ -256,6 +245,20 @@ export class PlacementApi {
       req.headers,
     );
     return op.handler(ctx);
+  }
+
+  /** context.can(action, target) as the handler calls it: 403 when the policy says no. */
+  private enforcePolicy(action: string, req: ApiRequest, query: QueryParams): void {
+    const creds =
+      this.options.authToken !== undefined ? operatorCredentials() : noauthCredentials(req.headers);
+    const target = policyTarget(action, creds, (name) => query.get(name));
+    const decision = this.policy.decide(action, target, creds);
+    if (decision !== 'allowed') {
+      // placement re-raises a scope refusal as PolicyNotAuthorized(action): the action is the whole text.
+      const detail =
+        decision === 'out_of_scope' ? action : `Policy does not allow ${action} to be performed.`;
+      throw new ApiError(403, detail, { escapes: true });
+    }
   }
 
   /** The decorators placement stacks on the handler, outermost first. */

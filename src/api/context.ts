@@ -87,7 +87,7 @@ export class RequestContext {
     readonly params: Record<string, string>,
     readonly caller: Caller | undefined,
     /** The raw request body (write routes parse it against their schema). */
-    readonly body: string = '',
+    readonly body: Uint8Array | string = '',
     /** The request's headers, names in lower case (Location needs Host). */
     readonly headers: Record<string, string | undefined> = {},
   ) {

@@ -4,8 +4,10 @@
  * placement's JSON schemas, with jsonschema's choice of error and wording.
  */
 import { badRequest } from './errors.js';
-import { pformat, pyRepr, type PyValue } from './py-format.js';
-import { isUuidLike } from './uuid.js';
+import { validateJson, type JsonSchema, type SchemaObject } from './json-schema.js';
+import { decodeUtf8 } from './py-json.js';
+
+export { decodeUtf8 };
 
 /** The bytes of a query's text: one per character as the HTTP server gave them (latin-1), UTF-8 beyond. */
 function bytesOf(text: string): number[] {
@@ -30,39 +32,6 @@ function unquoteToBytes(bytes: number[]): number[] {
     } else out.push(bytes[i]!);
   }
   return out;
-}
-
-/** Where a UTF-8 sequence starting with `lead` may have its second byte (the rest are 80–BF). */
-function secondByteRange(lead: number): [number, number] {
-  if (lead === 0xe0) return [0xa0, 0xbf];
-  if (lead === 0xed) return [0x80, 0x9f];
-  if (lead === 0xf0) return [0x90, 0xbf];
-  if (lead === 0xf4) return [0x80, 0x8f];
-  return [0x80, 0xbf];
-}
-
-/** Python's strict UTF-8 decoding: the text, or str(UnicodeDecodeError) for the first bad sequence. */
-export function decodeUtf8(bytes: number[]): { text: string } | { error: string } {
-  const fail = (start: number, end: number, reason: string) => ({
-    error:
-      end - start === 1
-        ? `'utf-8' codec can't decode byte 0x${bytes[start]!.toString(16).padStart(2, '0')} in position ${start}: ${reason}`
-        : `'utf-8' codec can't decode bytes in position ${start}-${end - 1}: ${reason}`,
-  });
-  for (let i = 0; i < bytes.length;) {
-    const lead = bytes[i]!;
-    const length =
-      lead < 0x80 ? 1 : lead < 0xc2 ? 0 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : lead < 0xf5 ? 4 : 0;
-    if (length === 0) return fail(i, i + 1, 'invalid start byte');
-    for (let k = 1; k < length; k++) {
-      if (i + k >= bytes.length) return fail(i, bytes.length, 'unexpected end of data');
-      const [lo, hi] = k === 1 ? secondByteRange(lead) : [0x80, 0xbf];
-      const b = bytes[i + k]!;
-      if (b < lo || b > hi) return fail(i, i + k, 'invalid continuation byte');
-    }
-    i += length;
-  }
-  return { text: Buffer.from(bytes).toString('utf8') };
 }
 
 /**
@@ -129,6 +98,13 @@ export class QueryParams {
       .map(([, v]) => v);
   }
 
+  /** `dict(req.GET)` as a Map: keys in order of first appearance (even "1" before "a"), each with its last value. */
+  toMap(): Map<string, string> {
+    const map = new Map<string, string>();
+    for (const [k] of this.read()) if (!map.has(k)) map.set(k, this.get(k)!);
+    return map;
+  }
+
   /** `dict(req.GET)`: keys in order of first appearance, each with its last value. */
   toDict(): Record<string, string> {
     // No prototype: `constructor` or `__proto__` are parameter names like any other.
@@ -156,111 +132,29 @@ export interface QuerySchema {
   keywordOrder?: ('properties' | 'required' | 'additionalProperties')[];
 }
 
-interface SchemaFailure {
-  message: string;
-  validator: string;
-  /** Path into the schema, without the failing keyword. */
-  schemaPath: string[];
-  schema: PyValue;
-  instancePath: string[];
-  instance: PyValue;
-}
-
-function schemaAsPy(schema: QuerySchema | StringSchema): PyValue {
-  const copy: Record<string, PyValue> = {};
-  for (const [k, v] of Object.entries(schema)) {
-    if (k === 'keywordOrder' || v === undefined) continue;
-    copy[k] = v as PyValue;
+/** A QuerySchema as the schema dict placement has: its keywords in `keywordOrder` when given. */
+function asJsonSchema(schema: QuerySchema | JsonSchema): JsonSchema {
+  if (typeof schema !== 'object' || !('keywordOrder' in schema)) return schema;
+  const { keywordOrder, ...rest } = schema;
+  if (!keywordOrder) return rest;
+  const ordered: Record<string, unknown> = {};
+  const keys = Object.keys(rest) as (keyof typeof rest)[];
+  // The ordered keywords take, in their order, the places the schema gives them together.
+  const queue = keys.filter((k) => (keywordOrder as string[]).includes(k));
+  const sorted = keywordOrder.filter((k) => queue.includes(k));
+  for (const key of keys) {
+    const k = queue.includes(key) ? sorted.shift()! : key;
+    ordered[k] = rest[k];
   }
-  return copy;
+  return ordered as SchemaObject;
 }
 
-function checkProperty(name: string, value: string, schema: StringSchema): SchemaFailure | null {
-  const fail = (validator: string, message: string): SchemaFailure => ({
-    message,
-    validator,
-    schemaPath: ['properties', name],
-    schema: schemaAsPy(schema),
-    instancePath: [name],
-    instance: value,
-  });
-  // Keyword order as placement's schemas declare them.
-  for (const keyword of Object.keys(schema)) {
-    const length = [...value].length;
-    if (keyword === 'format' && schema.format === 'uuid' && !isUuidLike(value)) {
-      return fail('format', `${pyRepr(value)} is not a ${pyRepr('uuid')}`);
-    }
-    if (keyword === 'minLength' && length < schema.minLength!) {
-      return fail('minLength', `${pyRepr(value)} is too short`);
-    }
-    if (keyword === 'maxLength' && length > schema.maxLength!) {
-      return fail('maxLength', `${pyRepr(value)} is too long`);
-    }
-    if (keyword === 'pattern' && !new RegExp(schema.pattern!, 'u').test(value)) {
-      return fail('pattern', `${pyRepr(value)} does not match ${pyRepr(schema.pattern!)}`);
-    }
-  }
-  return null;
-}
-
-/** jsonschema's best_match: the first error among those nearest the top of the instance. */
-function firstFailure(instance: Record<string, string>, schema: QuerySchema): SchemaFailure | null {
-  const top: SchemaFailure[] = [];
-  const nested: SchemaFailure[] = [];
-  const whole = (validator: string, message: string): SchemaFailure => ({
-    message,
-    validator,
-    schemaPath: [],
-    schema: schemaAsPy(schema),
-    instancePath: [],
-    instance,
-  });
-  for (const keyword of schema.keywordOrder ?? ['properties', 'additionalProperties']) {
-    if (keyword === 'properties') {
-      for (const [name, sub] of Object.entries(schema.properties)) {
-        const value = instance[name];
-        if (value === undefined) continue;
-        const f = checkProperty(name, value, sub);
-        if (f) nested.push(f);
-      }
-    } else if (keyword === 'required') {
-      for (const name of schema.required ?? []) {
-        if (!Object.hasOwn(instance, name))
-          top.push(whole('required', `${pyRepr(name)} is a required property`));
-      }
-    } else {
-      const extras = Object.keys(instance).filter((k) => !Object.hasOwn(schema.properties, k));
-      if (extras.length > 0) {
-        top.push(
-          whole(
-            'additionalProperties',
-            `Additional properties are not allowed (${extras.map(pyRepr).join(', ')} ${extras.length === 1 ? 'was' : 'were'} unexpected)`,
-          ),
-        );
-      }
-    }
-  }
-  return top[0] ?? nested[0] ?? null;
-}
-
-function asIndex(container: string, path: string[]): string {
-  return path.length === 0 ? container : `${container}[${path.map(pyRepr).join('][')}]`;
-}
-
-/** str(ValidationError): the message, then the failing schema and instance, pretty-printed. */
-function describe(f: SchemaFailure): string {
-  const block = (v: PyValue) => pformat(v).split('\n').join('\n    ');
-  return (
-    `${f.message}\n\n` +
-    `Failed validating ${pyRepr(f.validator)} in ${asIndex('schema', f.schemaPath)}:\n` +
-    `    ${block(f.schema)}\n\n` +
-    `On ${asIndex('instance', f.instancePath)}:\n` +
-    `    ${block(f.instance)}`
-  );
-}
-
-/** placement.util.validate_query_params: 400 with jsonschema's explanation. */
-export function validateQuery(query: QueryParams, schema: QuerySchema): void {
-  const failure = firstFailure(query.toDict(), schema);
-  if (failure) throw badRequest(`Invalid query string parameters: ${describe(failure)}`);
+/**
+ * placement.util.validate_query_params: `dict(req.GET)` (every value a
+ * string, the last one given) validated against the schema; a 400 with
+ * jsonschema's explanation when it does not validate.
+ */
+export function validateQuery(query: QueryParams, schema: QuerySchema | JsonSchema): void {
+  const error = validateJson(query.toMap(), asJsonSchema(schema));
+  if (error !== null) throw badRequest(`Invalid query string parameters: ${error}`);
 }

@@ -4,6 +4,7 @@
  * returned (or now), with `cache-control: no-cache`.
  */
 import type { RequestContext } from './context.js';
+import { dumpsPyJson, PyFloat, type Dumpable } from './py-json.js';
 import type { DbTime } from './store/index.js';
 
 export interface ApiResponse {
@@ -68,21 +69,14 @@ export function json(
     if (lastModified !== null) headers.push(['last-modified', httpDate(lastModified)]);
     headers.push(['cache-control', 'no-cache']);
   }
-  return { status, headers, body: JSON.stringify(body) };
+  return { status, headers, body: dumpsPyJson(body as Dumpable) };
 }
 
 /**
  * A number placement writes as a Python float (`16.0`, never `16`):
  * allocation ratios. A Python client tells the two apart.
  */
-export class FloatValue {
-  constructor(readonly value: number) {}
-  toJSON(): number {
-    return this.value;
-  }
-}
-
-export const asFloat = (value: number): FloatValue => new FloatValue(value);
+export const asFloat = (value: number): PyFloat => new PyFloat(value);
 
 /**
  * A Location as WebOb makes one absolute: http, the request's Host (or

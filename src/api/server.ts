@@ -69,8 +69,8 @@ function headerMap(req: IncomingMessage): Record<string, string | undefined> {
 /** Request bodies beyond this are refused (413) rather than buffered. */
 export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** The request body as text, or null when it is too large. */
-function readBody(req: IncomingMessage): Promise<string | null> {
+/** The request body's bytes (decoded by the route, as placement does), or null when it is too large. */
+function readBody(req: IncomingMessage): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -80,7 +80,7 @@ function readBody(req: IncomingMessage): Promise<string | null> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(tooLarge ? null : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -11,10 +11,26 @@ import { ConfigError } from '../errors/errors.js';
  */
 export type OsloConfig = Map<string, Map<string, string>>;
 
+/**
+ * Every value of every option, in file order: a repeated option is one
+ * value per line (oslo.config's MultiStrOpt options, such as
+ * [oslo_policy] policy_dirs, take them all; the others take the last).
+ */
+export type OsloConfigValues = Map<string, Map<string, string[]>>;
+
 /** Parses oslo.config INI text; `name` only labels errors. */
 export function parseOsloIni(text: string, name: string): OsloConfig {
   const config: OsloConfig = new Map();
-  let section: Map<string, string> | undefined;
+  for (const [sectionName, options] of parseOsloIniValues(text, name)) {
+    config.set(sectionName, new Map([...options].map(([k, v]) => [k, v[v.length - 1]!])));
+  }
+  return config;
+}
+
+/** Parses oslo.config INI text keeping every value of a repeated option. */
+export function parseOsloIniValues(text: string, name: string): OsloConfigValues {
+  const config: OsloConfigValues = new Map();
+  let section: Map<string, string[]> | undefined;
   let lastKey: string | undefined;
   const lines = text.split(/\r?\n/);
   lines.forEach((line, i) => {
@@ -25,7 +41,8 @@ export function parseOsloIni(text: string, name: string): OsloConfig {
     if (/^\s*[#;]/.test(line)) return;
     if (/^\s/.test(line) && lastKey !== undefined && section) {
       // Continuation of the previous value (oslo joins with a newline).
-      section.set(lastKey, `${section.get(lastKey) ?? ''}\n${line.trim()}`);
+      const values = section.get(lastKey)!;
+      values[values.length - 1] = `${values[values.length - 1] ?? ''}\n${line.trim()}`;
       return;
     }
     const header = /^\[([^\]]+)\]\s*$/.exec(line);
@@ -47,7 +64,9 @@ export function parseOsloIni(text: string, name: string): OsloConfig {
     let value = kv[2]!.trim();
     // oslo strips one pair of matching surrounding quotes.
     if (value.length >= 2 && /^(['"]).*\1$/.test(value)) value = value.slice(1, -1);
-    section.set(lastKey, value);
+    const values = section.get(lastKey) ?? [];
+    values.push(value);
+    section.set(lastKey, values);
   });
   return config;
 }
@@ -58,6 +77,15 @@ export function parseOsloIni(text: string, name: string): OsloConfig {
  */
 export function readOsloConfigFiles(files: readonly string[]): OsloConfig {
   const merged: OsloConfig = new Map();
+  for (const [sectionName, options] of readOsloConfigFileValues(files)) {
+    merged.set(sectionName, new Map([...options].map(([k, v]) => [k, v[v.length - 1]!])));
+  }
+  return merged;
+}
+
+/** Reads config files in order, keeping every value of every option (earlier files' first). */
+export function readOsloConfigFileValues(files: readonly string[]): OsloConfigValues {
+  const merged: OsloConfigValues = new Map();
   for (const file of files) {
     let text: string;
     try {
@@ -72,9 +100,9 @@ export function readOsloConfigFiles(files: readonly string[]): OsloConfig {
         err,
       );
     }
-    for (const [sectionName, options] of parseOsloIni(text, file)) {
-      const target = merged.get(sectionName) ?? new Map<string, string>();
-      for (const [k, v] of options) target.set(k, v);
+    for (const [sectionName, options] of parseOsloIniValues(text, file)) {
+      const target = merged.get(sectionName) ?? new Map<string, string[]>();
+      for (const [k, v] of options) target.set(k, [...(target.get(k) ?? []), ...v]);
       merged.set(sectionName, target);
     }
   }

@@ -1,3 +1,5 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { ROLES } from './connections.js';
 import { getOption, readOsloConfigFiles, type OsloConfig } from './oslo-ini.js';
 
@@ -44,4 +46,20 @@ export function readPlacementOptions(files: readonly string[]): PlacementOptions
         getOption(config, 'DEFAULT', 'policy_file'),
     ),
   };
+}
+
+/**
+ * Where oslo.config's find_file looks for a relative name (policy.json,
+ * policy.d), in order: the config files' directories (the last file's
+ * first), then ~/.placement, ~, /etc/placement, /etc.
+ */
+export function configSearchDirs(configFiles: readonly string[]): string[] {
+  const home = homedir();
+  return [
+    ...[...configFiles].reverse().map((f) => dirname(resolve(f))),
+    join(home, '.placement'),
+    home,
+    '/etc/placement',
+    '/etc',
+  ];
 }

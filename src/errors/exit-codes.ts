@@ -40,7 +40,7 @@ export type ExitCodeValue = (typeof ExitCode)[ExitCodeName];
 export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   0: 'success',
   1: 'usage error (unknown flag, bad argument)',
-  2: 'configuration missing or incomplete (no connection given, unreadable config file)',
+  2: 'configuration missing, incomplete or invalid (no connection given, unreadable config file, a policy file or rule that does not parse)',
   3: 'already migrated (migrate: the target holds exactly the source data, verified)',
   4: 'nothing to migrate (migrate: the source has no placement data)',
   5: 'cannot connect (host unreachable, connection refused, timeout, unknown host, TLS refused or not verified), or the connection was lost during the work (run again to resume)',

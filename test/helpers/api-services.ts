@@ -4,10 +4,10 @@
  * and ours, `placement-upgrade api serve`, run through the built CLI.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ROOT } from './cli.js';
 import { sqlalchemyUrl } from './real-placement.js';
 
@@ -27,6 +27,8 @@ export function realPlacementServiceAvailable(): boolean {
 export interface RunningService {
   url: string;
   pid: number;
+  /** The placement.conf the service reads (the real placement only). */
+  configFile?: string;
   /** Everything the process wrote to stderr so far. */
   log(): string;
   stop(): Promise<void>;
@@ -80,16 +82,34 @@ function stopper(child: ChildProcess, cleanup: () => void): () => Promise<void> 
     });
 }
 
+/** placement.conf sections beyond the service's own: section → option → value (or values). */
+export type ConfSections = Record<string, Record<string, string | string[]>>;
+
 /**
  * Starts Debian's placement 8.0.0 under uwsgi on `url`'s database, with
  * noauth2. It syncs the standard traits and resource classes on start, as
  * in production. `processes`/`threads` as a deployment sizes them.
+ * `conf` adds placement.conf sections ([oslo_policy], [cors] …; a value
+ * list repeats the option), `files` writes files (policy files, policy.d/…)
+ * beside it; `configFile` in the result names the placement.conf.
  */
 export async function startRealPlacement(
   databaseUrl: string,
-  options: { processes?: number; threads?: number; extraArgs?: string[] } = {},
+  options: {
+    processes?: number;
+    threads?: number;
+    extraArgs?: string[];
+    conf?: ConfSections;
+    files?: Record<string, string>;
+  } = {},
 ): Promise<RunningService> {
   const dir = mkdtempSync(join(tmpdir(), 'pu-placement-svc-'));
+  const extra = Object.entries(options.conf ?? {}).flatMap(([section, opts]) => [
+    `[${section}]`,
+    ...Object.entries(opts).flatMap(([k, v]) =>
+      (Array.isArray(v) ? v : [v]).map((x) => `${k} = ${x}`),
+    ),
+  ]);
   writeFileSync(
     join(dir, 'placement.conf'),
     [
@@ -100,9 +120,14 @@ export async function startRealPlacement(
       'auth_strategy = noauth2',
       '[placement_database]',
       `connection = ${sqlalchemyUrl(databaseUrl)}`,
+      ...extra,
       '',
     ].join('\n'),
   );
+  for (const [name, text] of Object.entries(options.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   let stderr = '';
@@ -139,7 +164,7 @@ export async function startRealPlacement(
     await stop();
     throw err;
   }
-  return { url, pid: child.pid!, log, stop };
+  return { url, pid: child.pid!, configFile: join(dir, 'placement.conf'), log, stop };
 }
 
 /** Starts `placement-upgrade api serve` (the built CLI) on a free port. */

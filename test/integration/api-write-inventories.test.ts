@@ -34,6 +34,7 @@ if (!available && realPlacementRequired()) {
 
 const RP = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9d01';
 const RP_BUSY = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9d02';
+const RP_VALID = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9d03';
 const MISSING = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9dff';
 const CONSUMER = '7e3a1b2c-4d5e-4f60-8a71-b2c3d4e5f601';
 
@@ -51,6 +52,14 @@ interface Step {
    * compared only up to it.
    */
   driverTextAfter?: string;
+}
+
+/**
+ * Every number of a JSON text as written, with the key it belongs to:
+ * JSON.parse makes 16.0 and 16 one number, a Python client does not.
+ */
+function numberLiterals(text: string): string[] {
+  return [...text.matchAll(/"(\w+)": ?(-?\d[\d.eE+-]*)/g)].map((m) => `${m[1]}=${m[2]}`).sort();
 }
 
 /** One request, with a body when the step has one (uwsgi's http-socket wants a fresh connection). */
@@ -124,6 +133,11 @@ async function compareSequence(ours: string, theirs: string, steps: Step[]): Pro
       b = cutDetail(b, step.driverTextAfter);
     }
     const diffs = differences(a, b);
+    if (numberLiterals(a.body).join() !== numberLiterals(b.body).join()) {
+      diffs.push(
+        `numbers as written: ${numberLiterals(a.body).join(' ')} ≠ ${numberLiterals(b.body).join(' ')}`,
+      );
+    }
     const location = (ex: Exchange, base: string) =>
       ex.headers['location']?.replace(base, '<base>');
     if (location(a, ours) !== location(b, theirs)) {
@@ -219,6 +233,7 @@ async function inventoryState(db: Database): Promise<unknown[]> {
 }
 
 const inv = (rest: string) => `/resource_providers/${RP}/inventories${rest}`;
+const valid = (rest: string) => `/resource_providers/${RP_VALID}/inventories${rest}`;
 const busy = (rest: string) => `/resource_providers/${RP_BUSY}/inventories${rest}`;
 
 /** Create, change and delete on an idle provider, with every refusal on the way. */
@@ -397,6 +412,94 @@ const LIFECYCLE: Step[] = [
   { method: 'GET', path: `/resource_providers/${RP}`, status: 200 },
 ];
 
+/** What placement's schemas refuse (jsonschema's words and the schema it prints), and the floats it keeps. */
+const VALIDATION: Step[] = [
+  { method: 'POST', path: valid(''), body: { resource_class: 'DISK_GB' }, status: 400 },
+  { method: 'POST', path: valid(''), body: { resource_class: 'DISK_GB', total: -1 }, status: 400 },
+  { method: 'POST', path: valid(''), body: { resource_class: 'bad_class', total: 1 }, status: 400 },
+  { method: 'POST', path: valid(''), body: '{"foo": }', status: 400 },
+  { method: 'POST', path: valid(''), body: '[]', status: 400 },
+  ...(['total', 'reserved', 'min_unit', 'max_unit', 'step_size'] as const).flatMap((field) => [
+    {
+      method: 'POST' as const,
+      path: valid(''),
+      body: { resource_class: 'DISK_GB', total: 1024, [field]: 2147483648 },
+      status: 400,
+    },
+    {
+      method: 'POST' as const,
+      path: valid(''),
+      body: { resource_class: 'DISK_GB', total: 1024, reserved: 0, [field]: -1 },
+      status: 400,
+    },
+  ]),
+  {
+    method: 'POST',
+    path: valid(''),
+    body: '{"resource_class": "DISK_GB", "total": 1024, "allocation_ratio": 3.40282e+39}',
+    status: 400,
+  },
+  {
+    method: 'POST',
+    path: valid(''),
+    body: { resource_class: 'DISK_GB', total: 1024, allocation_ratio: '2' },
+    status: 400,
+  },
+  {
+    method: 'POST',
+    path: valid(''),
+    body: { resource_class: 'DISK_GB', total: 1024, house: 'red' },
+    status: 400,
+  },
+  {
+    method: 'PUT',
+    path: valid('/DISK_GB'),
+    body: { house: 'red', car: 'blue' },
+    status: 400,
+  },
+  {
+    method: 'PUT',
+    path: valid('/DISK_GB'),
+    body: { total: 10 },
+    status: 400,
+  },
+  {
+    method: 'PUT',
+    path: valid(''),
+    body: { resource_provider_generation: 0, inventories: { DISK_GB: { total: 2147483648 } } },
+    status: 400,
+  },
+  {
+    method: 'PUT',
+    path: valid(''),
+    // patternProperties leaves other names to the handler: an unknown class.
+    body: { resource_provider_generation: 0, inventories: { disk: { total: 1 } } },
+    status: 400,
+  },
+  {
+    method: 'PUT',
+    path: valid(''),
+    body: { resource_provider_generation: 0, inventories: [] },
+    status: 400,
+  },
+  { method: 'PUT', path: valid(''), body: { inventories: {} }, status: 400 },
+  {
+    // Python floats come back as the client wrote them; ints stay ints.
+    method: 'PUT',
+    path: valid(''),
+    version: '1.26',
+    body: '{"resource_provider_generation": 0, "inventories": {"DISK_GB": {"total": 10.0, "reserved": 0.0, "allocation_ratio": 2}, "VCPU": {"total": 4, "allocation_ratio": 1.0}}}',
+    status: 200,
+  },
+  {
+    method: 'POST',
+    path: valid(''),
+    body: '{"resource_class": "MEMORY_MB", "total": 1e3, "resource_provider_generation": 99}',
+    status: 201,
+  },
+  { method: 'GET', path: valid(''), status: 200 },
+];
+
 /** Every write route on a provider that does not exist. */
 const MISSING_PROVIDER: Step[] = [
   {
@@ -509,6 +612,7 @@ describe.runIf(available).each(testEngines())('inventory writes on %s', (engine)
       await syncSchema(db, { target: 'zed' });
       await seedProvider(db, RP, 'idle');
       await seedProvider(db, RP_BUSY, 'busy');
+      await seedProvider(db, RP_VALID, 'validated');
     });
     // Both sync the standard classes on start, in the same order: the same ids on both sides.
     [theirs, ours] = await Promise.all([startRealPlacement(real.url), startOurApi(mine.url, [])]);
@@ -520,6 +624,11 @@ describe.runIf(available).each(testEngines())('inventory writes on %s', (engine)
 
   it('create, change and delete, with every refusal on the way', async () => {
     const found = await compareSequence(ours.url, theirs.url, LIFECYCLE);
+    expect(found.join('\n\n')).toBe('');
+  });
+
+  it("placement's schemas, their refusals and the floats a body keeps", async () => {
+    const found = await compareSequence(ours.url, theirs.url, VALIDATION);
     expect(found.join('\n\n')).toBe('');
   });
 

@@ -123,7 +123,7 @@ describe.each(engines)('nova changing nova_api during the copy (%s)', (engine) =
   let source: TestDatabase | undefined;
   let db: Database | undefined;
 
-  it.each(cases)('an %s of %s is detected: exit 22', async (table, change) => {
+  it.each(cases)('a change to %s (%s) is detected: exit 22', async (table, change) => {
     source ??= await novaApiSource(fresh, engine, 'changes_src', {
       release: 'train',
       providers: 12,

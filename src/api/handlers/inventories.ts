@@ -1,5 +1,4 @@
 /** /resource_providers/{uuid}/inventories[/{resource_class}]: reads, and the writes of handlers/inventory.py. */
-import { readJsonBody } from '../body.js';
 import { ObjectNotFound, type RequestContext } from '../context.js';
 import { ApiError, badRequest, ErrorCode } from '../errors.js';
 import {
@@ -17,15 +16,9 @@ import {
   updateInventory,
   type InventoryFields,
 } from '../ops/inventories.js';
-import {
-  absoluteUrl,
-  asFloat,
-  empty,
-  FloatValue,
-  json,
-  lastModifiedOf,
-  type Handler,
-} from '../response.js';
+import { parseBody, type SchemaObject } from '../json-schema.js';
+import { PyFloat, type PyDict, type PyJson } from '../py-json.js';
+import { absoluteUrl, asFloat, empty, json, lastModifiedOf, type Handler } from '../response.js';
 import {
   BASE_INVENTORY_SCHEMA,
   POST_INVENTORY_SCHEMA,
@@ -103,27 +96,31 @@ export const getInventory: Handler = async (ctx) => {
 // ---- writes ----
 
 /** One inventory of a request body, defaults filled in, values as the client wrote them. */
-type RequestInventory = Record<(typeof OUTPUT_FIELDS)[number], unknown>;
+type RequestInventory = Record<(typeof OUTPUT_FIELDS)[number], PyJson>;
 
-/** A JSON number of the body as a JS number (a Python-float marker unwrapped). */
-function numberOf(value: unknown): number {
-  return value instanceof FloatValue ? value.value : Number(value);
+/** A JSON number of the body (int, big int or Python float) as a JS number. */
+function numberOf(value: PyJson | undefined): number {
+  if (value instanceof PyFloat) return value.value;
+  return Number(value);
 }
 
-/** A body value echoed as placement echoes it: Python floats stay floats (`1.0`). */
-function echo(value: unknown): unknown {
-  if (typeof value === 'number' && !Number.isInteger(value)) return asFloat(value);
-  return value;
+/** A body value echoed as placement echoes the Inventory it built: a float stays a float (`1.0`). */
+function echo(value: PyJson): unknown {
+  return value instanceof PyFloat ? asFloat(value.value) : value;
 }
 
 /** _extract_inventory's defaults: INVENTORY_DEFAULTS, then what the client sent. */
-function withDefaults(data: Record<string, unknown>): RequestInventory {
-  const inv: Record<string, unknown> = {
+function withDefaults(data: PyDict): RequestInventory {
+  const inv: RequestInventory = {
+    total: null, // required by every inventory schema
     ...INVENTORY_DEFAULTS,
-    allocation_ratio: asFloat(INVENTORY_DEFAULTS.allocation_ratio),
+    allocation_ratio: new PyFloat(INVENTORY_DEFAULTS.allocation_ratio),
   };
-  for (const field of OUTPUT_FIELDS) if (field in data) inv[field] = data[field];
-  return inv as RequestInventory;
+  for (const field of OUTPUT_FIELDS) {
+    const given = data.get(field);
+    if (given !== undefined) inv[field] = given;
+  }
+  return inv;
 }
 
 function fieldsOf(inv: RequestInventory): InventoryFields {
@@ -152,12 +149,13 @@ async function writableProvider(ctx: RequestContext): Promise<ProviderRow> {
   return rp;
 }
 
-function bodyObject(ctx: RequestContext, schema: Record<string, unknown>): Record<string, unknown> {
-  return readJsonBody(ctx.body, schema) as Record<string, unknown>;
+/** The body as placement's extract_json reads it (a 400 otherwise), Python floats kept: a dict. */
+function bodyDict(ctx: RequestContext, schema: SchemaObject): PyDict {
+  return parseBody(ctx.body, schema) as PyDict;
 }
 
 /** The handler's early check of the generation the client sent. */
-function requireGeneration(rp: ProviderRow, given: unknown): void {
+function requireGeneration(rp: ProviderRow, given: PyJson | undefined): void {
   if (rp.generation === null || numberOf(given) !== rp.generation) {
     throw new ApiError(409, 'resource provider generation conflict', {
       code: ErrorCode.CONCURRENT_UPDATE,
@@ -176,8 +174,8 @@ async function write<T>(ctx: RequestContext, work: (tx: PlacementStore) => Promi
 /** POST …/inventories: one new class; 201 with its Location. */
 export const createInventory: Handler = async (ctx) => {
   const rp = await writableProvider(ctx);
-  const data = bodyObject(ctx, POST_INVENTORY_SCHEMA);
-  const rc = String(data['resource_class']);
+  const data = bodyDict(ctx, POST_INVENTORY_SCHEMA);
+  const rc = String(data.get('resource_class'));
   const requested = withDefaults(data);
   const fields = fieldsOf(requested);
   const unable = (err: Error) =>
@@ -205,11 +203,11 @@ export const createInventory: Handler = async (ctx) => {
 /** PUT …/inventories: the whole set, against the generation the client read. */
 export const putInventories: Handler = async (ctx) => {
   const rp = await writableProvider(ctx);
-  const data = bodyObject(ctx, PUT_INVENTORY_SCHEMA);
-  requireGeneration(rp, data['resource_provider_generation']);
+  const data = bodyDict(ctx, PUT_INVENTORY_SCHEMA);
+  requireGeneration(rp, data.get('resource_provider_generation'));
   const requested = new Map<string, RequestInventory>();
-  for (const [rc, raw] of Object.entries(data['inventories'] as Record<string, unknown>)) {
-    requested.set(rc, withDefaults(raw as Record<string, unknown>));
+  for (const [rc, raw] of data.get('inventories') as PyDict) {
+    requested.set(rc, withDefaults(raw as PyDict));
   }
   const inventories = new Map([...requested].map(([rc, inv]) => [rc, fieldsOf(inv)]));
   let generation: number;
@@ -254,8 +252,8 @@ export const putInventories: Handler = async (ctx) => {
 export const putInventory: Handler = async (ctx) => {
   const rp = await writableProvider(ctx);
   const rc = ctx.param('resource_class');
-  const data = bodyObject(ctx, BASE_INVENTORY_SCHEMA);
-  requireGeneration(rp, data['resource_provider_generation']);
+  const data = bodyDict(ctx, BASE_INVENTORY_SCHEMA);
+  requireGeneration(rp, data.get('resource_provider_generation'));
   const requested = withDefaults(data);
   const fields = fieldsOf(requested);
   let generation: number;

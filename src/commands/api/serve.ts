@@ -6,7 +6,9 @@ import {
   placementConnectionFlags,
 } from '../../cli/base-command.js';
 import { requireServableSchema } from '../../api/schema-check.js';
+import { loadServeConfig } from '../../api/serve-config.js';
 import { serveApi, type AccessLogEntry } from '../../api/server.js';
+import { placementConfigFiles } from '../../config/placement-options.js';
 import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
 import { redact, registerSecret } from '../../errors/redact.js';
 
@@ -40,6 +42,24 @@ With --read-only it never writes, not even the standard traits and resource clas
 placement inserts at start-up, and refuses writes with 403. Without it, it inserts those at
 start-up as placement does; write routes are not implemented yet (501).
 
+Policy is placement's, enforced as oslo.policy enforces it: placement 8.0.0's default rules,
+overridden by the policy file and policy directories that [oslo_policy] names in the
+--placement-config files (policy_file, default policy.json; policy_dirs, default policy.d;
+a relative name is looked up beside the config files, then in ~/.placement, ~,
+/etc/placement, /etc; YAML or JSON), with enforce_scope (default false: a token of the
+wrong scope is let through to the rule) and enforce_new_defaults (default false: each base
+rule also accepts its deprecated default, role:admin). The caller is who noauth2 says:
+X-Auth-Token user[:project], X-Roles, OpenStack-System-Scope (and X-Project-Id,
+X-Domain-Id … as keystonemiddleware would set them); the --auth-token holder is a
+system-scoped admin. A policy file that changes is reloaded before the next request. A
+policy file that does not parse, or a rule that does not, stops it at start-up (exit 2):
+placement would not start on the first, and would deny wherever the second applies,
+saying so only in its log.
+
+CORS is on when [cors] allowed_origin is set, with placement's defaults for the other [cors]
+options (allow_credentials, expose_headers, max_age, allow_methods, allow_headers); it sits
+outside authentication, so a preflight needs no token and OPTIONS then always answers 200.
+
 It refuses to start (exit 12) on a database without placement's tables or stamped with a
 revision it does not know: create the schema with "db sync" first.
 
@@ -61,6 +81,22 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
       description: 'Then ask it what nova would see',
       command:
         "curl -H 'X-Auth-Token: admin' -H 'OpenStack-API-Version: placement latest' http://127.0.0.1:8778/resource_providers",
+    },
+    {
+      description:
+        'Try a stricter policy before deploying it: a second config file (later files win) with [oslo_policy] enforce_scope = true, enforce_new_defaults = true, policy_file = /etc/placement/policy.yaml, and [cors] allowed_origin = https://horizon.example.com',
+      command:
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --placement-config ./strict.conf --read-only',
+    },
+    {
+      description: 'A CORS preflight from that origin (no token needed)',
+      command:
+        "curl -i -X OPTIONS -H 'Origin: https://horizon.example.com' -H 'Access-Control-Request-Method: GET' http://127.0.0.1:8778/resource_providers",
+    },
+    {
+      description: 'A project reader asking for its own usages (allowed by the default policy)',
+      command:
+        "curl -H 'X-Auth-Token: alice:p1' -H 'X-Roles: reader' -H 'OpenStack-API-Version: placement 1.9' 'http://127.0.0.1:8778/usages?project_id=p1'",
     },
     {
       description: 'Listen beyond loopback, with a token',
@@ -102,6 +138,18 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(ApiServe);
     registerSecret(flags['auth-token']);
+    // Policy and CORS first: a broken policy file should not wait for a database.
+    const config = loadServeConfig(
+      placementConfigFiles(flags['placement-config']),
+      (notices, error) => {
+        if (error) this.note(`Policy reload failed (the rules in force stay): ${error.message}`);
+        else {
+          this.note('Policy reloaded: a policy file changed.');
+          for (const n of notices) this.note(`Policy ${n.severity}: ${n.message}`);
+        }
+      },
+    );
+    for (const warning of config.policy.warnings) this.note(`Policy warning: ${warning}`);
     // A read-only server must not create a SQLite file; the check below needs the schema anyway.
     const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
     let requests = 0;
@@ -120,6 +168,8 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
         port: flags.port,
         readOnly: flags['read-only'],
         authToken: flags['auth-token'],
+        policy: config.policy.enforcer,
+        cors: config.cors,
         onRequest: log,
       });
       if (running.standardSync) {
@@ -127,6 +177,8 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
           `Standard data synced: ${running.standardSync.traitsAdded} traits, ${running.standardSync.resourceClassesAdded} resource classes added.`,
         );
       }
+      this.note(config.policySummary);
+      if (config.cors) this.note(`CORS: allowed origins ${config.cors.allowedOrigins.join(', ')}.`);
       process.stderr.write(
         `Placement API on ${db.display} ${schema.revision ? `at revision ${schema.revision}` : 'without an alembic revision'}${flags['read-only'] ? ' (read-only)' : ''} listening on ${running.url}\n`,
       );

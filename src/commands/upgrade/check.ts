@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { ROLES } from '../../config/connections.js';
 import type { Database } from '../../db/connect.js';
@@ -16,25 +14,17 @@ import {
   worstResult,
   type UpgradeCheckReport,
 } from '../../checks/registry.js';
-import { placementConfigFiles, readPlacementOptions } from '../../config/placement-options.js';
+import {
+  configSearchDirs,
+  placementConfigFiles,
+  readPlacementOptions,
+} from '../../config/placement-options.js';
 import { UsageError, type PlacementUpgradeError } from '../../errors/errors.js';
 import { redactDeep } from '../../errors/redact.js';
 import { NEWEST_RELEASE, RELEASES, findRelease } from '../../migrations/index.js';
 
 /** oslo.upgradecheck's code for "the checks could not run". */
 const COULD_NOT_RUN = 255;
-
-/** Where oslo.config's find_file looks, in order: the config files' directories (last first), then the standard ones. */
-function configSearchDirs(configFiles: readonly string[]): string[] {
-  const home = homedir();
-  return [
-    ...[...configFiles].reverse().map((f) => dirname(resolve(f))),
-    join(home, '.placement'),
-    home,
-    '/etc/placement',
-    '/etc',
-  ];
-}
 
 const titles = (await upgradeChecks()).map((c) => `  - ${c.title}`).join('\n');
 
