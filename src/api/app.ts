@@ -274,7 +274,7 @@ export class PlacementApi {
       ) {
         throw new ApiError(406, 'Only application/json is provided');
       }
-      if (guard === 'content') {
+      if (guard === 'content' && !(op.contentBefore && version.atLeast(op.contentBefore))) {
         const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
         if (type !== 'application/json') {
           throw new ApiError(

@@ -105,6 +105,14 @@ export class RequestContext {
     );
   }
 
+  /**
+   * A Location header's value: WebOb makes placement's relative URLs
+   * absolute against the request's Host.
+   */
+  absoluteUrl(path: string): string {
+    return `http://${this.headers['host'] ?? 'localhost'}${path}`;
+  }
+
   /** A path parameter of the matched route. */
   param(name: string): string {
     return this.params[name] ?? '';

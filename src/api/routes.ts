@@ -5,7 +5,7 @@
  * /allocation_candidates are declared without a handler yet: they answer
  * 403 read-only or 501, and get a handler here when they are implemented.
  */
-import { getAggregates } from './handlers/aggregates.js';
+import { getAggregates, updateAggregates } from './handlers/aggregates.js';
 import {
   deleteAllocations,
   listForConsumer,
@@ -23,10 +23,30 @@ import {
   putInventory,
 } from './handlers/inventories.js';
 import { postReshaper } from './handlers/reshaper.js';
-import { getResourceClass, listResourceClasses } from './handlers/resource-classes.js';
-import { getResourceProvider, listResourceProviders } from './handlers/resource-providers.js';
+import {
+  getResourceClass,
+  listResourceClasses,
+  postResourceClass,
+  putResourceClass,
+  removeResourceClass,
+} from './handlers/resource-classes.js';
+import {
+  createResourceProvider,
+  deleteResourceProvider,
+  getResourceProvider,
+  listResourceProviders,
+  updateResourceProvider,
+} from './handlers/resource-providers.js';
 import { home } from './handlers/root.js';
-import { getTrait, listTraits, listTraitsForResourceProvider } from './handlers/traits.js';
+import {
+  deleteTraitsForResourceProvider,
+  getTrait,
+  listTraits,
+  listTraitsForResourceProvider,
+  removeTrait,
+  updateTrait,
+  updateTraitsForResourceProvider,
+} from './handlers/traits.js';
 import { getTotalUsages, listProviderUsages } from './handlers/usages.js';
 import type { Handler } from './response.js';
 
@@ -47,6 +67,8 @@ export interface Operation {
   /** The status below `since`: 404, or 405 for DELETE …/inventories before 1.5. */
   belowStatus?: 404 | 405;
   guards: Guard[];
+  /** The `content` guard applies only below this version (PUT /resource_classes/{name}). */
+  contentBefore?: string;
   handler?: Handler;
 }
 
@@ -84,7 +106,13 @@ export const ROUTES: readonly Route[] = [
           since: '1.2',
         }),
       ],
-      ['POST', write(`${P}resource_classes:create`, ['version', 'content'], { since: '1.2' })],
+      [
+        'POST',
+        write(`${P}resource_classes:create`, ['version', 'content'], {
+          since: '1.2',
+          handler: postResourceClass,
+        }),
+      ],
     ],
   },
   {
@@ -97,23 +125,42 @@ export const ROUTES: readonly Route[] = [
         }),
       ],
       // 1.2–1.6 rename (JSON body), 1.7+ create-or-verify (no body).
-      ['PUT', write(`${P}resource_classes:update`, ['version'], { since: '1.2' })],
-      ['DELETE', write(`${P}resource_classes:delete`, ['version'], { since: '1.2' })],
+      [
+        'PUT',
+        write(`${P}resource_classes:update`, ['version', 'content'], {
+          since: '1.2',
+          contentBefore: '1.7',
+          handler: putResourceClass,
+        }),
+      ],
+      [
+        'DELETE',
+        write(`${P}resource_classes:delete`, ['version'], {
+          since: '1.2',
+          handler: removeResourceClass,
+        }),
+      ],
     ],
   },
   {
     pattern: '/resource_providers',
     methods: [
       ['GET', read(`${P}resource_providers:list`, listResourceProviders, ['accept'])],
-      ['POST', write(`${P}resource_providers:create`, ['content'])],
+      [
+        'POST',
+        write(`${P}resource_providers:create`, ['content'], { handler: createResourceProvider }),
+      ],
     ],
   },
   {
     pattern: '/resource_providers/{uuid}',
     methods: [
       ['GET', read(`${P}resource_providers:show`, getResourceProvider, ['accept'])],
-      ['DELETE', write(`${P}resource_providers:delete`, [])],
-      ['PUT', write(`${P}resource_providers:update`, ['content'])],
+      ['DELETE', write(`${P}resource_providers:delete`, [], { handler: deleteResourceProvider })],
+      [
+        'PUT',
+        write(`${P}resource_providers:update`, ['content'], { handler: updateResourceProvider }),
+      ],
     ],
   },
   {
@@ -173,7 +220,10 @@ export const ROUTES: readonly Route[] = [
       ],
       [
         'PUT',
-        write(`${P}resource_providers:aggregates:update`, ['content', 'version'], { since: '1.1' }),
+        write(`${P}resource_providers:aggregates:update`, ['content', 'version'], {
+          since: '1.1',
+          handler: updateAggregates,
+        }),
       ],
     ],
   },
@@ -228,8 +278,8 @@ export const ROUTES: readonly Route[] = [
     pattern: '/traits/{name}',
     methods: [
       ['GET', read(`${P}traits:show`, getTrait, ['version'], { since: '1.6' })],
-      ['PUT', write(`${P}traits:update`, ['version'], { since: '1.6' })],
-      ['DELETE', write(`${P}traits:delete`, ['version'], { since: '1.6' })],
+      ['PUT', write(`${P}traits:update`, ['version'], { since: '1.6', handler: updateTrait })],
+      ['DELETE', write(`${P}traits:delete`, ['version'], { since: '1.6', handler: removeTrait })],
     ],
   },
   {
@@ -248,9 +298,18 @@ export const ROUTES: readonly Route[] = [
       ],
       [
         'PUT',
-        write(`${P}resource_providers:traits:update`, ['version', 'content'], { since: '1.6' }),
+        write(`${P}resource_providers:traits:update`, ['version', 'content'], {
+          since: '1.6',
+          handler: updateTraitsForResourceProvider,
+        }),
       ],
-      ['DELETE', write(`${P}resource_providers:traits:delete`, ['version'], { since: '1.6' })],
+      [
+        'DELETE',
+        write(`${P}resource_providers:traits:delete`, ['version'], {
+          since: '1.6',
+          handler: deleteTraitsForResourceProvider,
+        }),
+      ],
     ],
   },
   {
@@ -299,12 +358,14 @@ function compile(route: Route): CompiledRoute {
       const m = /^\{(\w+)\}$/.exec(part);
       if (m) {
         names.push(m[1]!);
-        return '([^/]+)';
+        return '([^/]+?)';
       }
       return part.replace(/[.*+?^$()|[\]\\]/g, '\\$&');
     })
     .join('');
-  return { route, regex: new RegExp(`^${source}$`), names };
+  // As the routes library matches: Python's `$` also matches before a final
+  // newline, so a path ending in one (%0A) names what it names without it.
+  return { route, regex: new RegExp(`^${source}\n?$`), names };
 }
 
 /** Matches decoded request paths against a route table. */

@@ -1,11 +1,12 @@
 /**
  * Compares two Placement API responses the way a client would notice a
  * difference: status, the headers placement's behaviour defines, and the
- * body (JSON compared as data, lists whose order placement leaves
+ * body (JSON compared as Python parses it, ints and floats apart, lists whose order placement leaves
  * unspecified compared as sets; request ids and "now" timestamps aside).
  */
 import { request } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
+import { parsePythonJson, PyFloat, PyInt, toPythonJson } from './python-json.js';
 
 export interface Exchange {
   status: number;
@@ -93,6 +94,7 @@ function normalize(value: unknown, key?: string): unknown {
     if (key === 'traits' || key === 'aggregates') return [...(items as string[])].sort();
     return items;
   }
+  if (value instanceof PyInt || value instanceof PyFloat) return value;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) {
@@ -138,15 +140,16 @@ export function differences(ours: Exchange, theirs: Exchange): string[] {
     let a: unknown;
     let b: unknown;
     try {
-      a = normalize(JSON.parse(ours.body || 'null'));
-      b = normalize(JSON.parse(theirs.body || 'null'));
+      // As Python parses them: 16 and 16.0 differ for a Python client.
+      a = normalize(parsePythonJson(ours.body || 'null'));
+      b = normalize(parsePythonJson(theirs.body || 'null'));
     } catch (err) {
       diffs.push(`body is not JSON: ${(err as Error).message}`);
       return diffs;
     }
     if (!isDeepStrictEqual(a, b)) {
       diffs.push(
-        `body:\n  ours:   ${JSON.stringify(a).slice(0, 1500)}\n  theirs: ${JSON.stringify(b).slice(0, 1500)}`,
+        `body:\n  ours:   ${toPythonJson(a).slice(0, 1500)}\n  theirs: ${toPythonJson(b).slice(0, 1500)}`,
       );
     }
   } else if (ours.body !== theirs.body) {

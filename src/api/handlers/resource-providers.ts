@@ -1,11 +1,17 @@
 /** GET /resource_providers and GET /resource_providers/{uuid}. */
+import { readJsonBody } from '../body.js';
 import { ObjectNotFound, type RequestContext } from '../context.js';
 import { badRequest } from '../errors.js';
+import { createProvider, deleteProvider, updateProvider } from '../ops/resource-providers.js';
 import { normalizeMemberOfParams, normalizeResources, normalizeTraitsParams } from '../params.js';
 import { validateQuery } from '../query.js';
 import { searchProviders, type ProviderQuery } from '../provider-search.js';
-import { json, lastModifiedOf, type Handler } from '../response.js';
-import { listProvidersSchema } from '../schemas/resource-providers.js';
+import { empty, json, lastModifiedOf, parseDbTime, type Handler } from '../response.js';
+import {
+  createProviderSchema,
+  listProvidersSchema,
+  updateProviderSchema,
+} from '../schemas/resource-providers.js';
 import type { ProviderRow } from '../store/index.js';
 
 /** The URL of a provider (placement builds them relative to its mount point). */
@@ -22,7 +28,12 @@ function links(ctx: RequestContext, uuid: string) {
   return [{ rel: 'self', href: url }, ...rels.map((rel) => ({ rel, href: `${url}/${rel}` }))];
 }
 
-function serializeProvider(ctx: RequestContext, rp: ProviderRow): Record<string, unknown> {
+type ProviderView = Pick<
+  ProviderRow,
+  'uuid' | 'name' | 'generation' | 'parent_provider_uuid' | 'root_provider_uuid'
+>;
+
+function serializeProvider(ctx: RequestContext, rp: ProviderView): Record<string, unknown> {
   const data: Record<string, unknown> = {
     uuid: rp.uuid,
     name: rp.name,
@@ -96,4 +107,52 @@ export const listResourceProviders: Handler = async (ctx) => {
     { resource_providers: rows.map((rp) => serializeProvider(ctx, rp)) },
     lastModifiedOf(rows) ?? new Date(),
   );
+};
+
+/** POST /resource_providers: 201 with a Location before 1.20, then 200 with the provider too. */
+export const createResourceProvider: Handler = async (ctx) => {
+  const data = readJsonBody(ctx.body, createProviderSchema(ctx.version)) as {
+    name: string;
+    uuid?: string;
+    parent_provider_uuid?: string | null;
+  };
+  const rp = await createProvider(ctx, {
+    name: data.name,
+    uuid: data.uuid,
+    parentUuid: data.parent_provider_uuid,
+  });
+  const location: [string, string] = ['location', ctx.absoluteUrl(providerUrl(rp.uuid))];
+  if (!ctx.version.atLeast('1.20')) return empty(201, [location]);
+  // The new object has no timestamps of its own: placement answers "now".
+  const response = json(ctx, serializeProvider(ctx, rp), new Date());
+  response.headers.push(location);
+  return response;
+};
+
+/**
+ * PUT /resource_providers/{uuid}. Its last-modified is the updated_at the
+ * provider had before this change (none when it had none), as placement's.
+ */
+export const updateResourceProvider: Handler = async (ctx) => {
+  const rp = await providerOrNotFound(ctx, ctx.param('uuid'));
+  const data = readJsonBody(ctx.body, updateProviderSchema(ctx.version)) as {
+    name: string;
+    parent_provider_uuid?: string | null;
+  };
+  const updated = await updateProvider(
+    ctx,
+    rp,
+    {
+      name: data.name,
+      parentUuid: 'parent_provider_uuid' in data ? data.parent_provider_uuid : undefined,
+    },
+    ctx.version.atLeast('1.37'),
+  );
+  return json(ctx, serializeProvider(ctx, updated), parseDbTime(rp.updated_at));
+};
+
+/** DELETE /resource_providers/{uuid}. */
+export const deleteResourceProvider: Handler = async (ctx) => {
+  await deleteProvider(ctx, ctx.param('uuid'));
+  return empty(204);
 };

@@ -1,9 +1,12 @@
-/** GET /traits, GET /traits/{name} and GET /resource_providers/{uuid}/traits (all 1.6). */
-import { ObjectNotFound } from '../context.js';
+/** /traits, /traits/{name} and /resource_providers/{uuid}/traits (all 1.6). */
+import { readJsonBody } from '../body.js';
+import { ObjectNotFound, type RequestContext } from '../context.js';
 import { ApiError, badRequest } from '../errors.js';
+import { deleteProviderTraits, deleteTrait, putTrait, setProviderTraits } from '../ops/traits.js';
 import { validateQuery } from '../query.js';
 import { empty, httpDate, json, lastModifiedOf, parseDbTime, type Handler } from '../response.js';
-import { LIST_TRAITS_SCHEMA } from '../schemas/traits.js';
+import { LIST_TRAITS_SCHEMA, SET_TRAITS_FOR_RP_SCHEMA } from '../schemas/traits.js';
+import { providerOrNotFound } from './resource-providers.js';
 import type { NamedRow } from '../store/index.js';
 
 function serializeTraits(traits: NamedRow[]) {
@@ -73,11 +76,64 @@ export const listTraitsForResourceProvider: Handler = async (ctx) => {
     );
   }
   const traits: NamedRow[] = [];
-  for (const id of await ctx.store.traits.idsOfProvider(rp.id)) traits.push(await ctx.traits.rowOf(id));
+  for (const id of await ctx.store.traits.idsOfProvider(rp.id))
+    traits.push(await ctx.traits.rowOf(id));
   const out = serializeTraits(traits);
   return json(
     ctx,
     { traits: out.body, resource_provider_generation: rp.generation },
     out.lastModified,
   );
+};
+
+/** last-modified and cache-control from 1.15, for answers without a body. */
+function cachingHeaders(ctx: RequestContext, lastModified: Date): [string, string][] {
+  if (!ctx.version.atLeast('1.15')) return [];
+  return [
+    ['last-modified', httpDate(lastModified)],
+    ['cache-control', 'no-cache'],
+  ];
+}
+
+/** PUT /traits/{name}: 201 when created, 204 when it was there; a Location either way. */
+export const updateTrait: Handler = async (ctx) => {
+  const name = ctx.param('name');
+  const result = await putTrait(ctx, name);
+  return empty(result.created ? 201 : 204, [
+    ['location', ctx.absoluteUrl(`/traits/${name}`)],
+    ...cachingHeaders(ctx, result.lastModified),
+  ]);
+};
+
+/** DELETE /traits/{name}. */
+export const removeTrait: Handler = async (ctx) => {
+  await deleteTrait(ctx, ctx.param('name'));
+  return empty(204);
+};
+
+/** PUT /resource_providers/{uuid}/traits. */
+export const updateTraitsForResourceProvider: Handler = async (ctx) => {
+  const data = readJsonBody(ctx.body, SET_TRAITS_FOR_RP_SCHEMA) as {
+    traits: string[];
+    resource_provider_generation: number;
+  };
+  const result = await setProviderTraits(
+    ctx,
+    ctx.param('uuid'),
+    data.resource_provider_generation,
+    data.traits,
+  );
+  const out = serializeTraits(result.traits);
+  return json(
+    ctx,
+    { traits: out.body, resource_provider_generation: result.generation },
+    out.lastModified,
+  );
+};
+
+/** DELETE /resource_providers/{uuid}/traits. */
+export const deleteTraitsForResourceProvider: Handler = async (ctx) => {
+  const rp = await providerOrNotFound(ctx, ctx.param('uuid'));
+  await deleteProviderTraits(ctx, rp);
+  return empty(204);
 };

@@ -53,4 +53,52 @@ export class TraitStore {
     );
     return rows.map((r) => num(r['trait_id']));
   }
+
+  /** One trait by its exact name, read now (not from a request's cache). */
+  async byName(name: string): Promise<NamedRow | null> {
+    const rows = await this.access.rows(
+      'SELECT id, name, updated_at, created_at FROM traits WHERE name = ?',
+      [name],
+    );
+    return rows[0] ? namedRow(rows[0]) : null;
+  }
+
+  /** Inserts a trait; a unique violation means another writer created it first. */
+  async create(name: string): Promise<NamedRow> {
+    const created = this.access.now();
+    const id = await this.access.insert('traits', { name, created_at: created });
+    return { id, name, updated_at: null, created_at: created };
+  }
+
+  /** Whether any provider has the trait. */
+  async inUse(id: number): Promise<boolean> {
+    const rows = await this.access.rows(
+      'SELECT trait_id FROM resource_provider_traits WHERE trait_id = ? LIMIT 1',
+      [id],
+    );
+    return rows.length > 0;
+  }
+
+  /** Deletes a trait by name; returns how many rows went. */
+  async deleteByName(name: string): Promise<number> {
+    return this.access.run('DELETE FROM traits WHERE name = ?', [name]);
+  }
+
+  async addToProvider(providerId: number, traitIds: number[]): Promise<void> {
+    const now = this.access.now();
+    for (const traitId of traitIds) {
+      await this.access.run(
+        'INSERT INTO resource_provider_traits (resource_provider_id, trait_id, created_at) VALUES (?, ?, ?)',
+        [providerId, traitId, now],
+      );
+    }
+  }
+
+  async removeFromProvider(providerId: number, traitIds: number[]): Promise<void> {
+    if (traitIds.length === 0) return;
+    await this.access.run(
+      `DELETE FROM resource_provider_traits WHERE resource_provider_id = ? AND trait_id IN (${placeholders(traitIds.length)})`,
+      [providerId, ...traitIds],
+    );
+  }
 }

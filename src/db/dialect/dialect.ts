@@ -66,6 +66,14 @@ export interface Dialect {
   connectionLost(err: unknown): string | null;
   /** True when a driver error is a unique or primary-key violation. */
   isUniqueViolation(err: unknown): boolean;
+  /** True when a driver error is a foreign-key violation (a referenced row is missing, or still referenced). */
+  isForeignKeyViolation(err: unknown): boolean;
+  /**
+   * The columns a unique violation names, as oslo.db reads them from the
+   * driver's message (the engine reports the first constraint it checked);
+   * empty when the message names none.
+   */
+  uniqueViolationColumns(err: unknown): string[];
   /**
    * What the database's storage refused, in operator's words (the disk is
    * full, the file is not writable, the database was dropped), or null when
@@ -313,6 +321,15 @@ export function renderCreateIndex(
   quote: (s: string) => string,
 ): string {
   return `CREATE INDEX ${quote(index.name)} ON ${quote(table)} (${index.columns.map(quote).join(', ')})`;
+}
+
+/**
+ * The columns of a unique constraint named as placement names them
+ * (`uniq_<table>0<column>[0<column>…]`), as oslo.db reads such names;
+ * any other name is taken as one column.
+ */
+export function columnsOfConstraint(name: string): string[] {
+  return name.startsWith('uniq_') ? name.slice('uniq_'.length).split('0').slice(1) : [name];
 }
 
 /** Extracts the `code` / `errno` that Node drivers put on their errors. */

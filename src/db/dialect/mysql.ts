@@ -9,6 +9,7 @@ import {
   describeLostSocket,
   describeNetworkError,
   describeTlsFailure,
+  columnsOfConstraint,
   errorCode,
   GENERIC_TYPE_NAMES,
   multiRowInsert,
@@ -284,6 +285,20 @@ export const mysqlDialect: Dialect = {
   },
 
   isUniqueViolation: (err: unknown) => errorCode(err) === 'ER_DUP_ENTRY',
+
+  uniqueViolationColumns(err: unknown): string[] {
+    const message = String((err as { sqlMessage?: unknown }).sqlMessage ?? '');
+    const m = /Duplicate entry '[\s\S]*' for key '(?:[^']+\.)?([^']+)'/.exec(message);
+    return m ? columnsOfConstraint(m[1]!) : [];
+  },
+
+  isForeignKeyViolation: (err: unknown) =>
+    [
+      'ER_NO_REFERENCED_ROW',
+      'ER_NO_REFERENCED_ROW_2',
+      'ER_ROW_IS_REFERENCED',
+      'ER_ROW_IS_REFERENCED_2',
+    ].includes(errorCode(err) ?? ''),
 
   async withExplicitZeroIds<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
     return db.transaction(async (trx) => {

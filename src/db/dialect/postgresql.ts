@@ -12,6 +12,7 @@ import {
   describeLostSocket,
   describeNetworkError,
   describeTlsFailure,
+  columnsOfConstraint,
   errorCode,
   GENERIC_TYPE_NAMES,
   NETWORK_ERROR_CODES,
@@ -210,6 +211,16 @@ export const postgresqlDialect: Dialect = {
   isPermissionError: (err: unknown) => PERMISSION_CODES.has(errorCode(err) ?? ''),
 
   isUniqueViolation: (err: unknown) => errorCode(err) === '23505',
+
+  isForeignKeyViolation: (err: unknown) => errorCode(err) === '23503',
+
+  uniqueViolationColumns(err: unknown): string[] {
+    const detail = String((err as { detail?: unknown }).detail ?? '');
+    const key = /^Key \(([^)]*)\)=/.exec(detail);
+    if (key) return key[1]!.split(', ');
+    const constraint = (err as { constraint?: unknown }).constraint;
+    return typeof constraint === 'string' ? columnsOfConstraint(constraint) : [];
+  },
 
   storageFault(err) {
     switch (errorCode(err)) {

@@ -233,6 +233,14 @@ export const sqliteDialect: Dialect = {
   isUniqueViolation: (err: unknown) =>
     ['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY'].includes(errorCode(err) ?? ''),
 
+  isForeignKeyViolation: (err: unknown) => errorCode(err) === 'SQLITE_CONSTRAINT_FOREIGNKEY',
+
+  uniqueViolationColumns(err: unknown): string[] {
+    const message = String((err as { message?: unknown }).message ?? '');
+    const m = /UNIQUE constraint failed: (.+)$/.exec(message);
+    return m ? m[1]!.split(', ').map((c) => c.slice(c.indexOf('.') + 1)) : [];
+  },
+
   withExplicitZeroIds: <T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>) =>
     db.transaction(work),
 
