@@ -2,7 +2,7 @@
  * GET /resource_providers/{uuid}/allocations, and /allocations: GET, PUT
  * and DELETE of a consumer's allocations, POST of several consumers'.
  */
-import { readJsonBody } from '../body.js';
+import { parseBody } from '../json-schema.js';
 import { ApiError, badRequest } from '../errors.js';
 import {
   deleteConsumerAllocations,
@@ -11,6 +11,8 @@ import {
   type ConsumerAllocations,
   type PutAllocationsBody,
 } from '../ops/allocations.js';
+import { withGenerationText } from '../ops/consumers.js';
+import { isPyDict, toPlain, type PyJson } from '../py-json.js';
 import { empty, json, lastModifiedOf, type Handler } from '../response.js';
 import { postAllocationsSchema, putAllocationsSchema } from '../schemas/allocations.js';
 import { isUuidLike } from '../uuid.js';
@@ -80,21 +82,19 @@ function canonicalUuid(value: string): string {
 
 /** PUT /allocations/{consumer_uuid}: 204, no body. */
 export const putAllocations: Handler = async (ctx) => {
-  const raw = ctx.param('consumer_uuid');
-  if (!isUuidLike(raw)) throw badRequest(`Malformed consumer_uuid: ${raw}`);
-  const consumerUuid = canonicalUuid(raw);
-  const body = readJsonBody(ctx.body, putAllocationsSchema(ctx.version)) as PutAllocationsBody;
+  const given = ctx.param('consumer_uuid');
+  if (!isUuidLike(given)) throw badRequest(`Malformed consumer_uuid: ${given}`);
+  const consumerUuid = canonicalUuid(given);
+  const raw = parseBody(ctx.body, putAllocationsSchema(ctx.version));
+  const body = withGenerationText(toPlain(raw) as unknown as PutAllocationsBody, raw);
   await setConsumerAllocations(ctx, consumerUuid, body);
   return empty(204);
 };
 
 /** POST /allocations (1.13): 204, no body. */
 export const postAllocations: Handler = async (ctx) => {
-  const body = readJsonBody(ctx.body, postAllocationsSchema(ctx.version)) as Record<
-    string,
-    ConsumerAllocations
-  >;
-  await setAllocations(ctx, body);
+  const raw = parseBody(ctx.body, postAllocationsSchema(ctx.version));
+  await setAllocations(ctx, consumersOf(raw));
   return empty(204);
 };
 
@@ -103,3 +103,12 @@ export const deleteAllocations: Handler = async (ctx) => {
   await deleteConsumerAllocations(ctx, ctx.param('consumer_uuid'));
   return empty(204);
 };
+
+/** The consumers of a POST /allocations (or reshaper) body, each noting its generation as sent. */
+export function consumersOf(raw: PyJson): Record<string, ConsumerAllocations> {
+  const out = toPlain(raw) as unknown as Record<string, ConsumerAllocations>;
+  if (isPyDict(raw)) {
+    for (const [uuid, data] of raw) out[uuid] = withGenerationText(out[uuid]!, data);
+  }
+  return out;
+}

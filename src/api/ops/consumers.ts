@@ -10,6 +10,7 @@
  */
 import { ObjectNotFound, type RequestContext } from '../context.js';
 import { ApiError, ErrorCode } from '../errors.js';
+import { isPyDict, pyFloatRepr, PyFloat, type PyJson } from '../py-json.js';
 import type { ConsumerLinks, PlacementStore } from '../store/index.js';
 
 /**
@@ -56,10 +57,26 @@ export interface ConsumerFields {
   user_id?: string;
   consumer_generation?: number | null;
   consumer_type?: string;
+  /** Python's str() of consumer_generation as sent (2.0 stays 2.0, a big int all its digits). */
+  generationText?: string;
 }
 
-/** How Python's %s shows a JSON value: null is None. */
-const pyStr = (v: unknown): string => (v === null || v === undefined ? 'None' : String(v));
+/** Python's str() of a JSON value as parsed: None, an int, a float. */
+function pyStr(v: PyJson | undefined): string {
+  if (v === null || v === undefined) return 'None';
+  if (v instanceof PyFloat) return pyFloatRepr(v.value);
+  return String(v);
+}
+
+/**
+ * Notes how Python would print the consumer generation of a consumer's
+ * body (`raw`, as parsed, before its numbers became JavaScript's) in the
+ * conflict message.
+ */
+export function withGenerationText<T extends ConsumerFields>(plain: T, raw: PyJson | undefined): T {
+  if (!isPyDict(raw) || !raw.has('consumer_generation')) return plain;
+  return { ...plain, generationText: pyStr(raw.get('consumer_generation')) };
+}
 
 function generationConflict(detail: string): ApiError {
   return new ApiError(409, `consumer generation conflict - ${detail}`, {
@@ -121,6 +138,7 @@ export async function ensureConsumer(
   const project = await ensureExternal(store, 'projects', projectId);
   const user = await ensureExternal(store, 'users', userId ?? INCOMPLETE_CONSUMER_ID);
   const expected = fields.consumer_generation ?? null;
+  const got = fields.generationText ?? pyStr(expected);
 
   const existing = await store.consumers.byUuid(uuid);
   let typeId: number | null = null;
@@ -128,13 +146,13 @@ export async function ensureConsumer(
   let created = false;
   if (existing) {
     if (checkGeneration && existing.generation !== expected) {
-      throw generationConflict(`expected ${existing.generation} but got ${pyStr(expected)}`);
+      throw generationConflict(`expected ${existing.generation} but got ${got}`);
     }
     if (typed) typeId = await ensureConsumerType(store, fields.consumer_type ?? '');
     consumer = fromRow(existing);
   } else {
     if (checkGeneration && expected !== null) {
-      throw generationConflict(`expected null but got ${pyStr(expected)}`);
+      throw generationConflict(`expected null but got ${got}`);
     }
     if (typed) typeId = await ensureConsumerType(store, fields.consumer_type ?? '');
     const links: ConsumerLinks = { projectId: project.id, userId: user.id, typeId };
@@ -150,7 +168,7 @@ export async function ensureConsumer(
       // consumer can both succeed, the second replacing the first. The
       // request expected no consumer: answer as if it had come a moment later.
       if (checkGeneration) {
-        throw generationConflict(`expected ${raced.generation} but got ${pyStr(expected)}`);
+        throw generationConflict(`expected ${raced.generation} but got ${got}`);
       }
       consumer = fromRow(raced);
       if (typeId !== consumer.typeId) {

@@ -4,7 +4,7 @@
  * and property order follow placement's dicts (and the order its copies
  * append to them), because jsonschema reports the first failure in that order.
  */
-import type { JsonSchema } from '../body.js';
+import type { SchemaObject } from '../json-schema.js';
 import type { Version } from '../microversion.js';
 
 /** placement's common.UUID_PATTERN: 36 hex digits or dashes, nothing stricter. */
@@ -16,7 +16,7 @@ const CONSUMER_TYPE_PATTERN = '^[A-Z0-9_]+$';
 /** common.GROUP_PAT_1_33: a request group suffix (1.33). */
 const GROUP_PAT_1_33 = '[a-zA-Z0-9_-]{1,64}';
 
-const resourcesSchema = (): JsonSchema => ({
+const resourcesSchema = (): SchemaObject => ({
   type: 'object',
   minProperties: 1,
   patternProperties: {
@@ -25,10 +25,10 @@ const resourcesSchema = (): JsonSchema => ({
   additionalProperties: false,
 });
 
-const externalId = (): JsonSchema => ({ type: 'string', minLength: 1, maxLength: 255 });
+const externalId = (): SchemaObject => ({ type: 'string', minLength: 1, maxLength: 255 });
 
 /** ALLOCATION_SCHEMA (1.0–1.7): a list of {resource_provider: {uuid}, resources}. */
-const PUT_1_0: JsonSchema = {
+const PUT_1_0: SchemaObject = {
   type: 'object',
   properties: {
     allocations: {
@@ -55,10 +55,10 @@ const PUT_1_0: JsonSchema = {
 };
 
 /** ALLOCATION_SCHEMA_V1_8: project_id and user_id required. */
-const PUT_1_8: JsonSchema = {
+const PUT_1_8: SchemaObject = {
   ...PUT_1_0,
   properties: {
-    ...(PUT_1_0['properties'] as JsonSchema),
+    ...PUT_1_0.properties,
     project_id: externalId(),
     user_id: externalId(),
   },
@@ -66,7 +66,7 @@ const PUT_1_8: JsonSchema = {
 };
 
 /** ALLOCATION_SCHEMA_V1_12 with allocations' minProperties as given. */
-function dictForm(minProperties: number): JsonSchema {
+function dictForm(minProperties: number): SchemaObject {
   return {
     type: 'object',
     properties: {
@@ -95,20 +95,25 @@ function dictForm(minProperties: number): JsonSchema {
 }
 
 /** A copy of a dict-form schema with one more property, required when `required`. */
-function withProperty(base: JsonSchema, name: string, schema: JsonSchema, required: boolean) {
+function withProperty(
+  base: SchemaObject,
+  name: string,
+  schema: SchemaObject,
+  required: boolean,
+): SchemaObject {
   return {
     ...base,
-    properties: { ...(base['properties'] as JsonSchema), [name]: schema },
-    ...(required ? { required: [...(base['required'] as string[]), name] } : {}),
+    properties: { ...base.properties, [name]: schema },
+    ...(required ? { required: [...(base.required ?? []), name] } : {}),
   };
 }
 
-const consumerGeneration = (): JsonSchema => ({
+const consumerGeneration = (): SchemaObject => ({
   type: ['integer', 'null'],
   additionalProperties: false,
 });
 
-const mappingsSchema = (): JsonSchema => ({
+const mappingsSchema = (): SchemaObject => ({
   type: 'object',
   minProperties: 1,
   patternProperties: {
@@ -120,7 +125,7 @@ const mappingsSchema = (): JsonSchema => ({
   },
 });
 
-const consumerType = (): JsonSchema => ({
+const consumerType = (): SchemaObject => ({
   type: 'string',
   pattern: CONSUMER_TYPE_PATTERN,
   minLength: 1,
@@ -135,7 +140,7 @@ const PUT_1_34 = withProperty(PUT_1_28, 'mappings', mappingsSchema(), false);
 const PUT_1_38 = withProperty(PUT_1_34, 'consumer_type', consumerType(), true);
 
 /** The body of PUT /allocations/{consumer_uuid} at `v`. */
-export function putAllocationsSchema(v: Version): JsonSchema {
+export function putAllocationsSchema(v: Version): SchemaObject {
   if (v.atLeast('1.38')) return PUT_1_38;
   if (v.atLeast('1.34')) return PUT_1_34;
   if (v.atLeast('1.28')) return PUT_1_28;
@@ -145,7 +150,7 @@ export function putAllocationsSchema(v: Version): JsonSchema {
 }
 
 /** POST_ALLOCATIONS_*: consumers by UUID, each in PUT's dict form. */
-function postForm(consumer: JsonSchema): JsonSchema {
+function postForm(consumer: SchemaObject): SchemaObject {
   return {
     type: 'object',
     minProperties: 1,
@@ -160,7 +165,7 @@ const POST_1_34 = postForm(PUT_1_34);
 const POST_1_38 = postForm(PUT_1_38);
 
 /** The body of POST /allocations at `v` (1.13 and later). */
-export function postAllocationsSchema(v: Version): JsonSchema {
+export function postAllocationsSchema(v: Version): SchemaObject {
   if (v.atLeast('1.38')) return POST_1_38;
   if (v.atLeast('1.34')) return POST_1_34;
   if (v.atLeast('1.28')) return POST_1_28;
@@ -168,6 +173,6 @@ export function postAllocationsSchema(v: Version): JsonSchema {
 }
 
 /** POST /allocations' consumers as the reshaper takes them (1.30 and later): possibly none at all. */
-export function reshaperAllocationsSchema(v: Version): JsonSchema {
+export function reshaperAllocationsSchema(v: Version): SchemaObject {
   return { ...postAllocationsSchema(v), minProperties: 0 };
 }
