@@ -64,6 +64,8 @@ interface Step {
   version?: string;
   /** A JSON value, or a string sent as written. */
   body?: unknown;
+  /** Sent instead of application/json. */
+  contentType?: string;
   /** What placement 8.0.0 answers: checked on the real side, so a wrong sequence shows as such. */
   status: number;
 }
@@ -75,7 +77,7 @@ function send(base: string, step: Omit<Step, 'status'>): Promise<Exchange> {
   let payload: string | undefined;
   if (step.body !== undefined) {
     payload = typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
-    headers['content-type'] = 'application/json';
+    headers['content-type'] = step.contentType ?? 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
   const url = new URL(base);
@@ -323,6 +325,13 @@ const PUTS: Step[] = [
     204,
   ),
   get(`/allocations/${C(3)}`, '1.12'),
+  // What GET shows may be put back: a provider's generation in the body is ignored.
+  put(
+    C(3),
+    '1.12',
+    { allocations: { [RP1]: { generation: 99, resources: { VCPU: 1 } } }, ...owned() },
+    204,
+  ),
   // Refusals for a new consumer: it is created, then deleted again.
   put(C(4), '1.12', { allocations: dict({ [RP1]: { VCPU: 1, CUSTOM_NOPE: 1 } }), ...owned() }, 400),
   put(
@@ -824,7 +833,101 @@ const REFUSED_BODIES: Step[] = [
     { allocations: dict({ [RP1]: { VCPU: 1 } }), ...owned(), consumer_generation: null },
     400,
   ),
+  put(
+    C(20),
+    '1.34',
+    {
+      allocations: dict({ [RP1]: { VCPU: 1 } }),
+      ...owned(),
+      consumer_generation: null,
+      mappings: { alpha: 'beta' },
+    },
+    400,
+  ),
+  put(
+    C(20),
+    '1.34',
+    {
+      allocations: dict({ [RP1]: { VCPU: 1 } }),
+      ...owned(),
+      consumer_generation: null,
+      mappings: {},
+    },
+    400,
+  ),
+  put(
+    C(20),
+    '1.36',
+    {
+      allocations: dict({ [RP1]: { VCPU: 1 } }),
+      ...owned(),
+      consumer_generation: null,
+      mappings: { _A: ['not-a-uuid'] },
+    },
+    400,
+  ),
+  put(C(20), '1.12', { allocations: dict({ [RP1]: { vcpu: 1 } }), ...owned() }, 400),
+  put(C(20), '1.12', { allocations: dict({ nice_house_friend: { VCPU: 1 } }), ...owned() }, 400),
+  put(
+    C(20),
+    '1.12',
+    { allocations: [{ resource_provider: { uuid: RP1 }, resources: { VCPU: 1 } }], ...owned() },
+    400,
+  ),
+  put(
+    C(20),
+    '1.38',
+    {
+      allocations: dict({ [RP1]: { VCPU: 1 } }),
+      ...owned(),
+      consumer_generation: null,
+      consumer_type: 'lower',
+    },
+    400,
+  ),
+  put(C(20), '1.12', '{"allocations": {', 400),
+  {
+    ...put(C(20), '1.12', { allocations: dict({ [RP1]: { VCPU: 1 } }), ...owned() }, 415),
+    contentType: 'text/plain',
+  },
   { method: 'POST', path: '/allocations', version: '1.13', body: {}, status: 400 },
+  {
+    method: 'POST',
+    path: '/allocations',
+    version: '1.33',
+    body: {
+      [C(20)]: {
+        allocations: dict({ [RP1]: { VCPU: 1 } }),
+        ...owned(),
+        consumer_generation: null,
+        mappings: { '': [RP1] },
+      },
+    },
+    status: 400,
+  },
+  {
+    method: 'POST',
+    path: '/allocations',
+    version: '1.13',
+    body: { [C(20)]: { cow: 'moo' } },
+    status: 400,
+  },
+  { method: 'POST', path: '/reshaper', version: '1.30', body: { cows: 'moo' }, status: 400 },
+  {
+    method: 'POST',
+    path: '/reshaper',
+    version: '1.30',
+    body: {
+      inventories: {
+        [RP1]: {
+          resource_provider_generation: 0,
+          inventories: { VCPU: { total: 1, bad_field: 1 } },
+        },
+      },
+      allocations: {},
+    },
+    status: 400,
+  },
   {
     method: 'POST',
     path: '/reshaper',
