@@ -16,7 +16,10 @@
  * Providers (and one custom resource class) are seeded with SQL,
  * identically on both sides; inventories go through the inventory routes.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import { utcTimestamp } from '../../src/db/timestamps.js';
@@ -29,7 +32,7 @@ import {
   type RunningService,
 } from '../helpers/api-services.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
-import { realPlacementRequired } from '../helpers/real-placement.js';
+import { realPlacementRequired, sqlalchemyUrl } from '../helpers/real-placement.js';
 
 const available = realPlacementServiceAvailable();
 if (!available && realPlacementRequired()) {
@@ -1004,6 +1007,104 @@ describe.runIf(available).each(testEngines())('allocation writes on %s', (engine
     expect(a).toEqual(b);
   });
 });
+
+// ---------------------------------------------------------------------------
+// placement.conf's [placement] options of allocation writes.
+
+/** Owner of pre-1.8 allocations configured; no write ever retried, so none ever happens. */
+const PLACEMENT_SECTION = [
+  '[placement]',
+  'incomplete_consumer_project_id = legacy-project',
+  'incomplete_consumer_user_id = legacy-user',
+  'allocation_conflict_retry_count = 0',
+  '',
+].join('\n');
+
+const CONFIGURED: Step[] = [
+  INVENTORIES[0]!,
+  put(
+    C(30),
+    '1.0',
+    { allocations: [{ resource_provider: { uuid: RP1 }, resources: { VCPU: 1 } }] },
+    409,
+  ),
+  put(
+    C(31),
+    '1.28',
+    { allocations: dict({ [RP1]: { VCPU: 1 } }), ...owned(), consumer_generation: null },
+    409,
+  ),
+  // Even with nothing to write: placement's loop never runs.
+  put(C(32), '1.28', { allocations: {}, ...owned(), consumer_generation: null }, 409),
+  get(`/allocations/${C(30)}`, '1.28'),
+];
+
+describe.runIf(available).each(testEngines().slice(0, 1))(
+  "placement.conf's [placement] options on %s",
+  (engine) => {
+    const fresh = freshDatabases();
+    let mine: TestDatabase;
+    let real: TestDatabase;
+    let ours: RunningService;
+    let theirs: RunningService;
+    const dir = mkdtempSync(join(tmpdir(), 'pu-alloc-conf-'));
+
+    beforeAll(async () => {
+      [mine, real] = [
+        await fresh(engine, 'alloc_conf_ours'),
+        await fresh(engine, 'alloc_conf_real'),
+      ];
+      for (const d of [mine, real]) {
+        const db = await d.open();
+        try {
+          await seed(db);
+        } finally {
+          await db.close();
+        }
+      }
+      writeFileSync(join(dir, 'ours.conf'), PLACEMENT_SECTION);
+      writeFileSync(
+        join(dir, 'placement.conf'),
+        [
+          '[DEFAULT]',
+          'use_stderr = true',
+          '[api]',
+          'auth_strategy = noauth2',
+          '[placement_database]',
+          `connection = ${sqlalchemyUrl(real.url)}`,
+          PLACEMENT_SECTION,
+        ].join('\n'),
+      );
+      [theirs, ours] = await Promise.all([
+        startRealPlacement(real.url, { extraArgs: ['--env', `OS_PLACEMENT_CONFIG_DIR=${dir}`] }),
+        startOurApi(mine.url, ['--placement-config', join(dir, 'ours.conf')]),
+      ]);
+    }, 240_000);
+
+    afterAll(async () => {
+      await Promise.allSettled([ours?.stop(), theirs?.stop()]);
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('owns pre-1.8 consumers by the configured project and user; 0 retries never write', async () => {
+      const found = await compareSequence(ours.url, theirs.url, CONFIGURED);
+      expect(found.join('\n\n')).toBe('');
+      const rows: Record<string, unknown[]>[] = [];
+      for (const d of [mine, real]) {
+        const db = await d.open();
+        try {
+          rows.push(await rowsOf(db));
+        } finally {
+          await db.close();
+        }
+      }
+      expect(rows[0]).toEqual(rows[1]);
+      expect(
+        rows[0]!['projects']!.map((p) => (p as { external_id: string }).external_id),
+      ).toContain('legacy-project');
+    });
+  },
+);
 
 // ---------------------------------------------------------------------------
 // Concurrency: two of our servers on one database.

@@ -28,9 +28,6 @@ import {
 } from './consumers.js';
 import { pySetOrder } from './py-set.js';
 
-/** placement's [placement] allocation_conflict_retry_count default. */
-export const ALLOCATION_CONFLICT_RETRIES = 10;
-
 // ---------------------------------------------------------------------------
 // What can go wrong, as placement's exceptions; each route words them itself.
 
@@ -132,9 +129,10 @@ export async function consumerWrite(
 
 /**
  * replace_all with its retries: runs the write in a transaction, again
- * from the start when a provider generation moved meanwhile, up to
- * ALLOCATION_CONFLICT_RETRIES times. Consumers the request created are
- * deleted again when it fails.
+ * from the start when a provider generation moved meanwhile, as many
+ * times as [placement] allocation_conflict_retry_count says (10; as in
+ * placement, 0 never writes and a negative count never gives up).
+ * Consumers the request created are deleted again when it fails.
  */
 export async function replaceAllocations(
   ctx: RequestContext,
@@ -143,14 +141,16 @@ export async function replaceAllocations(
   // The request's cache, read from the pool before the transaction holds a connection.
   await ctx.resourceClasses.all();
   try {
-    for (let attempt = 1; ; attempt++) {
+    const attempts = ctx.writeSettings.allocationConflictRetryCount;
+    for (let attempt = 1; attempts < 0 || attempt <= attempts; attempt++) {
       try {
         await ctx.store.transaction((tx) => writeAllocations(ctx, tx, writes));
         return;
       } catch (err) {
-        if (!(err instanceof ProviderConflict) || attempt >= ALLOCATION_CONFLICT_RETRIES) throw err;
+        if (!(err instanceof ProviderConflict)) throw err;
       }
     }
+    throw new ProviderConflict();
   } catch (err) {
     await deleteCreatedConsumers(
       ctx,

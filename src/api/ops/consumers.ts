@@ -13,13 +13,6 @@ import { ApiError, ErrorCode } from '../errors.js';
 import { isPyDict, pyFloatRepr, PyFloat, type PyJson } from '../py-json.js';
 import type { ConsumerLinks, PlacementStore } from '../store/index.js';
 
-/**
- * placement's [placement] incomplete_consumer_project_id and
- * incomplete_consumer_user_id defaults: the owner of allocations written
- * before 1.8, which carried no project or user.
- */
-export const INCOMPLETE_CONSUMER_ID = '00000000-0000-0000-0000-000000000000';
-
 /** A project or user row: its id, and its Keystone id as stored. */
 export interface External {
   id: number;
@@ -132,11 +125,16 @@ export async function ensureConsumer(
   let projectId = fields.project_id;
   let userId = fields.user_id;
   if (projectId === undefined) {
-    projectId = INCOMPLETE_CONSUMER_ID;
-    userId = INCOMPLETE_CONSUMER_ID;
+    // Before 1.8: placement.conf's incomplete consumer project and user.
+    projectId = ctx.writeSettings.incompleteConsumerProjectId;
+    userId = ctx.writeSettings.incompleteConsumerUserId;
   }
   const project = await ensureExternal(store, 'projects', projectId);
-  const user = await ensureExternal(store, 'users', userId ?? INCOMPLETE_CONSUMER_ID);
+  const user = await ensureExternal(
+    store,
+    'users',
+    userId ?? ctx.writeSettings.incompleteConsumerUserId,
+  );
   const expected = fields.consumer_generation ?? null;
   const got = fields.generationText ?? pyStr(expected);
 
