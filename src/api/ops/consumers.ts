@@ -121,7 +121,8 @@ export async function ensureConsumer(
 ): Promise<EnsuredConsumer> {
   const store = ctx.store;
   const checkGeneration = ctx.version.atLeast('1.28');
-  const typed = ctx.version.atLeast('1.38');
+  // A schema from before Xena has no consumer types to keep.
+  const typed = ctx.version.atLeast('1.38') && (await store.hasConsumerTypes());
   let projectId = fields.project_id;
   let userId = fields.user_id;
   if (projectId === undefined) {
