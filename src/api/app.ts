@@ -32,6 +32,7 @@ import { QueryParams } from './query.js';
 import type { ApiResponse } from './response.js';
 import { Router, type Operation } from './routes.js';
 import type { PlacementStore } from './store/index.js';
+import type { WriteSettings } from './write-settings.js';
 
 export interface ApiRequest {
   method: string;
@@ -62,6 +63,8 @@ export interface ApiOptions {
   policy?: PolicyEnforcer;
   /** CORS, when placement.conf's [cors] allowed_origin is set. */
   cors?: CorsOptions;
+  /** placement.conf's [placement] options of allocation writes; placement's defaults when absent. */
+  writes?: WriteSettings;
 }
 
 /**
@@ -243,6 +246,7 @@ export class PlacementApi {
       caller,
       req.body ?? '',
       req.headers,
+      this.options.writes,
     );
     return op.handler(ctx);
   }

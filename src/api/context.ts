@@ -7,6 +7,7 @@
 import type { Version } from './microversion.js';
 import type { NamedRow, PlacementStore } from './store/index.js';
 import type { QueryParams } from './query.js';
+import { DEFAULT_WRITE_SETTINGS, type WriteSettings } from './write-settings.js';
 
 /**
  * A lookup that found nothing, as placement's NotFound exceptions: handlers
@@ -88,8 +89,10 @@ export class RequestContext {
     readonly caller: Caller | undefined,
     /** The raw request body (write routes parse it against their schema). */
     readonly body: Uint8Array | string = '',
-    /** The request's headers, names in lower case. */
+    /** The request's headers, names in lower case (Location needs Host). */
     readonly headers: Record<string, string | undefined> = {},
+    /** placement.conf's [placement] options of allocation writes. */
+    readonly writeSettings: WriteSettings = DEFAULT_WRITE_SETTINGS,
   ) {
     this.resourceClasses = new AttributeCache(
       () => store.classes.resourceClasses(),

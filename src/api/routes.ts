@@ -6,7 +6,13 @@
  * 403 read-only or 501, and get a handler here when they are implemented.
  */
 import { getAggregates, updateAggregates } from './handlers/aggregates.js';
-import { listForConsumer, listForResourceProvider } from './handlers/allocations.js';
+import {
+  deleteAllocations,
+  listForConsumer,
+  listForResourceProvider,
+  postAllocations,
+  putAllocations,
+} from './handlers/allocations.js';
 import {
   createInventory,
   deleteInventories,
@@ -16,6 +22,7 @@ import {
   putInventories,
   putInventory,
 } from './handlers/inventories.js';
+import { postReshaper } from './handlers/reshaper.js';
 import {
   getResourceClass,
   listResourceClasses,
@@ -228,14 +235,28 @@ export const ROUTES: readonly Route[] = [
   },
   {
     pattern: '/allocations',
-    methods: [['POST', write(`${P}allocations:manage`, ['version', 'content'], { since: '1.13' })]],
+    methods: [
+      [
+        'POST',
+        write(`${P}allocations:manage`, ['version', 'content'], {
+          since: '1.13',
+          handler: postAllocations,
+        }),
+      ],
+    ],
   },
   {
     pattern: '/allocations/{consumer_uuid}',
     methods: [
       ['GET', read(`${P}allocations:list`, listForConsumer, ['accept'])],
-      ['PUT', write(`${P}allocations:update`, ['version', 'content'], { since: '1.0' })],
-      ['DELETE', write(`${P}allocations:delete`, [])],
+      [
+        'PUT',
+        write(`${P}allocations:update`, ['version', 'content'], {
+          since: '1.0',
+          handler: putAllocations,
+        }),
+      ],
+      ['DELETE', write(`${P}allocations:delete`, [], { handler: deleteAllocations })],
     ],
   },
   {
@@ -305,7 +326,15 @@ export const ROUTES: readonly Route[] = [
   },
   {
     pattern: '/reshaper',
-    methods: [['POST', write(`${P}reshaper:reshape`, ['version', 'content'], { since: '1.30' })]],
+    methods: [
+      [
+        'POST',
+        write(`${P}reshaper:reshape`, ['version', 'content'], {
+          since: '1.30',
+          handler: postReshaper,
+        }),
+      ],
+    ],
   },
 ];
 

@@ -8,6 +8,7 @@ import { isAbsolute } from 'node:path';
 import { readOsloConfigFileValues } from '../config/oslo-ini.js';
 import { configSearchDirs } from '../config/placement-options.js';
 import { readCorsOptions, type CorsOptions } from './cors.js';
+import { readWriteSettings, type WriteSettings } from './write-settings.js';
 import {
   loadServingPolicy,
   readPolicyOptions,
@@ -18,6 +19,8 @@ import {
 export interface ServeConfig {
   policy: ServingPolicy;
   cors?: CorsOptions;
+  /** [placement]'s options of allocation writes. */
+  writes: WriteSettings;
   /** One line on the policy in force, for the start-up message. */
   policySummary: string;
 }
@@ -42,5 +45,10 @@ export function loadServeConfig(
     options.enforceNewDefaults ? 'enforce_new_defaults' : null,
   ].filter(Boolean);
   const policySummary = `Policy: ${files.length > 0 ? files.join(', ') : "placement's defaults"}${flags.length > 0 ? ` (${flags.join(', ')})` : ''}.`;
-  return { policy, cors: readCorsOptions(values), policySummary };
+  return {
+    policy,
+    cors: readCorsOptions(values),
+    writes: readWriteSettings(values),
+    policySummary,
+  };
 }

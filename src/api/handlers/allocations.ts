@@ -1,6 +1,21 @@
-/** GET /resource_providers/{uuid}/allocations and GET /allocations/{consumer_uuid}. */
-import { ApiError } from '../errors.js';
-import { json, lastModifiedOf, type Handler } from '../response.js';
+/**
+ * GET /resource_providers/{uuid}/allocations, and /allocations: GET, PUT
+ * and DELETE of a consumer's allocations, POST of several consumers'.
+ */
+import { parseBody } from '../json-schema.js';
+import { ApiError, badRequest } from '../errors.js';
+import {
+  deleteConsumerAllocations,
+  setAllocations,
+  setConsumerAllocations,
+  type ConsumerAllocations,
+  type PutAllocationsBody,
+} from '../ops/allocations.js';
+import { withGenerationText } from '../ops/consumers.js';
+import { isPyDict, toPlain, type PyJson } from '../py-json.js';
+import { empty, json, lastModifiedOf, type Handler } from '../response.js';
+import { postAllocationsSchema, putAllocationsSchema } from '../schemas/allocations.js';
+import { isUuidLike } from '../uuid.js';
 
 export const listForResourceProvider: Handler = async (ctx) => {
   const uuid = ctx.param('uuid');
@@ -53,3 +68,47 @@ export const listForConsumer: Handler = async (ctx) => {
   }
   return json(ctx, body, lastModifiedOf(rows) ?? new Date());
 };
+
+/** str(uuid.UUID(value)): the dashed lower-case form of a UUID isUuidLike accepted. */
+function canonicalUuid(value: string): string {
+  const hex = value
+    .replace(/urn:/g, '')
+    .replace(/uuid:/g, '')
+    .replace(/^[{}]+|[{}]+$/g, '')
+    .replace(/-/g, '')
+    .toLowerCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** PUT /allocations/{consumer_uuid}: 204, no body. */
+export const putAllocations: Handler = async (ctx) => {
+  const given = ctx.param('consumer_uuid');
+  if (!isUuidLike(given)) throw badRequest(`Malformed consumer_uuid: ${given}`);
+  const consumerUuid = canonicalUuid(given);
+  const raw = parseBody(ctx.body, putAllocationsSchema(ctx.version));
+  const body = withGenerationText(toPlain(raw) as unknown as PutAllocationsBody, raw);
+  await setConsumerAllocations(ctx, consumerUuid, body);
+  return empty(204);
+};
+
+/** POST /allocations (1.13): 204, no body. */
+export const postAllocations: Handler = async (ctx) => {
+  const raw = parseBody(ctx.body, postAllocationsSchema(ctx.version));
+  await setAllocations(ctx, consumersOf(raw));
+  return empty(204);
+};
+
+/** DELETE /allocations/{consumer_uuid}: 204, or 404 when the consumer has none. */
+export const deleteAllocations: Handler = async (ctx) => {
+  await deleteConsumerAllocations(ctx, ctx.param('consumer_uuid'));
+  return empty(204);
+};
+
+/** The consumers of a POST /allocations (or reshaper) body, each noting its generation as sent. */
+export function consumersOf(raw: PyJson): Record<string, ConsumerAllocations> {
+  const out = toPlain(raw) as unknown as Record<string, ConsumerAllocations>;
+  if (isPyDict(raw)) {
+    for (const [uuid, data] of raw) out[uuid] = withGenerationText(out[uuid]!, data);
+  }
+  return out;
+}

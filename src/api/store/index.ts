@@ -19,6 +19,7 @@ import { AggregateStore } from './aggregates.js';
 import { AllocationStore } from './allocations.js';
 import { Access, SchemaFacts } from './base.js';
 import { ClassStore, type ClassStoreOptions } from './classes.js';
+import { ConsumerStore } from './consumers.js';
 import { InventoryStore } from './inventories.js';
 import { ProviderStore } from './providers.js';
 import { SearchStore } from './search.js';
@@ -27,6 +28,8 @@ import { UsageStore } from './usages.js';
 
 export { isStorable, MAX_INT, type DbTime, type NamedRow } from './base.js';
 export type { ConsumerAllocationRow, ProviderAllocationRow } from './allocations.js';
+export type { CapacityRow, NewAllocation } from './allocations.js';
+export type { ConsumerLinks, ConsumerRow } from './consumers.js';
 export type { InventoryRow } from './inventories.js';
 export type { ProviderFilter, ProviderRow } from './providers.js';
 export type { TypedUsageRow, UsageRow } from './usages.js';
@@ -42,6 +45,7 @@ export class PlacementStore {
   readonly aggregates: AggregateStore;
   readonly usages: UsageStore;
   readonly search: SearchStore;
+  readonly consumers: ConsumerStore;
   /** The statements' executor: the pool, or the transaction of a write. */
   readonly access: Access;
 
@@ -60,6 +64,7 @@ export class PlacementStore {
     this.aggregates = new AggregateStore(this.access);
     this.usages = new UsageStore(this.access);
     this.search = new SearchStore(this.access);
+    this.consumers = new ConsumerStore(this.access);
   }
 
   /** Whether the schema has consumer_types (revision 422ece571366, Xena, and later). */

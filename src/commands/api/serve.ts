@@ -170,6 +170,7 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINI
         authToken: flags['auth-token'],
         policy: config.policy.enforcer,
         cors: config.cors,
+        writes: config.writes,
         onRequest: log,
       });
       if (running.standardSync) {
