@@ -1,9 +1,9 @@
 /**
  * Every route of the Placement API, as placement's ROUTE_DECLARATIONS lists
  * them, with each method's microversion floor, the checks its decorators
- * run (in their order), its policy rule and its handler. Write routes and
- * /allocation_candidates are declared without a handler yet: they answer
- * 403 read-only or 501, and get a handler here when they are implemented.
+ * run (in their order), its policy name (src/api/policy/ decides who may
+ * call it) and its handler. A route without a handler answers 501
+ * (/allocation_candidates, for now); writes answer 403 when read-only.
  */
 import { getAggregates, updateAggregates } from './handlers/aggregates.js';
 import {
@@ -53,13 +53,9 @@ import type { Handler } from './response.js';
 /** A decorator check: `accept` (406 unless JSON is acceptable), `version` (below `since`), `content` (415 unless JSON). */
 export type Guard = 'accept' | 'version' | 'content';
 
-/** Who may call: placement's default policy rules, as noauth2 callers meet them. */
-export type PolicyRule = 'none' | 'system_reader' | 'system_admin' | 'project_or_system_reader';
-
 export interface Operation {
   /** placement's policy name, e.g. placement:resource_providers:list. */
   policy: string;
-  rule: PolicyRule;
   /** Changes data: refused when serving read-only. */
   write: boolean;
   /** The first microversion serving it. */
@@ -83,11 +79,10 @@ const read = (
   handler: Handler | undefined,
   guards: Guard[],
   extra: Partial<Operation> = {},
-): Operation => ({ policy, rule: 'system_reader', write: false, guards, handler, ...extra });
+): Operation => ({ policy, write: false, guards, handler, ...extra });
 
 const write = (policy: string, guards: Guard[], extra: Partial<Operation> = {}): Operation => ({
   policy,
-  rule: 'system_admin',
   write: true,
   guards,
   ...extra,
@@ -96,7 +91,7 @@ const write = (policy: string, guards: Guard[], extra: Partial<Operation> = {}):
 const P = 'placement:';
 
 export const ROUTES: readonly Route[] = [
-  { pattern: '/', methods: [['GET', read('', home, [], { rule: 'none' })]] },
+  { pattern: '/', methods: [['GET', read('', home, [])]] },
   {
     pattern: '/resource_classes',
     methods: [
@@ -319,7 +314,6 @@ export const ROUTES: readonly Route[] = [
         'GET',
         read(`${P}usages`, getTotalUsages, ['version', 'accept'], {
           since: '1.9',
-          rule: 'project_or_system_reader',
         }),
       ],
     ],

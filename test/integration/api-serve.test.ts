@@ -135,12 +135,14 @@ describe.each(testEngines())('api serve on %s', (engine) => {
     } finally {
       await db.close();
     }
-    // Not implemented yet: writes answer 501 in placement's error format.
+    // It writes: a custom trait made through one instance…
     const w = await call(api.url, { method: 'PUT', path: '/traits/CUSTOM_X', version: '1.6' });
-    expect(w.status).toBe(501);
-    // A second instance on the same database syncs nothing and serves the same data.
+    expect(w.status).toBe(201);
+    // …is there for a second instance on the same database, which syncs nothing and serves the same data.
     const second = await start([]);
     expect(second.log()).toMatch(/Standard data synced: 0 traits, 0 resource classes added/);
+    const seen = await call(second.url, { path: '/traits/CUSTOM_X', version: '1.6' });
+    expect(seen.status).toBe(204);
     const a = await call(api.url, { path: '/resource_providers', version: '1.39' });
     const b = await call(second.url, { path: '/resource_providers', version: '1.39' });
     expect(JSON.parse(a.body)).toEqual(JSON.parse(b.body));

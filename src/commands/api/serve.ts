@@ -28,11 +28,17 @@ export default class ApiServe extends BaseCommand {
   static override summary =
     'Serve the Placement API (microversions 1.0–1.39) over a placement database.';
 
-  static override description = `An embedded implementation of placement's HTTP API, reading the placement database on
-MySQL/MariaDB, PostgreSQL or SQLite: every read route at every microversion from 1.0 to
-1.39 answers as placement 8.0.0 does (bodies, status codes, version negotiation, error
-documents, caching headers). Use it to see migrated data the way nova will see it, before
-placement itself runs. It is stateless: several instances can share one database.
+  static override description = `An embedded implementation of placement's HTTP API over the placement database on
+MySQL/MariaDB, PostgreSQL or SQLite: every route but /allocation_candidates, read and
+write, at every microversion from 1.0 to 1.39, answers as placement 8.0.0 does (bodies,
+status codes, version negotiation, error documents, caching headers). Use it to see
+migrated data the way nova will see it, and to prove the migrated database takes nova's
+writes (inventory reports, claims, moves, reshapes), before placement itself runs.
+
+It is stateless and safe beside other instances, or placement itself, on one database:
+every write compares and bumps the provider and consumer generations in one transaction
+(409 placement.concurrent_update when another writer got there first), deadlocks are
+retried, and nothing is cached between requests.
 
 Authentication is placement's noauth2 mode (X-Auth-Token "admin"; GET / needs none), or,
 with --auth-token, that exact token. It listens on 127.0.0.1 and refuses any other address
@@ -40,7 +46,7 @@ unless --auth-token is set.
 
 With --read-only it never writes, not even the standard traits and resource classes that
 placement inserts at start-up, and refuses writes with 403. Without it, it inserts those at
-start-up as placement does; write routes are not implemented yet (501).
+start-up as placement does. /allocation_candidates answers 501 (not implemented yet).
 
 Policy is placement's, enforced as oslo.policy enforces it: placement 8.0.0's default rules,
 overridden by the policy file and policy directories that [oslo_policy] names in the
