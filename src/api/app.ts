@@ -28,6 +28,7 @@ import {
   policyTarget,
   type PolicyEnforcer,
 } from './policy/index.js';
+import { pyIntOrNull } from './py-format.js';
 import { QueryParams } from './query.js';
 import type { ApiResponse } from './response.js';
 import { Router, type Operation } from './routes.js';
@@ -208,11 +209,18 @@ export class PlacementApi {
     setVersion(version);
     errCtx.version = version;
 
+    // PlacementHandler's check, with Python's int(): " 5 " is 5, "hi mom" a 400.
     const length = req.headers['content-length'];
-    if (length !== undefined && Number(length) > 0 && !req.headers['content-type']) {
-      throw new ApiError(400, 'content-type header required when content-length > 0', {
-        escapes: true,
-      });
+    if (length) {
+      const size = pyIntOrNull(length);
+      if (size === null) {
+        throw new ApiError(400, 'content-length header must be an integer', { escapes: true });
+      }
+      if (size > 0 && !req.headers['content-type']) {
+        throw new ApiError(400, 'content-type header required when content-length > 0', {
+          escapes: true,
+        });
+      }
     }
 
     const match = this.router.match(path);

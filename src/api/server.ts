@@ -5,12 +5,19 @@
  * must reproduce, and a framework's own 404/405/body handling would stand
  * in the way; the pipeline in app.ts is plain functions instead.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  STATUS_CODES,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import type { Database } from '../db/connect.js';
 import { PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
-import { PlacementApi, type ApiOptions } from './app.js';
+import { PlacementApi, type ApiOptions, type ApiRequest } from './app.js';
 import { syncStandardData, type StandardSyncResult } from './standard-sync.js';
 import { PlacementStore } from './store/index.js';
 
@@ -123,6 +130,62 @@ async function answer(
   });
 }
 
+/**
+ * The head of a request Node's parser refused, read from its raw bytes
+ * (latin-1, as a WSGI server reads headers); null when it is not even an
+ * HTTP/1 request line.
+ */
+export function requestFromRawHead(raw: Buffer): ApiRequest | null {
+  const text = raw.toString('latin1');
+  const end = text.indexOf('\r\n\r\n');
+  const [requestLine, ...lines] = (end === -1 ? text : text.slice(0, end)).split('\r\n');
+  const m = /^([A-Z]+) (\S+) HTTP\/1\.[01]$/.exec(requestLine ?? '');
+  if (!m) return null;
+  const headers: Record<string, string | undefined> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;
+  }
+  const url = m[2]!.replace(/#.*$/s, '');
+  const q = url.indexOf('?');
+  return {
+    method: m[1]!,
+    rawPath: q === -1 ? url : url.slice(0, q),
+    query: q === -1 ? '' : url.slice(q + 1),
+    headers,
+    body: '',
+  };
+}
+
+/**
+ * Requests Node's HTTP parser refuses. One with a Content-Length that is
+ * not a number reaches placement's own check (a 400 in its error format,
+ * "content-length header must be an integer"), so it is answered by the
+ * API from the raw head; anything else gets a bare 400, as Node would send.
+ */
+function answerClientError(api: PlacementApi, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || !socket.writable) return;
+  const raw = (err as { rawPacket?: Buffer }).rawPacket;
+  const req = err.code === 'HPE_INVALID_CONTENT_LENGTH' && raw ? requestFromRawHead(raw) : null;
+  if (!req) {
+    socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    return;
+  }
+  void api.handle(req).then((result) => {
+    const payload = Buffer.from(result.body, 'utf8');
+    const head = [
+      `HTTP/1.1 ${result.status} ${STATUS_CODES[result.status] ?? ''}`,
+      ...result.headers.map(([k, v]) => `${k}: ${v}`),
+      `content-length: ${payload.length}`,
+      'connection: close',
+    ];
+    socket.end(Buffer.concat([Buffer.from(`${head.join('\r\n')}\r\n\r\n`, 'latin1'), payload]));
+  });
+}
+
 /** Starts the API on an open placement database (check it with requireServableSchema first). */
 export async function serveApi(db: Database, options: ServeOptions): Promise<RunningApi> {
   checkBindAddress(options.host, options.authToken);
@@ -135,6 +198,9 @@ export async function serveApi(db: Database, options: ServeOptions): Promise<Run
       res.end(`internal error: ${err instanceof Error ? err.message : String(err)}`);
     });
   });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) =>
+    answerClientError(api, err, socket),
+  );
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       reject(

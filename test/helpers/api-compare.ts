@@ -5,6 +5,7 @@
  * unspecified compared as sets; request ids and "now" timestamps aside).
  */
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
 import { parsePythonJson, PyFloat, PyInt, toPythonJson } from './python-json.js';
 
@@ -158,4 +159,35 @@ export function differences(ours: Exchange, theirs: Exchange): string[] {
     );
   }
   return diffs;
+}
+
+/**
+ * Sends bytes as they are, for requests Node's own client would not send
+ * (a Content-Length that is not a number), and reads the answer until the
+ * server closes the connection.
+ */
+export function rawCall(base: string, head: string, body = ''): Promise<Exchange> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(url.port), url.hostname, () => socket.end(head + body));
+    const chunks: Buffer[] = [];
+    socket.on('data', (d: Buffer) => chunks.push(d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const text = Buffer.concat(chunks).toString('latin1');
+      const end = text.indexOf('\r\n\r\n');
+      const [statusLine, ...lines] = text.slice(0, end === -1 ? text.length : end).split('\r\n');
+      const headers: Record<string, string> = {};
+      for (const line of lines) {
+        const colon = line.indexOf(':');
+        if (colon > 0)
+          headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+      }
+      resolve({
+        status: Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '')?.[1] ?? 0),
+        headers,
+        body: end === -1 ? '' : Buffer.from(text.slice(end + 4), 'latin1').toString('utf8'),
+      });
+    });
+  });
 }
