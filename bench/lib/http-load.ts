@@ -65,11 +65,15 @@ export function send(base: URL, r: LoadRequest): Promise<LoadAnswer> {
   });
 }
 
-/** `next(client, previous)` gives a client's next request; `previous` is its last answer. */
+/**
+ * `next(client, previous)` gives a client's next request; `previous` is its
+ * last answer. It may look something up first (untimed: the clock starts
+ * when the request is sent).
+ */
 export async function closedLoop(
   baseUrl: string,
   options: { clients: number; amount: number; maxSeconds: number },
-  next: (client: number, previous: LoadAnswer | undefined) => LoadRequest,
+  next: (client: number, previous: LoadAnswer | undefined) => LoadRequest | Promise<LoadRequest>,
 ): Promise<LoadResult> {
   const base = new URL(baseUrl);
   const latencies: number[] = [];
@@ -83,7 +87,7 @@ export async function closedLoop(
     let previous: LoadAnswer | undefined;
     while (sent < options.amount && performance.now() < deadline) {
       sent += 1;
-      const r = next(id, previous);
+      const r = await next(id, previous);
       const t0 = performance.now();
       try {
         previous = await send(base, r);

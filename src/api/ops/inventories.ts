@@ -242,8 +242,11 @@ async function updateOne(
   classId: number,
   inv: InventoryFields,
   overCapacity: string[],
+  knownUsed?: ReadonlyMap<number, number>,
 ): Promise<void> {
-  const used = await tx.inventories.used(provider.id, classId);
+  const used = knownUsed
+    ? (knownUsed.get(classId) ?? null)
+    : await tx.inventories.used(provider.id, classId);
   if (used !== null && used > inventoryCapacity(inv)) overCapacity.push(rc);
   if ((await tx.inventories.update(provider.id, classId, inv)) === 0) {
     throw new InventoryClassNotFound(rc);
@@ -324,9 +327,12 @@ export async function setInventories(
       await insertInventory(tx, provider, rc, wanted.get(rc)!, inv);
   }
   const overCapacity: string[] = [];
+  const updated = byId.map(([rc]) => wanted.get(rc)!).filter((id) => existing.has(id));
+  // What is allocated of every class updated, in one query rather than one per class.
+  const used = await tx.inventories.usedByClass(provider.id, updated);
   for (const [rc, inv] of byId) {
     const id = wanted.get(rc)!;
-    if (existing.has(id)) await updateOne(tx, provider, rc, id, inv, overCapacity);
+    if (existing.has(id)) await updateOne(tx, provider, rc, id, inv, overCapacity, used);
   }
   return { generation: await bumpGeneration(tx, provider), overCapacity };
 }

@@ -76,6 +76,18 @@ export class InventoryStore {
     return used === null || used === undefined ? null : num(used);
   }
 
+  /** The sums of the provider's allocations per class, for the classes that have any. */
+  async usedByClass(providerId: number, classIds: readonly number[]): Promise<Map<number, number>> {
+    if (classIds.length === 0) return new Map();
+    const rows = await this.access.rows(
+      `SELECT resource_class_id, SUM(used) AS used FROM allocations
+        WHERE resource_provider_id = ? AND resource_class_id IN (${placeholders(classIds.length)})
+        GROUP BY resource_class_id`,
+      [providerId, ...classIds],
+    );
+    return new Map(rows.map((r) => [num(r['resource_class_id']), num(r['used'])]));
+  }
+
   /** Inserts one inventory row (created_at as placement sets it); a duplicate class throws the driver's unique violation. */
   async insert(providerId: number, classId: number, v: InventoryValues): Promise<void> {
     await this.access.run(
