@@ -19,19 +19,30 @@ export interface ApiCall {
   method?: string;
   path: string;
   version?: string;
-  headers?: Record<string, string>;
+  /** Extra headers; null leaves out one that would be sent (content-type, say). */
+  headers?: Record<string, string | null>;
   /** Leave X-Auth-Token out. */
   noToken?: boolean;
+  /** A body, sent as given with its Content-Length and, unless headers say otherwise, as JSON. */
+  body?: string;
 }
 
 /**
  * Sends one request on a fresh connection (uwsgi's plain http-socket does
- * not keep connections alive); the token is noauth2's admin unless told otherwise.
+ * not keep connections alive, nor read a chunked body); the token is
+ * noauth2's admin unless told otherwise.
  */
 export function call(base: string, c: ApiCall): Promise<Exchange> {
   const headers: Record<string, string> = { ...(c.noToken ? {} : { 'x-auth-token': 'admin' }) };
   if (c.version !== undefined) headers['openstack-api-version'] = `placement ${c.version}`;
-  Object.assign(headers, c.headers ?? {});
+  if (c.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(c.body));
+  }
+  for (const [k, v] of Object.entries(c.headers ?? {})) {
+    if (v === null) delete headers[k.toLowerCase()];
+    else headers[k.toLowerCase()] = v;
+  }
   const url = new URL(base);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -61,7 +72,7 @@ export function call(base: string, c: ApiCall): Promise<Exchange> {
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(c.body);
   });
 }
 

@@ -13,7 +13,7 @@
  * comparison sees it as the same variable.
  */
 import { randomUUID } from 'node:crypto';
-import { request } from 'node:http';
+import { call } from './api-compare.js';
 import { isDeepStrictEqual } from 'node:util';
 import type { Database } from '../../src/db/connect.js';
 import type { Engine } from '../../src/db/url.js';
@@ -147,7 +147,7 @@ export async function startWritePair(
 }
 
 /** Sends one request on a fresh connection (uwsgi's http-socket does not keep connections alive). */
-export function send(
+export async function send(
   base: string,
   r: {
     method: string;
@@ -157,47 +157,16 @@ export function send(
     headers?: Record<string, string | null>;
   },
 ): Promise<Reply> {
-  const headers: Record<string, string> = { 'x-auth-token': 'admin' };
-  if (r.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    // uwsgi's http-socket reads no chunked request body: say its length.
-    headers['content-length'] = String(Buffer.byteLength(r.body));
+  const ex = await call(base, r);
+  let json: unknown;
+  if ((ex.headers['content-type'] ?? '').startsWith('application/json')) {
+    try {
+      json = JSON.parse(ex.body);
+    } catch {
+      json = undefined;
+    }
   }
-  if (r.version !== undefined) headers['openstack-api-version'] = `placement ${r.version}`;
-  for (const [k, v] of Object.entries(r.headers ?? {})) {
-    if (v === null) delete headers[k.toLowerCase()];
-    else headers[k.toLowerCase()] = v;
-  }
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: url.hostname, port: url.port, path: r.path, method: r.method, headers, agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => {
-          const out: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-          }
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          if ((out['content-type'] ?? '').startsWith('application/json')) {
-            try {
-              json = JSON.parse(text);
-            } catch {
-              json = undefined;
-            }
-          }
-          resolve({ status: res.statusCode ?? 0, headers: out, text, json });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    if (r.body !== undefined) req.write(r.body);
-    req.end();
-  });
+  return { status: ex.status, headers: ex.headers, text: ex.body, json };
 }
 
 /** Shortcuts for captures and bodies. */

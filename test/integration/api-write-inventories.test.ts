@@ -10,12 +10,11 @@
  * Providers and allocations are seeded with SQL, identically on both
  * sides: these routes need them, and are what is under test here.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import { utcTimestamp } from '../../src/db/timestamps.js';
 import { syncSchema } from '../../src/schema/migrator.js';
-import { differences, type Exchange } from '../helpers/api-compare.js';
+import { call, differences, type Exchange } from '../helpers/api-compare.js';
 import {
   realPlacementServiceAvailable,
   startOurApi,
@@ -56,47 +55,13 @@ function numberLiterals(text: string): string[] {
   return [...text.matchAll(/"(\w+)": ?(-?\d[\d.eE+-]*)/g)].map((m) => `${m[1]}=${m[2]}`).sort();
 }
 
-/** One request, with a body when the step has one (uwsgi's http-socket wants a fresh connection). */
+/** One request, with a body when the step has one. */
 function send(base: string, step: Step): Promise<Exchange> {
-  const headers: Record<string, string> = { 'x-auth-token': 'admin' };
-  if (step.version) headers['openstack-api-version'] = `placement ${step.version}`;
-  let payload: string | undefined;
-  if (step.body !== undefined) {
-    payload = typeof step.body === 'string' ? step.body : JSON.stringify(step.body);
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(payload));
-  }
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: step.path,
-        method: step.method,
-        headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => {
-          const out: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: out,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const body =
+    step.body === undefined || typeof step.body === 'string'
+      ? step.body
+      : JSON.stringify(step.body);
+  return call(base, { method: step.method, path: step.path, version: step.version, body });
 }
 
 /**

@@ -5,9 +5,8 @@
  * (status, placement's headers, Location, body). Then several of our
  * servers on one database racing for the same writes.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { differences, type Exchange } from '../helpers/api-compare.js';
+import { call, differences, type Exchange } from '../helpers/api-compare.js';
 import {
   realPlacementServiceAvailable,
   startOurApi,
@@ -41,52 +40,13 @@ interface Step {
   headers?: Record<string, string>;
 }
 
-/** Sends a request with its body on a fresh connection, as admin. */
+/** Sends a request with its body, as admin. */
 function send(base: string, step: Step): Promise<Exchange> {
-  const payload =
-    step.body === undefined
-      ? undefined
-      : typeof step.body === 'string'
-        ? step.body
-        : JSON.stringify(step.body);
-  const headers: Record<string, string> = { 'x-auth-token': 'admin' };
-  if (step.version) headers['openstack-api-version'] = `placement ${step.version}`;
-  if (payload !== undefined) {
-    headers['content-type'] = 'application/json';
-    headers['content-length'] = String(Buffer.byteLength(payload));
-  }
-  Object.assign(headers, step.headers ?? {});
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: step.path,
-        method: step.method,
-        headers,
-        agent: false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (d: Buffer) => chunks.push(d));
-        res.on('end', () => {
-          const out: Record<string, string> = {};
-          for (const [k, v] of Object.entries(res.headers)) {
-            if (v !== undefined) out[k] = Array.isArray(v) ? v.join(', ') : v;
-          }
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: out,
-            body: Buffer.concat(chunks).toString('utf8'),
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
+  const body =
+    step.body === undefined || typeof step.body === 'string'
+      ? step.body
+      : JSON.stringify(step.body);
+  return call(base, { ...step, body });
 }
 
 /** An exchange with the server's own address and any UUID it generated made neutral. */
