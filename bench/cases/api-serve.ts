@@ -21,7 +21,7 @@ import {
 import { ROOT } from '../../test/helpers/cli.js';
 import { buildPlacementCloud, type CloudFacts } from '../../test/helpers/placement-cloud.js';
 import type { BenchCase, BenchContext, Measurement } from '../case.js';
-import { closedLoop, type LoadResult } from '../lib/http-load.js';
+import { addRatios, closedLoop, type LoadResult } from '../lib/http-load.js';
 import {
   dropDatabase,
   recreateDatabase,
@@ -175,16 +175,7 @@ export class ApiServeCase implements BenchCase {
 
   async runReference(ctx: BenchContext): Promise<Measurement> {
     const m = await this.measure(ctx, this.theirs!.url);
-    // Ratios from this run (reference / subject: above 1 means api serve is faster).
-    for (const [label, ours] of this.subjectResults) {
-      const p50 = m.extra?.[`${label} p50 ms`];
-      const rps = m.extra?.[`${label} req/s`];
-      if (typeof p50 === 'number' && ours.p50 > 0)
-        m.extra![`${label} p50 ratio`] = Math.round((p50 / ours.p50) * 100) / 100;
-      if (typeof rps === 'number' && rps > 0)
-        m.extra![`${label} throughput ratio (ours/theirs)`] =
-          Math.round((ours.rps / rps) * 100) / 100;
-    }
+    addRatios(m, this.subjectResults);
     return m;
   }
 

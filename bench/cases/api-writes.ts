@@ -23,7 +23,13 @@ import {
 } from '../../test/helpers/api-services.js';
 import { ROOT, runCli } from '../../test/helpers/cli.js';
 import type { BenchCase, BenchContext, Measurement } from '../case.js';
-import { closedLoop, send, type LoadAnswer, type LoadRequest } from '../lib/http-load.js';
+import {
+  addRatios,
+  closedLoop,
+  send,
+  type LoadAnswer,
+  type LoadRequest,
+} from '../lib/http-load.js';
 import {
   dropDatabase,
   recreateDatabase,
@@ -217,16 +223,7 @@ export class ApiWritesCase implements BenchCase {
 
   async runReference(ctx: BenchContext): Promise<Measurement> {
     const m = await this.measure(ctx, this.theirs!, 'theirs');
-    // Ratios from this run (above 1: api serve is faster).
-    for (const [label, ours] of this.subjectResults) {
-      const p50 = m.extra?.[`${label} p50 ms`];
-      const rps = m.extra?.[`${label} req/s`];
-      if (typeof p50 === 'number' && ours.p50 > 0)
-        m.extra![`${label} p50 ratio`] = Math.round((p50 / ours.p50) * 100) / 100;
-      if (typeof rps === 'number' && rps > 0)
-        m.extra![`${label} throughput ratio (ours/theirs)`] =
-          Math.round((ours.rps / rps) * 100) / 100;
-    }
+    addRatios(m, this.subjectResults);
     return m;
   }
 

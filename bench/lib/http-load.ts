@@ -122,3 +122,23 @@ export async function closedLoop(
     firstFailure,
   };
 }
+
+/**
+ * Adds to the reference's measurement the ratios of this run, per endpoint:
+ * p50 (reference / subject) and throughput (subject / reference); above 1,
+ * api serve is the faster.
+ */
+export function addRatios(
+  reference: { extra?: Record<string, number | string> },
+  subject: ReadonlyMap<string, { p50: number; rps: number }>,
+): void {
+  const extra = (reference.extra ??= {});
+  for (const [label, ours] of subject) {
+    const p50 = extra[`${label} p50 ms`];
+    const rps = extra[`${label} req/s`];
+    if (typeof p50 === 'number' && ours.p50 > 0)
+      extra[`${label} p50 ratio`] = Math.round((p50 / ours.p50) * 100) / 100;
+    if (typeof rps === 'number' && rps > 0)
+      extra[`${label} throughput ratio (ours/theirs)`] = Math.round((ours.rps / rps) * 100) / 100;
+  }
+}
