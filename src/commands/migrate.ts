@@ -10,11 +10,14 @@ import { fmt, renderTable } from '../cli/table.js';
 import { ROLES } from '../config/connections.js';
 import { placementConfigFiles, readPlacementOptions } from '../config/placement-options.js';
 import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
+import { SAMPLE_SOURCE_NAME } from '../config/sample-source.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
 import { openDatabase, type Database } from '../db/connect.js';
 import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
 import { ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
+
+const SAMPLE_HINT = `To try the bundled sample nova_api from any directory: --source ${SAMPLE_SOURCE_NAME}.`;
 
 export default class Migrate extends BaseCommand {
   static override summary =
@@ -72,7 +75,7 @@ ${exitCodeHelp([
     {
       description: 'See the plan for the bundled sample (nothing is written)',
       command:
-        '<%= config.bin %> <%= command.id %> --source sqlite:///fixtures/sample/nova_api.sqlite --target sqlite:///placement.sqlite',
+        '<%= config.bin %> <%= command.id %> --source sample --target sqlite:///placement.sqlite',
     },
     {
       description: 'Copy, verify and finish at the schema a Zed placement knows',
@@ -93,7 +96,7 @@ ${exitCodeHelp([
 
   static override flags = {
     source: Flags.string({
-      summary: `nova_api database URL. Env: ${ROLES.nova.urlEnv}.`,
+      summary: `nova_api database URL, or "${SAMPLE_SOURCE_NAME}" for the bundled sample. Env: ${ROLES.nova.urlEnv}.`,
       helpValue: 'URL',
     }),
     'nova-config': Flags.string({
@@ -209,7 +212,22 @@ ${exitCodeHelp([
         { max: 1, mustExist: true },
       );
     } catch (err) {
-      // No nova_api database at all is a nova-less cloud, not a connection failure.
+      if (
+        err instanceof ConnectionError &&
+        err.failure === 'database_missing' &&
+        typeof err.details?.['path'] === 'string'
+      ) {
+        // A SQLite file that is not there is a path to check (a typo, the wrong
+        // directory), not a cloud without nova: "database missing", with the path.
+        throw new ConnectionError(
+          'database_missing',
+          err.message,
+          `${err.hint ?? ''} ${SAMPLE_HINT}`.trim(),
+          err,
+          err.details,
+        );
+      }
+      // No nova_api database on a server is a nova-less cloud, not a connection failure.
       if (err instanceof ConnectionError && err.failure === 'database_missing') {
         throw new PlacementUpgradeError(
           'source_missing',

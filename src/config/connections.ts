@@ -2,6 +2,7 @@ import { ConfigError } from '../errors/errors.js';
 import { registerSecret } from '../errors/redact.js';
 import { parseConnectionUrl, type ConnectionSpec } from '../db/url.js';
 import { getOption, readOsloConfigFiles } from './oslo-ini.js';
+import { SAMPLE_SOURCE_NAME, sampleSourceUrl } from './sample-source.js';
 
 /** Which database a connection is for: placement's own, or nova's API database. */
 export type DatabaseRole = 'placement' | 'nova';
@@ -65,7 +66,14 @@ export function resolveConnection(role: DatabaseRole, inputs: ConnectionInputs):
 
   let spec: ConnectionSpec | undefined;
   let fromFlag = false;
-  if (inputs.url !== undefined && inputs.url !== '') {
+  if (role === 'nova' && inputs.url === SAMPLE_SOURCE_NAME) {
+    // The bundled demo data, by name, from any directory.
+    spec = parseConnectionUrl(
+      sampleSourceUrl(),
+      `${inputs.urlFlagName ?? info.urlFlag} ${SAMPLE_SOURCE_NAME} (the bundled sample nova_api)`,
+    );
+    fromFlag = true;
+  } else if (inputs.url !== undefined && inputs.url !== '') {
     spec = parseConnectionUrl(inputs.url, inputs.urlFlagName ?? info.urlFlag);
     fromFlag = true;
   } else if (env[info.urlEnv]) {

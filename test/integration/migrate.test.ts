@@ -160,7 +160,7 @@ describe.runIf(engines.includes('mysql'))('what the target would refuse', () => 
 });
 
 describe.each(engines)('outcomes a playbook relies on (%s)', (engine) => {
-  it('a source without placement tables, or without a database at all, exits 20', async () => {
+  it('a source without placement tables, or a server without the database, exits 20; a missing SQLite file 10', async () => {
     const empty = await fresh(engine, 'noplacement');
     const db = await empty.open();
     await db.knex.schema.createTable('cell_mappings', (t) => {
@@ -175,7 +175,13 @@ describe.each(engines)('outcomes a playbook relies on (%s)', (engine) => {
         ? `sqlite:///${empty.url.slice(10)}-missing`
         : empty.url.replace(/\/([^/?]+)(\?|$)/, '/$1_missing$2');
     const r2 = await runCli(['migrate', '--source', missing, '--target', target.url]);
-    expect(r2.code, r2.stderr).toBe(ExitCode.SOURCE_HAS_NO_PLACEMENT);
+    if (engine === 'sqlite') {
+      // A file that is not there is a path to check, not a cloud without nova.
+      expect(r2.code, r2.stderr).toBe(ExitCode.DATABASE_MISSING);
+      expect(r2.stderr).toContain(`${missing.slice(10)} does not exist`);
+    } else {
+      expect(r2.code, r2.stderr).toBe(ExitCode.SOURCE_HAS_NO_PLACEMENT);
+    }
   });
 
   it('a source without resource providers exits 4, writing nothing', async () => {

@@ -5,7 +5,10 @@ import {
   connectTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
+import { PLUGIN_HELP, pluginFlags } from '../../cli/plugin-flags.js';
 import { placementConfigFiles, readPlacementOptions } from '../../config/placement-options.js';
+import { onlineDataMigrations } from '../../data-migrations/registry.js';
+import { loadPlugins, pluginSources } from '../../plugins/load.js';
 import {
   DEFAULT_BATCH_SIZE,
   DataMigrationExit,
@@ -32,6 +35,8 @@ The algorithm, output and exit codes are placement-manage's: without --max-count
 The incomplete consumer's project and user ids come from the --incomplete-consumer-project-id and --incomplete-consumer-user-id flags, else the [placement] incomplete_consumer_project_id and incomplete_consumer_user_id options of --placement-config, else ${DEFAULT_INCOMPLETE_CONSUMER_ID}.
 
 ${CONNECTION_HELP}
+
+${PLUGIN_HELP}
 
 EXIT CODES (placement-manage's, which playbooks retry on)
 ${code(DataMigrationExit.COMPLETE, 'nothing (further) to migrate')}
@@ -75,6 +80,7 @@ ${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, Exi
       helpValue: 'ID',
     }),
     'connect-timeout': connectTimeoutFlag,
+    ...pluginFlags(),
   };
 
   /** Usage errors exit 127 ("invalid input"), as placement-manage's bad --max-count does. */
@@ -97,6 +103,11 @@ ${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, Exi
     const { flags } = await this.parse(DbOnlineDataMigrations);
     const maxCount = parseMaxCount(flags['max-count']);
     const options = readPlacementOptions(placementConfigFiles(flags['placement-config']));
+    const builtIn = await onlineDataMigrations();
+    const plugins = await loadPlugins(pluginSources(flags, options.configFiles), {
+      timeoutSeconds: flags['plugin-timeout'],
+      taken: { checks: [], migrations: builtIn.map((m) => m.name) },
+    });
     const db = await this.openPlacement(flags);
     let run: DataMigrationRun;
     try {
@@ -105,6 +116,7 @@ ${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, Exi
         this.say(`Running batches of ${DEFAULT_BATCH_SIZE} until complete`);
       run = await runOnlineDataMigrations(db, {
         maxCount,
+        migrations: [...builtIn, ...plugins.flatMap((p) => p.onlineDataMigrations)],
         incompleteConsumer: {
           projectId: flags['incomplete-consumer-project-id'] ?? options.incompleteConsumerProjectId,
           userId: flags['incomplete-consumer-user-id'] ?? options.incompleteConsumerUserId,

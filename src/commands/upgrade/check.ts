@@ -8,6 +8,8 @@ import {
   placementConnectionFlags,
 } from '../../cli/base-command.js';
 import { formatUpgradeCheckJson, formatUpgradeCheckTable } from '../../checks/format.js';
+import { PLUGIN_HELP, pluginFlags } from '../../cli/plugin-flags.js';
+import { loadPlugins, pluginSources } from '../../plugins/load.js';
 import {
   runUpgradeChecks,
   upgradeChecks,
@@ -40,6 +42,8 @@ ${titles}
 "Database Revision" compares the stamped revision with the head of --release (default ${NEWEST_RELEASE.name}, the newest known): give the release your placement service runs. The policy check reads [oslo_policy] policy_file from --placement-config and looks for the file where oslo.config would: beside the config files, then ~/.placement, ~, /etc/placement, /etc.
 
 ${CONNECTION_HELP}
+
+${PLUGIN_HELP}
 
 EXIT CODES (oslo.upgradecheck's, which playbooks test)
     0  every check succeeded
@@ -80,6 +84,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
       helpValue: 'FILE',
     }),
     'connect-timeout': connectTimeoutFlag,
+    ...pluginFlags(),
   };
 
   /** Anything that stops the checks from running is oslo.upgradecheck's 255. */
@@ -105,6 +110,11 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
       );
     }
     const placementOptions = readPlacementOptions(placementConfigFiles(flags['placement-config']));
+    const builtIn = await upgradeChecks();
+    const plugins = await loadPlugins(pluginSources(flags, placementOptions.configFiles), {
+      timeoutSeconds: flags['plugin-timeout'],
+      taken: { checks: builtIn.map((c) => c.title), migrations: [] },
+    });
     const db = await this.openPlacement(flags, {
       max: 1,
       mustExist: true,
@@ -125,13 +135,16 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
           { max: 1, mustExist: true },
         );
       }
-      report = await runUpgradeChecks({
-        database: db,
-        source,
-        release: { name: release.name, head: release.head },
-        placementOptions,
-        configSearchDirs: configSearchDirs(placementOptions.configFiles),
-      });
+      report = await runUpgradeChecks(
+        {
+          database: db,
+          source,
+          release: { name: release.name, head: release.head },
+          placementOptions,
+          configSearchDirs: configSearchDirs(placementOptions.configFiles),
+        },
+        [...builtIn, ...plugins.flatMap((p) => p.checks)],
+      );
     } finally {
       await db.close();
       await source?.close();

@@ -189,6 +189,7 @@ export const sqliteDialect: Dialect = {
           `The SQLite database file ${abs} does not exist${dirMissing ? ' (nor does its directory)' : ''} (from ${spec.origin}).`,
           'Check the path: sqlite:///relative/path is relative to the current directory, sqlite:////absolute/path (four slashes) is absolute.',
           err,
+          { path: abs },
         );
       }
       return new ConnectionError(
