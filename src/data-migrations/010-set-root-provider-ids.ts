@@ -34,7 +34,9 @@ async function setRoots(
  * but where placement makes every one its own root, a provider with a
  * parent gets its parent's root, as placement's API would have given it.
  * Only a provider whose parents never reach a root (a cycle) is left, and
- * reported: a human must decide where its tree starts.
+ * reported: a human must decide where its tree starts. A provider whose
+ * parent row is gone (possible only without foreign keys) becomes its own
+ * root, as placement makes it; Orphaned Records still reports the parent.
  */
 const setRootProviderIds: OnlineDataMigration = {
   name: 'set_root_provider_ids',
@@ -43,18 +45,20 @@ const setRootProviderIds: OnlineDataMigration = {
   start({ database }) {
     const { knex } = database;
     return async (batchSize): Promise<BatchResult> => {
-      // Parentless providers first: one UPDATE, the derived table lets MySQL take a LIMIT.
+      // Parentless providers first (and, as placement, any whose parent row is
+      // gone): one UPDATE, the derived table lets MySQL take a LIMIT.
       let done = await retryOnConflict(database, () =>
         knex('resource_providers')
           .whereIn('id', (q) =>
             q
               .select('id')
               .from(
-                knex('resource_providers')
-                  .select('id')
-                  .whereNull('root_provider_id')
-                  .whereNull('parent_provider_id')
-                  .orderBy('id')
+                knex('resource_providers as r')
+                  .leftJoin('resource_providers as p', 'p.id', 'r.parent_provider_id')
+                  .select({ id: 'r.id' })
+                  .whereNull('r.root_provider_id')
+                  .whereNull('p.id')
+                  .orderBy('r.id')
                   .limit(batchSize)
                   .as('batch'),
               ),

@@ -333,6 +333,20 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
       for (const row of rows) expect(Number(row.root_provider_id)).toBe(parent);
     });
 
+    it.runIf(engine === 'sqlite')(
+      'a provider whose parent row is gone becomes its own root, as placement makes it',
+      async () => {
+        await t.knex.raw('PRAGMA foreign_keys = OFF');
+        const lost = await addProvider(t.knex, { parent: 987654, root: null });
+        await t.knex.raw('PRAGMA foreign_keys = ON');
+        const r = await runCli(['db', 'online-data-migrations', '--placement-url', t.url]);
+        expect(r.stdout).toContain('1 rows matched query set_root_provider_ids, 1 migrated');
+        expect(r.code).toBe(0);
+        const row = await t.knex('resource_providers').where({ id: lost }).first();
+        expect(Number(row.root_provider_id)).toBe(lost);
+      },
+    );
+
     it('providers whose parents never reach a root (a cycle) are reported, exit 2', async () => {
       const a = await addProvider(t.knex, { root: null });
       const b = await addProvider(t.knex, { parent: a, root: null });
