@@ -7,6 +7,7 @@ import { failure, plural, success, type UpgradeCheck } from './types.js';
  */
 const missingRootProviderIds: UpgradeCheck = {
   title: 'Missing Root Provider IDs',
+  gate: 'placement',
   async run({ database: { knex } }) {
     const missing = await countRows(knex('resource_providers').whereNull('root_provider_id'));
     if (missing === 0) return success();

@@ -7,6 +7,7 @@ import { success, warning, type UpgradeCheck } from './types.js';
  */
 const incompleteConsumers: UpgradeCheck = {
   title: 'Incomplete Consumers',
+  gate: 'placement',
   async run({ database: { knex } }) {
     const row = (await knex('allocations as a')
       .leftJoin('consumers as c', 'c.uuid', 'a.consumer_id')

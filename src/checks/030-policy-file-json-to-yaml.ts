@@ -39,6 +39,7 @@ function convertHint(path: string): string {
  */
 const policyFileJsonToYaml: UpgradeCheck = {
   title: 'Policy File JSON to YAML Migration',
+  gate: 'placement',
   async run({ placementOptions, configSearchDirs }) {
     const configured = placementOptions.policyFile;
     if (configured !== undefined) {

@@ -7,6 +7,7 @@ import { failure, success, type UpgradeCheck } from './types.js';
  */
 const unfinishedMigration: UpgradeCheck = {
   title: 'Unfinished Migration',
+  gate: 'blocking',
   async run({ database }) {
     const run = await readRun(database);
     if (!run) return success();

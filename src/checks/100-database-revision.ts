@@ -14,6 +14,7 @@ const LAST_BLOCKER = 'b5c396305c25';
  */
 const databaseRevision: UpgradeCheck = {
   title: 'Database Revision',
+  gate: 'blocking',
   async run({ database, release }) {
     const target = `${release.head} (the head of placement ${release.name})`;
     const sync = `"placement-upgrade db sync --revision ${release.name}"`;

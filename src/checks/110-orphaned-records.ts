@@ -174,6 +174,7 @@ const MAX_IDS = 10;
  */
 const orphanedRecords: UpgradeCheck = {
   title: 'Orphaned Records',
+  gate: 'advisory',
   async run({ database: { knex } }) {
     const found: string[] = [];
     const fixes: string[] = [];

@@ -12,6 +12,7 @@ const SHOWN = 5;
  */
 const capacityExceeded: UpgradeCheck = {
   title: 'Capacity Exceeded',
+  gate: 'advisory',
   async run({ database: { knex } }) {
     const usage = knex('allocations')
       .select('resource_provider_id', 'resource_class_id')

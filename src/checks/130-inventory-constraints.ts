@@ -66,6 +66,7 @@ function problems(r: InventoryRow): string[] {
  */
 const inventoryConstraints: UpgradeCheck = {
   title: 'Inventory Constraints',
+  gate: 'advisory',
   async run({ database: { knex } }) {
     const total = await countRows(invalid(knex));
     if (total === 0) return success();

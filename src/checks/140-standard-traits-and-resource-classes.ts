@@ -19,6 +19,7 @@ const TRAITS_SOURCE = 'os-traits 2.9.0';
  */
 const standardTraitsAndResourceClasses: UpgradeCheck = {
   title: 'Standard Traits and Resource Classes',
+  gate: 'advisory',
   async run({ database: { knex } }) {
     const standard = standardResourceClasses();
     const standardId = new Map(standard.map((name, id) => [name, id]));

@@ -21,6 +21,7 @@ const REDUNDANT_INDEXES: readonly [table: string, index: string][] = [
  */
 const novaEraLeftovers: UpgradeCheck = {
   title: 'Nova-era Leftovers',
+  gate: 'advisory',
   async run({ database }) {
     const { knex, dialect } = database;
     const snapshot = await dialect.introspect(knex);

@@ -11,6 +11,7 @@ import { failure, plural, success, type UpgradeCheck } from './types.js';
  */
 const sourceParity: UpgradeCheck = {
   title: 'Source Parity',
+  gate: 'blocking',
   appliesTo: (context) => context.source !== undefined,
   async run({ source, database }) {
     const src = source!;

@@ -35,10 +35,23 @@ export interface CheckContext {
   readonly source?: Database;
 }
 
+/**
+ * How a check's result counts toward the exit code of a run without
+ * --checks: `placement` (placement-status's own checks) and `blocking`
+ * (what stops placement or its upgrade: the exit code can reach Failure)
+ * always count; `advisory` checks (data placement serves anyway) show their
+ * findings but count only when --checks names them or says `all`.
+ */
+export type CheckGate = 'placement' | 'blocking' | 'advisory';
+
 /** One upgrade check: a title as it appears in the results table, and the check itself. */
 export interface UpgradeCheck {
   /** Printed as "Check: <title>"; playbooks match on it, so it never changes. */
   readonly title: string;
+  /** What --checks calls it (default: the title in kebab-case, e.g. orphaned-records). */
+  readonly name?: string;
+  /** Whether its result counts toward the exit code by default (default: advisory). */
+  readonly gate?: CheckGate;
   /** Checks that need an optional input (e.g. --source) leave themselves out without it. */
   appliesTo?(context: CheckContext): boolean;
   run(context: CheckContext): Promise<CheckResult>;

@@ -73,8 +73,8 @@ export async function findConditions(
         id: 'null_root_with_parent',
         severity: 'warning',
         count: unfixable,
-        message: `${unfixable} provider(s) have a parent but no root: set_root_provider_ids will not guess their root`,
-        hint: 'Set root_provider_id to the root of the parent tree by hand after the copy.',
+        message: `${unfixable} provider(s) have a parent but no root: set_root_provider_ids gives each its parent's root`,
+        hint: 'Nothing to do unless their parents form a cycle, which the online data migrations report (exit 2).',
       });
       for (const col of ['parent_provider_id', 'root_provider_id']) {
         const rows = await conn('resource_providers as r')

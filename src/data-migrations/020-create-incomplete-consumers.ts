@@ -22,6 +22,7 @@ async function consumersAfter(
   database: Database,
   cursor: string | null,
   window: number,
+  upTo: string | null = null,
 ): Promise<{ uuid: string; consumer: number | null }[]> {
   const { knex } = database;
   const ids = knex('allocations')
@@ -30,6 +31,7 @@ async function consumersAfter(
     .orderBy('consumer_id')
     .limit(window);
   if (cursor !== null) ids.where('consumer_id', '>', cursor);
+  if (upTo !== null) ids.where('consumer_id', '<=', upTo);
   return (await knex
     .from(ids.as('w'))
     .select(
@@ -96,15 +98,55 @@ async function insertConsumers(
 }
 
 /**
+ * Up to `batchSize` consumer ids that hold allocations but have no consumers
+ * row: those after `from` in index order, then, if the end comes first, those
+ * from the start up to `from`. So a batch takes as many rows as
+ * placement-manage's single INSERT … SELECT … LIMIT does (the batch size, or
+ * all that are left) without rescanning the stretch already fixed. Returns
+ * them and the cursor the next batch starts from.
+ */
+async function nextMissing(
+  database: Database,
+  from: string | null,
+  batchSize: number,
+): Promise<{ uuids: string[]; cursor: string | null }> {
+  const uuids: string[] = [];
+  let after = from;
+  let upTo: string | null = null;
+  let window = Math.max(batchSize, FIRST_WINDOW);
+  for (;;) {
+    const rows = await consumersAfter(database, after, window, upTo);
+    for (const r of rows) {
+      if (r.consumer !== null) continue;
+      uuids.push(r.uuid);
+      if (uuids.length === batchSize) return { uuids, cursor: r.uuid };
+    }
+    if (rows.length < window) {
+      // The end of this stretch: wrap round once, to where this batch began.
+      if (upTo !== null || from === null) return { uuids, cursor: null };
+      after = null;
+      upTo = from;
+      window = Math.max(batchSize, FIRST_WINDOW);
+      continue;
+    }
+    after = rows[rows.length - 1]!.uuid;
+    // A stretch already done costs less the further ahead one looks.
+    window = Math.min(window * 2, Math.max(MAX_WINDOW, batchSize));
+  }
+}
+
+/**
  * Allocations made before consumers existed (Newton–Ocata, or below
  * microversion 1.8 until Queens) have no consumers row, and Train's schema
  * refuses them. Each distinct consumer_id gets one, owned by the configured
  * "incomplete consumer" project and user.
  *
- * Batches walk allocations.consumer_id in index order from where the last
- * batch stopped, so a run over many allocations neither rescans the rows it
- * already fixed (placement-manage's query does, every batch) nor depends on
- * a query plan; when it reaches the end it looks once more from the start.
+ * A batch creates as many as placement-manage's would (the batch size, or
+ * all that are left), so the counts printed and the exit codes are
+ * placement's, batch by batch; it walks allocations.consumer_id in index
+ * order from where the last batch stopped, so a run over many allocations
+ * does not rescan the rows it already fixed (placement-manage's query does,
+ * every batch) nor depend on a query plan.
  */
 const createIncompleteConsumers: OnlineDataMigration = {
   name: 'create_incomplete_consumers',
@@ -113,50 +155,28 @@ const createIncompleteConsumers: OnlineDataMigration = {
   start({ database, incompleteConsumer }) {
     let owners: { projectId: number; userId: number } | undefined;
     let cursor: string | null = null;
-    // Whether the pass over allocations that is under way (from the start) found rows to fix.
-    let passFoundAny = false;
     return async (batchSize): Promise<BatchResult> => {
       owners ??= {
         projectId: await ensureOwner(database, 'projects', incompleteConsumer.projectId),
         userId: await ensureOwner(database, 'users', incompleteConsumer.userId),
       };
       const { projectId, userId } = owners;
-      let window = Math.max(batchSize, FIRST_WINDOW);
       for (;;) {
-        const rows = await consumersAfter(database, cursor, window);
-        if (rows.length === 0) {
-          // The end. A whole pass that needed nothing means there is nothing
-          // left; otherwise make one more pass from the start.
-          if (!passFoundAny) return { found: 0, done: 0 };
-          cursor = null;
-          passFoundAny = false;
-          window = Math.max(batchSize, FIRST_WINDOW);
-          continue;
-        }
-        const missing = rows.filter((r) => r.consumer === null).slice(0, batchSize);
-        if (missing.length === 0) {
-          // A stretch already done: skip it, and look further ahead next time.
-          cursor = rows[rows.length - 1]!.uuid;
-          window = Math.min(window * 2, MAX_WINDOW);
-          continue;
-        }
-        passFoundAny = true;
-        // Next time, start after the last row taken: the window's end when
-        // every missing row in it fits this batch.
-        const taken = missing.length === batchSize ? missing : rows;
-        cursor = taken[taken.length - 1]!.uuid;
+        const next = await nextMissing(database, cursor, batchSize);
+        cursor = next.cursor;
+        if (next.uuids.length === 0) return { found: 0, done: 0 };
         const now = utcTimestamp();
         const inserted = await insertConsumers(
           database,
-          missing.map((r) => ({
-            uuid: r.uuid,
+          next.uuids.map((uuid) => ({
+            uuid,
             project_id: projectId,
             user_id: userId,
             created_at: now,
           })),
         );
         // A batch whose every row a concurrent run created first is not
-        // "nothing to do": move on to the next rows instead of stopping.
+        // "nothing to do": look again instead of stopping.
         if (inserted > 0) return { found: inserted, done: inserted };
       }
     };

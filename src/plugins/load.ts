@@ -205,6 +205,8 @@ function brokenPlugin(name: string, from: string, error: string): LoadedPlugin {
     checks: [
       {
         title: `Plugin ${name}`,
+        // The operator asked for this plugin: that it cannot run fails the run.
+        gate: 'blocking',
         run: () => Promise.resolve({ code: CheckCode.FAILURE, details: message }),
       },
     ],

@@ -18,6 +18,7 @@ import {
 import {
   hasRealPlacement,
   placementManage,
+  placementManageOn,
   writePlacementConf,
 } from '../helpers/real-placement.js';
 
@@ -307,32 +308,65 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
 
   describe('rows that need a human, and failures', () => {
     let t: PlacementTestDatabase;
+    let parent: number;
+    let child: number;
     beforeAll(async () => {
       t = await placementDatabase(engine, 'odm_unfixable');
-      const parent = await addProvider(t.knex, { root: null });
-      await addProvider(t.knex, { parent, root: null });
+      parent = await addProvider(t.knex, { root: null });
+      child = await addProvider(t.knex, { parent, root: null });
     });
     afterAll(() => t?.destroy());
 
-    it('fixes the parentless provider, reports the child with no root, exits 2', async () => {
+    it("a child with no root gets its parent's root, counted as placement-manage counts it", async () => {
+      const r = await runCli(['db', 'online-data-migrations', '--placement-url', t.url]);
+      expect(r.stdout).toBe(
+        expectedOutput(
+          ['2 rows matched query set_root_provider_ids, 2 migrated'],
+          [
+            ['set_root_provider_ids', 2, 2],
+            ['create_incomplete_consumers', 0, 0],
+          ],
+        ),
+      );
+      expect(r.code).toBe(0);
+      const rows = await t.knex('resource_providers').whereIn('id', [parent, child]);
+      for (const row of rows) expect(Number(row.root_provider_id)).toBe(parent);
+    });
+
+    it.runIf(engine === 'sqlite')(
+      'a provider whose parent row is gone becomes its own root, as placement makes it',
+      async () => {
+        await t.knex.raw('PRAGMA foreign_keys = OFF');
+        const lost = await addProvider(t.knex, { parent: 987654, root: null });
+        await t.knex.raw('PRAGMA foreign_keys = ON');
+        const r = await runCli(['db', 'online-data-migrations', '--placement-url', t.url]);
+        expect(r.stdout).toContain('1 rows matched query set_root_provider_ids, 1 migrated');
+        expect(r.code).toBe(0);
+        const row = await t.knex('resource_providers').where({ id: lost }).first();
+        expect(Number(row.root_provider_id)).toBe(lost);
+      },
+    );
+
+    it('providers whose parents never reach a root (a cycle) are reported, exit 2', async () => {
+      const a = await addProvider(t.knex, { root: null });
+      const b = await addProvider(t.knex, { parent: a, root: null });
+      await t.knex('resource_providers').where({ id: a }).update({ parent_provider_id: b });
       const r = await runCli(['db', 'online-data-migrations', '--placement-url', t.url]);
       expect(r.stdout).toBe(
         [
           'Running batches of 50 until complete',
-          '2 rows matched query set_root_provider_ids, 1 migrated',
-          '1 rows matched query set_root_provider_ids, 0 migrated',
+          '2 rows matched query set_root_provider_ids, 0 migrated',
           ...TABLE_HEADER,
-          '|    set_root_provider_ids    |      3      |     1     |',
+          '|    set_root_provider_ids    |      2      |     0     |',
           '| create_incomplete_consumers |      0      |     0     |',
           TABLE_HEADER[0],
-          'set_root_provider_ids: 1 resource provider has a parent_provider_id but no root_provider_id, so its root cannot be set by rule.',
+          'set_root_provider_ids: 2 resource providers have no root_provider_id and parents that never reach a root (a parent_provider_id cycle), so their root cannot be set by rule.',
           '',
         ].join('\n'),
       );
-      expect(r.stderr).toMatch(/Hint: Set each one's root_provider_id/);
+      expect(r.stderr).toMatch(/Hint: Break the cycle/);
       expect(r.code).toBe(2);
-      const child = await t.knex('resource_providers').whereNotNull('parent_provider_id').first();
-      expect(child.root_provider_id).toBeNull();
+      expect(await count(t.knex('resource_providers').whereNull('root_provider_id'))).toBe(2);
     });
 
     it('a database without placement tables: every migration fails, exit 2', async () => {
@@ -431,70 +465,114 @@ describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
     });
   });
 
-  describe.skipIf(!realPlacement)('the same output as the real placement-manage', () => {
-    let ours: PlacementTestDatabase;
-    let theirs: PlacementTestDatabase;
-    beforeAll(async () => {
-      ours = await placementDatabase(engine, 'odm_ours');
-      theirs = await placementDatabase(engine, 'odm_theirs');
-      const uuids = Array.from({ length: 160 }, () => randomUUID());
-      for (const t of [ours, theirs]) {
-        const rps: number[] = [];
-        for (let i = 0; i < 4; i++) rps.push(await addProvider(t.knex, { root: null }));
-        await insertMany(
-          t.knex,
-          'allocations',
-          uuids.flatMap((consumer_id, i) =>
-            [0, 1].map((rc) => ({
-              resource_provider_id: rps[i % 4],
-              consumer_id,
-              resource_class_id: rc,
-              used: 1,
-            })),
-          ),
-        );
+  describe.skipIf(!realPlacement)('batch by batch, the same as the real placement-manage', () => {
+    // One shape for every pair: providers without a root (parentless, and
+    // children of them), and consumers without a row scattered among many
+    // that have one, so that a batch has to look past windows of complete
+    // ones to fill itself as placement's INSERT … SELECT … LIMIT does.
+    const complete = Array.from({ length: 700 }, () => randomUUID());
+    const missing = Array.from({ length: 95 }, () => randomUUID());
+    async function shape(t: PlacementTestDatabase): Promise<void> {
+      const rps: number[] = [];
+      for (let i = 0; i < 6; i++) rps.push(await addProvider(t.knex, { root: null }));
+      for (let i = 0; i < 3; i++) await addProvider(t.knex, { parent: rps[i]!, root: null });
+      for (let i = 0; i < 2; i++) rps.push(await addProvider(t.knex));
+      const project = await insertId(t.knex, 'projects', { external_id: 'real-project' });
+      const user = await insertId(t.knex, 'users', { external_id: 'real-user' });
+      await insertMany(
+        t.knex,
+        'consumers',
+        complete.map((uuid) => ({ uuid, project_id: project, user_id: user, generation: 1 })),
+      );
+      await insertMany(
+        t.knex,
+        'allocations',
+        [...complete, ...missing].flatMap((consumer_id, i) =>
+          [0, 1].map((rc) => ({
+            resource_provider_id: rps[i % rps.length],
+            consumer_id,
+            resource_class_id: rc,
+            used: 1,
+          })),
+        ),
+      );
+    }
+
+    /** Runs both tools with these arguments until placement-manage exits 0 (at most `runs` times), comparing every run. */
+    async function sideBySide(name: string, maxCount: string | undefined, runs: number) {
+      const ours = await placementDatabase(engine, `odm_o${name}`);
+      const theirs = await placementDatabase(engine, `odm_t${name}`);
+      try {
+        await shape(ours);
+        await shape(theirs);
+        const conf = writePlacementConf(theirs.url);
+        const extra = maxCount === undefined ? [] : ['--max-count', maxCount];
+        const seen: number[] = [];
+        for (let run = 1; run <= runs; run++) {
+          const real = await placementManage(conf, ['db', 'online_data_migrations', ...extra]);
+          const mine = await runCli([
+            'db',
+            'online-data-migrations',
+            '--placement-url',
+            ours.url,
+            ...extra,
+          ]);
+          expect(real.stderr).not.toMatch(/Traceback/);
+          expect(mine.stdout, `--max-count ${maxCount ?? '(none)'}, run ${run}`).toBe(real.stdout);
+          expect(mine.code, `--max-count ${maxCount ?? '(none)'}, run ${run}`).toBe(real.code);
+          seen.push(real.code);
+          if (real.code === 0) break;
+        }
+        const consumers = async (t: PlacementTestDatabase) =>
+          (await t.knex('consumers').orderBy('uuid').pluck('uuid')) as string[];
+        if (seen.at(-1) === 0) expect(await consumers(ours)).toEqual(await consumers(theirs));
+        return seen;
+      } finally {
+        await ours.destroy();
+        await theirs.destroy();
       }
-    });
-    afterAll(async () => {
-      await ours?.destroy();
-      await theirs?.destroy();
-    });
+    }
 
     it('without --max-count', async () => {
-      const mine = await runCli(['db', 'online-data-migrations', '--placement-url', ours.url]);
-      const real = await placementManage(writePlacementConf(theirs.url), [
-        'db',
-        'online_data_migrations',
-      ]);
-      expect(real.code).toBe(0);
-      expect(mine.stdout).toBe(real.stdout);
-      expect(mine.code).toBe(real.code);
-      const consumers = async (t: PlacementTestDatabase) =>
-        (await t.knex('consumers').orderBy('uuid').pluck('uuid')) as string[];
-      expect(await consumers(ours)).toEqual(await consumers(theirs));
+      expect(await sideBySide('d', undefined, 1)).toEqual([0]);
     });
 
-    it('with --max-count, and with a bad one', async () => {
-      const conf = writePlacementConf(theirs.url);
-      await ours.knex('consumers').delete();
-      await theirs.knex('consumers').delete();
-      for (const n of ['30', '200', '200', '0', 'x']) {
-        const mine = await runCli([
-          'db',
-          'online-data-migrations',
-          '--placement-url',
-          ours.url,
-          '--max-count',
-          n,
-        ]);
-        const real = await placementManage(conf, [
-          'db',
-          'online_data_migrations',
-          '--max-count',
-          n,
-        ]);
-        expect(mine.code, `--max-count ${n}`).toBe(real.code);
-        if (real.code !== 127) expect(mine.stdout, `--max-count ${n}`).toBe(real.stdout);
+    it('--max-count 30: exit 1 until the run that finds nothing, then 0', async () => {
+      // 9 roots + 95 consumers: 30, 30, 30, 14, then nothing.
+      expect(await sideBySide('30', '30', 6)).toEqual([1, 1, 1, 1, 0]);
+    });
+
+    it('--max-count 1, across the boundary between the two migrations', async () => {
+      expect(await sideBySide('1', '1', 12)).toEqual(Array(12).fill(1));
+    });
+
+    it('--max-count larger than the work', async () => {
+      expect(await sideBySide('big', '100000', 3)).toEqual([1, 0]);
+    });
+
+    it('a bad --max-count: 127 from both', async () => {
+      const t = await placementDatabase(engine, 'odm_bad');
+      try {
+        for (const n of ['0', 'x']) {
+          const real = await placementManageOn(t.url, [
+            'db',
+            'online_data_migrations',
+            '--max-count',
+            n,
+          ]);
+          const mine = await runCli([
+            'db',
+            'online-data-migrations',
+            '--placement-url',
+            t.url,
+            '--max-count',
+            n,
+          ]);
+          expect(real.code, n).toBe(127);
+          expect(mine.code, n).toBe(127);
+        }
+      } finally {
+        await t.destroy();
       }
     });
   });

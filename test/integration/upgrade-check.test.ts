@@ -10,7 +10,6 @@ import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { testEngines } from '../helpers/databases.js';
 import {
   addProvider,
   insertId,
@@ -19,6 +18,7 @@ import {
   placementDatabase,
   type PlacementTestDatabase,
 } from '../helpers/placement-data.js';
+import { createTestDatabase, testEngines, withOpen } from '../helpers/databases.js';
 import {
   hasRealPlacement,
   osloUpgradeCheckOutput,
@@ -141,9 +141,16 @@ async function check(
   t: PlacementTestDatabase,
   ...extra: string[]
 ): Promise<CliResult & { report: Report }> {
-  const r = await runCli(['upgrade', 'check', '--placement-url', t.url, '--json', ...extra], {
-    env: { HOME: mkdtempSync(join(tmpdir(), 'pu-home-')) },
-  });
+  // Each condition's own exit code: every check counted, unless the test says which.
+  const checks =
+    extra.includes('--checks') || extra.includes('--default') ? [] : ['--checks', 'all'];
+  const args = extra.filter((a) => a !== '--default');
+  const r = await runCli(
+    ['upgrade', 'check', '--placement-url', t.url, '--json', ...checks, ...args],
+    {
+      env: { HOME: mkdtempSync(join(tmpdir(), 'pu-home-')) },
+    },
+  );
   let report: Report;
   try {
     report = JSON.parse(r.stdout) as Report;
@@ -273,6 +280,155 @@ describe.each(testEngines())('upgrade check on %s', (engine) => {
     });
   });
 
+  describe('which checks decide the exit code (--checks)', () => {
+    let t: Awaited<ReturnType<typeof healthy>>;
+    beforeAll(async () => {
+      t = await healthy(engine, 'uc_gates');
+      // An advisory finding (an orphan) and a placement-status one (a consumer without a row).
+      await t.knex('allocations').insert({
+        resource_provider_id: 9001,
+        consumer_id: randomUUID(),
+        resource_class_id: 0,
+        used: 1,
+      });
+    });
+    afterAll(() => t?.destroy());
+
+    it("by default every check runs, the advisory ones' findings shown but not counted", async () => {
+      const r = await check(t, '--default');
+      expect(r.report.checks.map((c) => c.check)).toEqual(TITLES);
+      expect(outcome(r.report, 'Orphaned Records')?.result).toBe(2);
+      expect(outcome(r.report, 'Incomplete Consumers')?.result).toBe(1);
+      // placement-status's code: Incomplete Consumers warns.
+      expect(r.code).toBe(1);
+      const text = await runCli(['upgrade', 'check', '--placement-url', t.url]);
+      expect(text.code).toBe(1);
+      expect(text.stderr).toContain(
+        'Advisory, not counted in the exit code (--checks all counts them): Orphaned Records: Failure.',
+      );
+    });
+
+    it('--checks all counts every check; names count the named ones', async () => {
+      expect((await check(t, '--checks', 'all')).code).toBe(2);
+      const named = await check(t, '--checks', 'orphaned-records,database-revision');
+      expect(named.report.checks.map((c) => c.check)).toEqual([
+        'Database Revision',
+        'Orphaned Records',
+      ]);
+      expect(named.code).toBe(2);
+      const mixed = await check(t, '--checks', 'placement,capacity-exceeded');
+      expect(mixed.report.checks.map((c) => c.check)).toEqual([...OWN, 'Capacity Exceeded']);
+      expect(mixed.code).toBe(1);
+    });
+
+    it("--checks placement: placement-status's three only", async () => {
+      const r = await check(t, '--checks', 'placement');
+      expect(r.report.checks.map((c) => c.check)).toEqual(OWN);
+      expect(r.code).toBe(1);
+    });
+
+    it('an unknown check name cannot run: 255, listing the names', async () => {
+      const r = await runCli(['upgrade', 'check', '--placement-url', t.url, '--checks', 'nope']);
+      expect(r.code).toBe(255);
+      expect(r.stderr).toMatch(/"nope" is not an upgrade check/);
+      expect(r.stderr).toMatch(/orphaned-records, capacity-exceeded/);
+    });
+
+    it('a blocking check fails a default run: an unknown revision', async () => {
+      const u = await healthy(engine, 'uc_gates_rev');
+      try {
+        await u.knex('alembic_version').update({ version_num: 'deadbeef0001' });
+        const r = await check(u, '--default');
+        expect(outcome(r.report, 'Database Revision')?.result).toBe(2);
+        expect(r.code).toBe(2);
+      } finally {
+        await u.destroy();
+      }
+    });
+  });
+
+  describe('--release defaults to what the database says', () => {
+    it("a database at 422ece571366 passes as xena's; --release names the one to be ready for", async () => {
+      const t = await healthy(engine, 'uc_rel_default', '422ece571366');
+      try {
+        const r = await check(t, '--default');
+        expect(r.report.checks.every((c) => c.result === 0)).toBe(true);
+        expect(r.code).toBe(0);
+        const text = await runCli(['upgrade', 'check', '--placement-url', t.url]);
+        expect(text.code).toBe(0);
+        expect(text.stderr).toContain(
+          "Release: xena (from the database's revision 422ece571366; --release overrides)",
+        );
+        const newer = await check(t, '--default', '--release', '2026.1');
+        expect(outcome(newer.report, 'Database Revision')?.result).toBe(2);
+        expect(newer.code).toBe(2);
+        // Between releases (an interrupted db sync): the next release's head is due.
+        await t.knex('alembic_version').update({ version_num: '611cd6dffd7b' });
+        const between = await check(t, '--default');
+        expect(outcome(between.report, 'Database Revision')?.details).toBe(
+          'The database is at revision 611cd6dffd7b (train), behind b5c396305c25 (the head of placement train). Run "placement-upgrade db online-data-migrations" first (Train\'s revisions refuse providers without a root and allocations without a consumer), then "placement-upgrade db sync --revision train".',
+        );
+        expect(between.code).toBe(2);
+      } finally {
+        await t.destroy();
+      }
+    });
+  });
+
+  describe.skipIf(!realPlacement)(
+    'exit code by default: the same as placement-status 8.0.0',
+    () => {
+      it('on the sample cloud migrated with --revision zed: both exit 0', async () => {
+        // A case-sensitive collation: the sample's names differ only in case (else migrate exits 23).
+        const target = await createTestDatabase(engine, 'uc_zed', {
+          charset: 'utf8mb4 COLLATE utf8mb4_bin',
+        });
+        try {
+          const migrate = await runCli([
+            'migrate',
+            '--source',
+            'sqlite:///fixtures/sample/nova_api.sqlite',
+            '--target',
+            target.url,
+            '--apply',
+            '--revision',
+            'zed',
+          ]);
+          expect(migrate.code, migrate.stderr).toBe(0);
+          const home = mkdtempSync(join(tmpdir(), 'pu-home-'));
+          const conf = writePlacementConf(target.url);
+          const real = await placementStatus(conf, ['upgrade', 'check'], home);
+          const mine = await runCli(['upgrade', 'check', '--placement-config', conf], {
+            env: { HOME: home },
+          });
+          expect(real.code, real.stdout + real.stderr).toBe(0);
+          expect(mine.code, mine.stdout + mine.stderr).toBe(real.code);
+          // The extra checks still say what they found.
+          expect(mine.stdout).toMatch(/Check: Orphaned Records\s+\|\n\| Result: Failure/);
+          const all = await runCli(
+            ['upgrade', 'check', '--placement-config', conf, '--checks', 'all'],
+            {
+              env: { HOME: home },
+            },
+          );
+          expect(all.code).toBe(2);
+          // Missing consumers: placement-status warns, and so do we, whatever the advisory checks say.
+          await withOpen(target, async (d) => {
+            await d.knex('consumers').delete();
+          });
+          const realWarn = await placementStatus(conf, ['upgrade', 'check'], home);
+          const mineWarn = await runCli(['upgrade', 'check', '--placement-config', conf], {
+            env: { HOME: home },
+          });
+          expect(realWarn.code).toBe(1);
+          expect(mineWarn.code).toBe(realWarn.code);
+        } finally {
+          await target.drop();
+        }
+      });
+    },
+  );
+
   describe('Orphaned Records', () => {
     let t: Awaited<ReturnType<typeof healthy>>;
     beforeAll(async () => {
@@ -320,7 +476,14 @@ describe.each(testEngines())('upgrade check on %s', (engine) => {
       'the table wraps the long details exactly as oslo.upgradecheck',
       async () => {
         const json = await check(t);
-        const table = await runCli(['upgrade', 'check', '--placement-url', t.url]);
+        const table = await runCli([
+          'upgrade',
+          'check',
+          '--placement-url',
+          t.url,
+          '--checks',
+          'all',
+        ]);
         const oslo = await osloUpgradeCheckOutput(json.report.checks);
         expect(table.stdout).toBe(oslo.stdout);
         expect(table.code).toBe(oslo.code);

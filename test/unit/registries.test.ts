@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { upgradeChecks } from '../../src/checks/registry.js';
+import { checkGate, checkName, selectChecks, upgradeChecks } from '../../src/checks/registry.js';
 import { onlineDataMigrations } from '../../src/data-migrations/registry.js';
 import { parseMaxCount } from '../../src/data-migrations/runner.js';
 import { UsageError } from '../../src/errors/errors.js';
@@ -26,6 +26,41 @@ describe('plug-in registries', () => {
       'Nova-era Leftovers',
       'Source Parity',
     ]);
+  });
+});
+
+describe('--checks: which checks run and which decide the exit code', () => {
+  it("placement-status's three are placement's; the blocking ones are those that stop placement", async () => {
+    const checks = await upgradeChecks();
+    const by = (gate: string) => checks.filter((c) => checkGate(c) === gate).map(checkName);
+    expect(by('placement')).toEqual([
+      'missing-root-provider-ids',
+      'incomplete-consumers',
+      'policy-file-json-to-yaml-migration',
+    ]);
+    expect(by('blocking')).toEqual(['unfinished-migration', 'database-revision', 'source-parity']);
+    expect(checkGate({ title: 'A Plugin', run: () => Promise.reject(new Error()) })).toBe(
+      'advisory',
+    );
+  });
+
+  it('default: all run, advisory not counted; all/placement/names: what runs counts', async () => {
+    const checks = await upgradeChecks();
+    const byDefault = selectChecks(checks, undefined);
+    expect(byDefault.checks).toHaveLength(checks.length);
+    expect(byDefault.counted.has('Orphaned Records')).toBe(false);
+    expect(byDefault.counted.has('Database Revision')).toBe(true);
+    expect(selectChecks(checks, 'all').counted.size).toBe(checks.length);
+    expect(selectChecks(checks, 'placement').checks.map((c) => c.title)).toEqual([
+      'Missing Root Provider IDs',
+      'Incomplete Consumers',
+      'Policy File JSON to YAML Migration',
+    ]);
+    const named = selectChecks(checks, ' Orphaned-Records , database-revision');
+    expect(named.checks.map((c) => c.title)).toEqual(['Database Revision', 'Orphaned Records']);
+    expect([...named.counted]).toEqual(['Database Revision', 'Orphaned Records']);
+    expect(() => selectChecks(checks, 'nope')).toThrow(UsageError);
+    expect(() => selectChecks(checks, ' , ')).toThrow(UsageError);
   });
 });
 

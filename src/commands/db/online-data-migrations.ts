@@ -28,9 +28,9 @@ export default class DbOnlineDataMigrations extends BaseCommand {
   static override summary =
     'Run the online data migrations, as "placement-manage db online_data_migrations" does.';
 
-  static override description = `Runs placement's online data migrations in order: set_root_provider_ids (providers created before Queens get root_provider_id = id; a provider with a parent but no root is reported, never guessed) and create_incomplete_consumers (one consumers row, owned by the "incomplete consumer" project and user, for every allocations.consumer_id without one). Train's schema (db sync past 611cd6dffd7b and b5c396305c25) refuses the database until they have run.
+  static override description = `Runs placement's online data migrations in order: set_root_provider_ids (providers created before Queens get root_provider_id = id, or their parent's root if they have a parent; providers whose parents form a cycle are reported, never guessed) and create_incomplete_consumers (one consumers row, owned by the "incomplete consumer" project and user, for every allocations.consumer_id without one). Train's schema (db sync past 611cd6dffd7b and b5c396305c25) refuses the database until they have run.
 
-The algorithm, output and exit codes are placement-manage's: without --max-count, batches of ${DEFAULT_BATCH_SIZE} until a batch migrates nothing; with it, one batch of that size. Each batch commits on its own, so the command can be interrupted and run again; two runs at the same time create no duplicate rows and both finish.
+The algorithm, output and exit codes are placement-manage's, batch by batch: without --max-count, batches of ${DEFAULT_BATCH_SIZE} until a batch migrates nothing; with it, one batch of that size; each batch takes as many rows as placement-manage's (the batch size, or all that are left), so the lines printed and the exit codes are the same on the same database. Each batch commits on its own, so the command can be interrupted and run again; two runs at the same time create no duplicate rows and both finish.
 
 The incomplete consumer's project and user ids come from the --incomplete-consumer-project-id and --incomplete-consumer-user-id flags, else the [placement] incomplete_consumer_project_id and incomplete_consumer_user_id options of --placement-config, else ${DEFAULT_INCOMPLETE_CONSUMER_ID}.
 

@@ -11,9 +11,13 @@ import { formatUpgradeCheckJson, formatUpgradeCheckTable } from '../../checks/fo
 import { PLUGIN_HELP, pluginFlags } from '../../cli/plugin-flags.js';
 import { loadPlugins, pluginSources } from '../../plugins/load.js';
 import {
+  checkGate,
+  checkName,
+  countedResult,
+  releaseForDatabase,
   runUpgradeChecks,
+  selectChecks,
   upgradeChecks,
-  worstResult,
   type UpgradeCheckReport,
 } from '../../checks/registry.js';
 import {
@@ -23,12 +27,20 @@ import {
 } from '../../config/placement-options.js';
 import { UsageError, type PlacementUpgradeError } from '../../errors/errors.js';
 import { redactDeep } from '../../errors/redact.js';
-import { NEWEST_RELEASE, RELEASES, findRelease } from '../../migrations/index.js';
+import { RELEASES, findRelease } from '../../migrations/index.js';
 
 /** oslo.upgradecheck's code for "the checks could not run". */
 const COULD_NOT_RUN = 255;
 
-const titles = (await upgradeChecks()).map((c) => `  - ${c.title}`).join('\n');
+const GATE_NOTE = {
+  placement: "placement-status's own",
+  blocking: 'can fail a run',
+  advisory: 'advisory',
+} as const;
+const titles = (await upgradeChecks())
+  .map((c) => `  - ${c.title} (${checkName(c)}; ${GATE_NOTE[checkGate(c)]})`)
+  .join('\n');
+const RESULT_NAMES = ['Success', 'Warning', 'Failure'] as const;
 
 export default class UpgradeCheck extends BaseCommand {
   static override summary =
@@ -36,19 +48,21 @@ export default class UpgradeCheck extends BaseCommand {
 
   static override description = `Runs the upgrade checks in order and prints oslo.upgradecheck's results table (or, with --json, its one-line JSON document). placement-status's own three checks come first, with the same titles and meaning; the others catch what an extraction from nova_api leaves behind. Each check's details say what to run or fix. Checks only read.
 
-Checks:
+Checks (name for --checks; how it counts):
 ${titles}
 
-"Database Revision" compares the stamped revision with the head of --release (default ${NEWEST_RELEASE.name}, the newest known): give the release your placement service runs. The policy check reads [oslo_policy] policy_file from --placement-config and looks for the file where oslo.config would: beside the config files, then ~/.placement, ~, /etc/placement, /etc.
+Which checks decide the exit code. Without --checks every check runs and the exit code is placement-status's on the same database, unless one of the checks that can fail a run finds something: those find what stops placement or its upgrade, which placement-status does not look at. Unfinished Migration: a migrate that has not finished holds part of the data, so placement would serve a partial cloud. Database Revision: a schema that is not the head of the release (no alembic revision, one this tool does not know, one newer than the release, or one between releases after an interrupted db sync) is refused by that release's placement-manage or misread by its code. Source Parity (only with --source or --nova-config): nova_api no longer matches, so the copy is stale. The advisory checks find data placement serves anyway (orphans, usage over capacity, inventory values the API would refuse today, standard names a service start adds, nova-era leftovers): their findings and results are in the table and the --json document, but they change the exit code only with --checks all or when --checks names them. A note on stderr lists the advisory findings left out of the exit code. --checks placement runs placement-status's three checks only; --checks NAME,... runs the named ones, each counted.
+
+"Database Revision" compares the stamped revision with the head of --release, which defaults to the release of the database's own revision (the first release that shipped it: xena for 422ece571366, so a cloud migrated with --revision zed passes): give --release the release your placement service is about to run to check the database is ready for it. The policy check reads [oslo_policy] policy_file from --placement-config and looks for the file where oslo.config would: beside the config files, then ~/.placement, ~, /etc/placement, /etc.
 
 ${CONNECTION_HELP}
 
 ${PLUGIN_HELP}
 
 EXIT CODES (oslo.upgradecheck's, which playbooks test)
-    0  every check succeeded
-    1  at least one warning (the upgrade may be fine: read the details)
-    2  at least one failure (a check that throws is that check's failure)
+    0  every check that counts succeeded
+    1  at least one warning among them (the upgrade may be fine: read the details)
+    2  at least one failure among them (a check that throws is that check's failure)
   255  the checks could not run at all: configuration missing or unreadable,
        the database unreachable or refusing the login, a bad flag or --release
 
@@ -56,9 +70,14 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
 
   static override examples = [
     {
-      description: 'Before restarting placement on Zed',
+      description: "Only placement-status's own checks",
       command:
-        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --release zed',
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --checks placement',
+    },
+    {
+      description: 'Every check counted, before restarting placement on Zed',
+      command:
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --checks all --release zed',
     },
     {
       description: 'Machine-readable, as oslo.upgradecheck prints it',
@@ -70,9 +89,13 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
   static override flags = {
     ...placementConnectionFlags(),
     release: Flags.string({
-      summary: `The placement release the database must be ready for (${RELEASES.map((r) => r.name).join(', ')}).`,
-      default: NEWEST_RELEASE.name,
+      summary: `The placement release the database must be ready for (${RELEASES.map((r) => r.name).join(', ')}); default: the release of the database's revision.`,
       helpValue: 'RELEASE',
+    }),
+    checks: Flags.string({
+      summary:
+        "Which checks run and decide the exit code: placement (placement-status's three), all, or check names, comma-separated (default: all run, advisory ones not counted).",
+      helpValue: 'placement|all|NAME,...',
     }),
     source: Flags.string({
       summary: `nova_api database URL: adds the Source Parity check (does nova_api still match?). Env: ${ROLES.nova.urlEnv}.`,
@@ -102,8 +125,8 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
 
   async run(): Promise<UpgradeCheckReport> {
     const { flags } = await this.parse(UpgradeCheck);
-    const release = findRelease(flags.release);
-    if (!release) {
+    const chosen = flags.release === undefined ? undefined : findRelease(flags.release);
+    if (flags.release !== undefined && !chosen) {
       throw new UsageError(
         `"${flags.release}" is not a placement release.`,
         `Releases: ${RELEASES.map((r) => r.name).join(', ')} (code names and versions such as antelope or 9.0.0 work too).`,
@@ -115,6 +138,8 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
       timeoutSeconds: flags['plugin-timeout'],
       taken: { checks: builtIn.map((c) => c.title), migrations: [] },
     });
+    // A plugin's checks are advisory unless they declare a gate, as the extra built-in ones are.
+    const selection = selectChecks([...builtIn, ...plugins.flatMap((p) => p.checks)], flags.checks);
     const db = await this.openPlacement(flags, {
       max: 1,
       mustExist: true,
@@ -123,6 +148,18 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
     let report: UpgradeCheckReport;
     let source: Database | undefined;
     try {
+      let release: { name: string; head: string };
+      if (chosen) {
+        release = chosen;
+      } else {
+        const derived = await releaseForDatabase(db);
+        release = derived;
+        this.note(
+          derived.revision === null
+            ? `Release: ${derived.name} (the newest: the database has no revision; --release overrides)`
+            : `Release: ${derived.name} (from the database's revision ${derived.revision}; --release overrides)`,
+        );
+      }
       if (flags.source || flags['nova-config'] || process.env[ROLES.nova.urlEnv]) {
         source = await this.open(
           'nova',
@@ -143,14 +180,20 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
           placementOptions,
           configSearchDirs: configSearchDirs(placementOptions.configFiles),
         },
-        [...builtIn, ...plugins.flatMap((p) => p.checks)],
+        selection.checks,
       );
     } finally {
       await db.close();
       await source?.close();
     }
     this.say(formatUpgradeCheckTable(report));
-    const code = worstResult(report);
+    const uncounted = report.checks.filter((c) => c.result > 0 && !selection.counted.has(c.check));
+    if (uncounted.length > 0) {
+      this.note(
+        `Advisory, not counted in the exit code (--checks all counts them): ${uncounted.map((c) => `${c.check}: ${RESULT_NAMES[c.result]}`).join('; ')}.`,
+      );
+    }
+    const code = countedResult(report, selection.counted);
     if (code !== 0) this.exitWithResult(report, code);
     return report;
   }
