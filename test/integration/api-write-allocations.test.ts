@@ -21,6 +21,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import type { Database } from '../../src/db/connect.js';
 import { utcTimestamp } from '../../src/db/timestamps.js';
 import { syncSchema } from '../../src/schema/migrator.js';
@@ -1143,7 +1144,7 @@ async function vcpuUsage(base: string, rp: string): Promise<{ used: number; gene
 
 const CAPACITY_TEXT = 'The requested amount would exceed the capacity';
 
-describe.each(testEngines().filter((e) => e !== 'sqlite'))(
+describeEach(testEngines().filter((e) => e !== 'sqlite'))(
   'two of our servers on one %s database',
   (engine) => {
     const fresh = freshDatabases();

@@ -7,6 +7,7 @@
  */
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { differences, type Exchange } from '../helpers/api-compare.js';
 import {
   realPlacementServiceAvailable,
@@ -757,7 +758,7 @@ async function race(servers: RunningService[], step: Step, count: number): Promi
 
 const statuses = (answers: Exchange[]) => answers.map((a) => a.status).sort();
 
-describe.each(testEngines())('several of our servers writing at once on %s', (engine) => {
+describeEach(testEngines())('several of our servers writing at once on %s', (engine) => {
   let database: TestDatabase;
   let servers: RunningService[] = [];
 

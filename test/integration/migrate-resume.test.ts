@@ -4,6 +4,7 @@
  * progress lines to choose the moment, as an operator's terminal would.
  */
 import { describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
@@ -57,7 +58,7 @@ const pairs: [Engine, Engine][] =
       ]
     : engines.map((e) => [e, e]);
 
-describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
+describeEach(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
   let source: TestDatabase;
 
   // [moment, line that announces it, ms to wait after the line]. Each step of
@@ -106,7 +107,7 @@ describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to)
 });
 
 // SQLite writers wait for the snapshot's read lock, so nova cannot change it mid-copy there.
-describe.each(engines.filter((e) => e !== 'sqlite'))(
+describeEach(engines.filter((e) => e !== 'sqlite'))(
   'nova writing during the copy (%s)',
   (engine) => {
     it('fails verification (22), then a restart after nova stopped succeeds', async () => {
@@ -146,7 +147,7 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
   },
 );
 
-describe.each(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
+describeEach(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
   it('exits 143 saying so, and the rerun resumes to identical data', async () => {
     const source = await interruptibleSource(engine, 'term_src');
     const target = await fresh(engine, 'term_dst');
@@ -198,7 +199,7 @@ async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Pro
   }
 }
 
-describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
+describeEach(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
   'the target server ends the sessions during the copy (%s)',
   (engine) => {
     it('exits 5 naming the target and how to resume, without the SQL; the rerun resumes', async () => {
@@ -229,7 +230,7 @@ describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlit
   },
 );
 
-describe.each(engines)(
+describeEach(engines)(
   'an interrupted run that left a partial, unstamped schema (%s)',
   (engine) => {
     it('is recognised, rebuilt and completed', async () => {

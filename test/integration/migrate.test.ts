@@ -4,6 +4,7 @@
  * clouds carry, checked row by row by code independent of src/copy.
  */
 import { describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { generateNovaApi, type GenerateNovaApiOptions } from '../../src/fixtures/index.js';
 import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
@@ -60,7 +61,7 @@ async function migrateJson(source: TestDatabase, target: TestDatabase, extra: st
 
 const RELEASES = ['newton', 'pike', 'queens', 'rocky', 'train'] as const;
 
-describe.each(engines)('from a %s nova_api', (engine) => {
+describeEach(engines)('from a %s nova_api', (engine) => {
   it.each(RELEASES)(
     'shaped like %s: plans, copies every row, verifies, and a rerun is "already migrated"',
     async (release) => {
@@ -159,7 +160,7 @@ describe.runIf(engines.includes('mysql'))('what the target would refuse', () => 
   });
 });
 
-describe.each(engines)('outcomes a playbook relies on (%s)', (engine) => {
+describeEach(engines)('outcomes a playbook relies on (%s)', (engine) => {
   it('a source without placement tables, or without a database at all, exits 20', async () => {
     const empty = await fresh(engine, 'noplacement');
     const db = await empty.open();
