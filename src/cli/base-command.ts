@@ -82,6 +82,11 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   /** True for commands that stop cleanly on SIGINT/SIGTERM by themselves (api serve). */
   static handlesStopSignals = false;
+  /**
+   * Every exit code this command can end with (after exitCodeFor), as its
+   * --help lists them; test/integration/help.test.ts holds the two equal.
+   */
+  static exitCodes: readonly number[] = [];
 
   override async init(): Promise<void> {
     await super.init();

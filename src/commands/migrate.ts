@@ -12,11 +12,40 @@ import { placementConfigFiles, readPlacementOptions } from '../config/placement-
 import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
 import { openDatabase, type Database } from '../db/connect.js';
-import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
-import { ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
+import { ConnectionError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { ExitCode, exitCodeHelp, type ExitCodeValue } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
 
+/** What migrate can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ExitCode.OK,
+  ExitCode.USAGE,
+  ExitCode.CONFIG,
+  ExitCode.ALREADY_MIGRATED,
+  ExitCode.NOTHING_TO_MIGRATE,
+  ExitCode.CANNOT_CONNECT,
+  ExitCode.BAD_URL,
+  ExitCode.UNSUPPORTED_DATABASE,
+  ExitCode.AUTH_FAILED,
+  ExitCode.DATABASE_MISSING,
+  ExitCode.PERMISSION_DENIED,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.DATA_BLOCKS_UPGRADE,
+  ExitCode.LOCKED,
+  ExitCode.SOURCE_HAS_NO_PLACEMENT,
+  ExitCode.TARGET_HAS_OTHER_DATA,
+  ExitCode.VERIFICATION_FAILED,
+  ExitCode.COPY_BLOCKED,
+  ExitCode.INTERRUPTED_RUN,
+  ExitCode.ENVIRONMENT,
+  ExitCode.INTERNAL,
+  ExitCode.INTERRUPTED_SIGINT,
+  ExitCode.INTERRUPTED_SIGTERM,
+];
+
 export default class Migrate extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary =
     "Copy placement's tables out of nova_api into placement's own database, and verify them.";
 
@@ -44,29 +73,8 @@ template (mode 0600).
 ${CONNECTION_HELP}
 
 EXIT CODES (0, 3 and 4 mean "nothing left to do" to a playbook)
-${exitCodeHelp([
-  ExitCode.OK,
-  ExitCode.USAGE,
-  ExitCode.CONFIG,
-  ExitCode.ALREADY_MIGRATED,
-  ExitCode.NOTHING_TO_MIGRATE,
-  ExitCode.CANNOT_CONNECT,
-  ExitCode.BAD_URL,
-  ExitCode.UNSUPPORTED_DATABASE,
-  ExitCode.AUTH_FAILED,
-  ExitCode.DATABASE_MISSING,
-  ExitCode.PERMISSION_DENIED,
-  ExitCode.SCHEMA_STATE,
-  ExitCode.DATA_BLOCKS_UPGRADE,
-  ExitCode.LOCKED,
-  ExitCode.SOURCE_HAS_NO_PLACEMENT,
-  ExitCode.TARGET_HAS_OTHER_DATA,
-  ExitCode.VERIFICATION_FAILED,
-  ExitCode.COPY_BLOCKED,
-  ExitCode.INTERRUPTED_RUN,
-  ExitCode.ENVIRONMENT,
-])}
-  A missing source database exits 20 (a nova-less cloud), not 10.`;
+${exitCodeHelp(EXIT_CODES)}
+A missing source database exits 20 (a nova-less cloud), not 10.`;
 
   static override examples = [
     {
@@ -166,8 +174,9 @@ ${exitCodeHelp([
     }),
     restart: Flags.boolean({
       summary: 'With --apply on an interrupted run: empty its tables and copy again.',
+      // Checked in run(), not with dependsOn: oclif's usage line drops a
+      // dependency that is also in an exclusive group ("[--restart ]").
       default: false,
-      dependsOn: ['apply'],
     }),
     'allow-other-tables': Flags.boolean({
       summary:
@@ -185,6 +194,12 @@ ${exitCodeHelp([
 
   async run(): Promise<MigrateResult | { wrote: string }> {
     const { flags } = await this.parse(Migrate);
+    if (flags.restart && !flags.apply) {
+      throw new UsageError(
+        "--restart empties an interrupted run's tables, so it needs --apply.",
+        'Run with --apply --restart, or leave --restart out to see the plan.',
+      );
+    }
     if (flags.mkconfig) {
       writeRcTemplate(flags.mkconfig);
       this.say(

@@ -4,7 +4,12 @@ import { BaseCommand, CONNECTION_HELP, connectTimeoutFlag } from '../cli/base-co
 import { resolveConnection, ROLES } from '../config/connections.js';
 import { getOption, readOsloConfigFiles } from '../config/oslo-ini.js';
 import { openDatabase, type Database } from '../db/connect.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../errors/exit-codes.js';
 import type { ProgressEvent } from '../progress/events.js';
 import { DEFAULT_INCOMPLETE } from '../verify/expected.js';
 import { verifyPlacement, type Difference, type VerifyReport } from '../verify/verify.js';
@@ -14,7 +19,17 @@ function show(v: unknown): string {
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ...CONNECTION_EXIT_CODES,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.VERIFICATION_FAILED,
+  ExitCode.UNFINISHED_MIGRATION,
+];
+
 export default class Verify extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary =
     'Check the migrated placement data the way nova will see it, through the Placement API.';
 
@@ -40,7 +55,7 @@ It prints the counts compared and the differences (the first --max-differences; 
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFICATION_FAILED, ExitCode.UNFINISHED_MIGRATION])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     {

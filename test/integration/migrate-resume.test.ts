@@ -230,54 +230,51 @@ describeEach(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite
   },
 );
 
-describeEach(engines)(
-  'an interrupted run that left a partial, unstamped schema (%s)',
-  (engine) => {
-    it('is recognised, rebuilt and completed', async () => {
-      const source = await novaApiSource(fresh, engine, 'partial_src', {
-        release: 'rocky',
-        providers: 6,
-        consumers: 60,
-        seed: 2,
-      });
-      const target = await fresh(engine, 'partial_dst');
-      // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
-      // empty tables, an empty alembic_version.
-      expect(
-        (await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein'])).code,
-      ).toBe(0);
-      const t = await target.open();
-      await t.knex('alembic_version').del();
-      await t.knex.schema.dropTable('resource_provider_traits');
-      await t.knex.schema.dropTable('users');
-      await t.knex.schema.createTable('placement_upgrade_migration', (b) => {
-        b.integer('id').primary();
-        b.string('source', 255).notNullable();
-        b.string('started_at', 32).notNullable();
-      });
-      await t.close();
-      const plan = await runCli([
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--json',
-      ]);
-      expect(plan.code).toBe(ExitCode.INTERRUPTED_RUN);
-      const r = await runCli([
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--revision',
-        'stein',
-        '--json',
-      ]);
-      expect(r.code, r.stdout).toBe(0);
-      await expectIdentical(source, target);
+describeEach(engines)('an interrupted run that left a partial, unstamped schema (%s)', (engine) => {
+  it('is recognised, rebuilt and completed', async () => {
+    const source = await novaApiSource(fresh, engine, 'partial_src', {
+      release: 'rocky',
+      providers: 6,
+      consumers: 60,
+      seed: 2,
     });
-  },
-);
+    const target = await fresh(engine, 'partial_dst');
+    // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
+    // empty tables, an empty alembic_version.
+    expect(
+      (await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein'])).code,
+    ).toBe(0);
+    const t = await target.open();
+    await t.knex('alembic_version').del();
+    await t.knex.schema.dropTable('resource_provider_traits');
+    await t.knex.schema.dropTable('users');
+    await t.knex.schema.createTable('placement_upgrade_migration', (b) => {
+      b.integer('id').primary();
+      b.string('source', 255).notNullable();
+      b.string('started_at', 32).notNullable();
+    });
+    await t.close();
+    const plan = await runCli([
+      'migrate',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--json',
+    ]);
+    expect(plan.code).toBe(ExitCode.INTERRUPTED_RUN);
+    const r = await runCli([
+      'migrate',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--apply',
+      '--revision',
+      'stein',
+      '--json',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    await expectIdentical(source, target);
+  });
+});

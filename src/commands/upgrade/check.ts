@@ -29,6 +29,9 @@ const COULD_NOT_RUN = 255;
 const titles = (await upgradeChecks()).map((c) => `  - ${c.title}`).join('\n');
 
 export default class UpgradeCheck extends BaseCommand {
+  // Every error is "could not run" (exitCodeFor); a stop signal keeps its own code.
+  static override exitCodes = [0, 1, 2, COULD_NOT_RUN, 130, 143];
+
   static override summary =
     'Check that the placement database is ready, as "placement-status upgrade check" does, and more.';
 
@@ -47,6 +50,8 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
     2  at least one failure (a check that throws is that check's failure)
   255  the checks could not run at all: configuration missing or unreadable,
        the database unreachable or refusing the login, a bad flag or --release
+  130  interrupted by SIGINT (Ctrl-C); checks only read, so nothing changed
+  143  interrupted by SIGTERM (a playbook timeout); nothing changed
 
 255 covers every "could not run" case because callers of placement-status read any other code as a check result; the message (under --json, the "error" document's "code") says which.`;
 
