@@ -88,6 +88,28 @@ export abstract class BaseCommand extends Command {
    */
   static exitCodes: readonly number[] = [];
 
+  /**
+   * `this.parse(Cmd)` typed by exactly Cmd's own flags and args. oclif's
+   * signature also infers the inherited `baseFlags` (typed FlagInput, an index
+   * signature), which let any flag name compile: `flags['batch-sizzzze']`.
+   * Commands spread the shared flag builders into their own `flags`; a name
+   * they do not declare is a type error (test/types/command-flags.ts).
+   */
+  protected override parse<C extends CommandWithFlags>(
+    command: C,
+    argv?: string[],
+  ): Promise<CommandParse<C>>;
+  protected override parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>>;
+  protected override parse(
+    options?: Interfaces.Input<FlagOutput, FlagOutput, ArgOutput>,
+    argv?: string[],
+  ): Promise<unknown> {
+    return super.parse(options, argv);
+  }
+
   override async init(): Promise<void> {
     await super.init();
     if (!(this.constructor as typeof BaseCommand).handlesStopSignals) this.exitOnStopSignals();
@@ -266,3 +288,24 @@ export abstract class BaseCommand extends Command {
 }
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags']>;
+
+// oclif's parser types, which its index does not export.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = { [name: string]: any };
+
+/** A command class with its own flags (and maybe args), as `this.parse` takes it. */
+export interface CommandWithFlags {
+  flags: Interfaces.FlagInput<FlagOutput>;
+  args?: Interfaces.ArgInput<ArgOutput>;
+  enableJsonFlag?: boolean;
+}
+
+/** What `this.parse(Cmd)` gives: Cmd's flags (plus --json) and args, no other names. */
+export type CommandParse<C extends CommandWithFlags> = Interfaces.ParserOutput<
+  C['flags'] extends Interfaces.FlagInput<infer F> ? F : never,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  {},
+  C['args'] extends Interfaces.ArgInput<infer A> ? A : Record<string, never>
+>;

@@ -283,12 +283,11 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
           bulkMinRows: flags['bulk-min-rows'],
           writers: writers?.knex,
           onProgress: progress.listener,
+          // migrate has no flags for these (it read two that do not exist,
+          // which compiled until flags were typed): placement.conf's options.
           incompleteConsumer: {
-            projectId:
-              flags['incomplete-consumer-project-id'] ??
-              placementOptions.incompleteConsumerProjectId,
-            userId:
-              flags['incomplete-consumer-user-id'] ?? placementOptions.incompleteConsumerUserId,
+            projectId: placementOptions.incompleteConsumerProjectId,
+            userId: placementOptions.incompleteConsumerUserId,
           },
         }),
       );
