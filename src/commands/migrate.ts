@@ -15,6 +15,7 @@ import { openDatabase, type Database } from '../db/connect.js';
 import { ConnectionError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ExitCode, exitCodeHelp, type ExitCodeValue } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
+import { count } from '../text/count.js';
 
 /** What migrate can end with; its --help lists exactly these. */
 const EXIT_CODES: readonly ExitCodeValue[] = [
@@ -42,6 +43,16 @@ const EXIT_CODES: readonly ExitCodeValue[] = [
   ExitCode.INTERRUPTED_SIGINT,
   ExitCode.INTERRUPTED_SIGTERM,
 ];
+
+/** What the target holds, in words (--json keeps the state's name). */
+const TARGET_STATES: Readonly<Record<string, string>> = {
+  empty: 'empty',
+  'empty-schema': "placement's schema, no rows",
+  'startup-rows-only':
+    'only the rows a placement service writes when it starts (standard traits and resource classes)',
+  interrupted: 'an interrupted run',
+  populated: 'placement data',
+};
 
 export default class Migrate extends BaseCommand {
   static override exitCodes = EXIT_CODES;
@@ -304,10 +315,10 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
   private report(r: MigrateResult): void {
     if (this.jsonEnabled()) return;
     this.say(
-      `Source: ${r.source.url} — placement tables of a ${r.source.release} nova_api${r.source.novaSchemaVersion ? ` (schema version ${r.source.novaSchemaVersion})` : ''}; ${r.source.otherTables.length} other table(s) left alone`,
+      `Source: ${r.source.url} — placement tables of a ${r.source.release} nova_api${r.source.novaSchemaVersion ? ` (schema version ${r.source.novaSchemaVersion})` : ''}; ${count(r.source.otherTables.length, 'other table')} left alone`,
     );
     this.say(
-      `Target: ${r.target.url} — ${r.target.state}${r.target.revision ? ` at ${r.target.revision}` : ''}`,
+      `Target: ${r.target.url} — ${TARGET_STATES[r.target.state] ?? r.target.state}${r.target.revision ? ` at ${r.target.revision}` : ''}`,
     );
     if (r.tables.length > 0) {
       this.say('');
@@ -377,7 +388,9 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
     }
     if (r.finish?.schema) {
       this.say('');
-      this.say(`Schema: ${r.finish.schema.from ?? 'empty'} → ${r.finish.schema.to}`);
+      const { from, to } = r.finish.schema;
+      // A rerun that found the schema where it was asked to be says so, not "X → X".
+      this.say(from === to ? `Schema: already at ${to}` : `Schema: ${from ?? 'empty'} → ${to}`);
     }
     this.say('');
     this.say(r.message);

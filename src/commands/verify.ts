@@ -13,6 +13,7 @@ import {
 import type { ProgressEvent } from '../progress/events.js';
 import { DEFAULT_INCOMPLETE } from '../verify/expected.js';
 import { verifyPlacement, type Difference, type VerifyReport } from '../verify/verify.js';
+import { count } from '../text/count.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
@@ -204,7 +205,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
     }
     if (report.warnings.length > 0) {
       this.note(
-        `${report.warnings.length} route(s) fail in the source already, and so in placement (nova will see these errors too):`,
+        `${count(report.warnings.length, 'route')} ${report.warnings.length === 1 ? 'fails' : 'fail'} in the source already, and so in placement (nova will see these errors too):`,
       );
       for (const w of report.warnings.slice(0, max)) {
         this.note(`  ${w.subject} ${w.id}: ${w.request} answers ${show(w.actual)}`);

@@ -19,7 +19,7 @@ interface MigrateJson {
   hint: string | null;
   source: { release: string; otherTables: string[] };
   target: { state: string };
-  conditions: { id: string; severity: string; count: number }[];
+  conditions: { id: string; severity: string; count: number; hint?: string }[];
   copied: { table: string; rows: number }[];
   verification: {
     table: string;
@@ -154,6 +154,10 @@ describe.runIf(engines.includes('mysql'))('what the target would refuse', () => 
     expect(
       json.conditions.find((c) => c.id === 'name_collisions_resource_providers')?.severity,
     ).toBe('blocking');
+    // nova-manage cannot rename a provider: the hint names what can.
+    const hint = json.conditions.find((c) => c.id === 'name_collisions_resource_providers')?.hint;
+    expect(hint).toContain('openstack resource provider set --name');
+    expect(hint).not.toContain('nova-manage');
     const t = await target.open();
     expect(await t.dialect.listTables(t.knex)).toEqual([]);
     await t.close();
