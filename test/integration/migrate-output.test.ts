@@ -71,3 +71,13 @@ describe('migrate output on the bundled sample (SQLite)', () => {
     );
   });
 });
+
+describe('fixtures generate output', () => {
+  it('says "1 provider" and "1 pair", and counts rows as migrate does', async () => {
+    const target = `sqlite:///${join(dir, 'nova_api.sqlite')}`;
+    const r = await runCli(['fixtures', 'generate', '--target', target, '--release', 'rocky']);
+    expect(r.code, r.stderr).toBe(ExitCode.OK);
+    expect(r.stdout).toMatch(/^case-variant-names +1 pair$/m);
+    expect(wordingFaults(all(r))).toEqual([]);
+  });
+});
