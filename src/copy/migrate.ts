@@ -424,7 +424,7 @@ async function compareAndFinish(ctx: RunContext, finishing: boolean): Promise<Mi
       'If placement has been running on this database since an earlier migration, this is expected and there is nothing left to migrate. Otherwise point --target at an empty database (or drop and recreate this one).',
     );
   }
-  const compared = `${base.verification.length} tables compared row by row, allowing for the online data migrations and placement's standard rows`;
+  const compared = `${count(base.verification.length, 'table')} compared row by row, allowing for the online data migrations and placement's standard rows`;
   if (!options.apply) {
     const left = await finishWorkLeft(target, ctx.finalRevision);
     return left.length === 0
