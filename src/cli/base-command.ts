@@ -2,6 +2,11 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { writeSync } from 'node:fs';
 import chalk from 'chalk';
 import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
+import {
+  placementConfigFiles,
+  readPlacementOptions,
+  type PlacementOptions,
+} from '../config/placement-options.js';
 import { openDatabase, type Database } from '../db/connect.js';
 import { refuseUnfinishedMigration } from '../copy/target.js';
 import { classifyDatabaseError, withDatabaseErrors } from '../db/errors.js';
@@ -229,6 +234,28 @@ export abstract class BaseCommand extends Command {
     );
     if (!allowUnfinishedMigration) await this.refuseUnfinished(db);
     return db;
+  }
+
+  /**
+   * placement.conf's options for this run: --placement-config, else
+   * PLACEMENT_UPGRADE_PLACEMENT_CONFIG, the files the connection is read from.
+   */
+  protected placementOptions(configFlag: readonly string[] | undefined): PlacementOptions {
+    return readPlacementOptions(placementConfigFiles(configFlag));
+  }
+
+  /**
+   * Whether the run names a nova_api database, by flag or by environment
+   * (PLACEMENT_UPGRADE_NOVA_URL or PLACEMENT_UPGRADE_NOVA_CONFIG), as migrate
+   * reads its source: commands for which the source is optional open it then.
+   */
+  protected novaNamed(flags: { url?: string; config?: readonly string[] }): boolean {
+    return (
+      flags.url !== undefined ||
+      (flags.config?.length ?? 0) > 0 ||
+      Boolean(process.env[ROLES.nova.urlEnv]) ||
+      Boolean(process.env[ROLES.nova.configEnv])
+    );
   }
 
   /** Closes `db` and throws when a migration has not finished filling it. */

@@ -1,9 +1,8 @@
 import { Flags } from '@oclif/core';
 import { Listr } from 'listr2';
 import { BaseCommand, CONNECTION_HELP, connectTimeoutFlag } from '../cli/base-command.js';
-import { resolveConnection, ROLES } from '../config/connections.js';
-import { getOption, readOsloConfigFiles } from '../config/oslo-ini.js';
-import { openDatabase, type Database } from '../db/connect.js';
+import { ROLES } from '../config/connections.js';
+import type { Database } from '../db/connect.js';
 import {
   CONNECTION_EXIT_CODES,
   ExitCode,
@@ -107,44 +106,42 @@ ${exitCodeHelp(EXIT_CODES)}`;
 
   async run(): Promise<VerifyReport> {
     const { flags } = await this.parse(Verify);
-    const withSource =
-      flags.source !== undefined ||
-      flags['nova-config'] !== undefined ||
-      Boolean(process.env[ROLES.nova.urlEnv]) ||
-      Boolean(process.env[ROLES.nova.configEnv]);
-    const timeout = { connectTimeoutSeconds: flags['connect-timeout'] };
-    const target = await openDatabase(
-      resolveConnection('placement', {
+    const withSource = this.novaNamed({ url: flags.source, config: flags['nova-config'] });
+    const target = await this.open(
+      'placement',
+      {
         url: flags.target,
         urlFlagName: '--target',
-        configFiles: flags['placement-config'],
-      }),
-      { ...timeout, max: flags.concurrency + 2 },
+        config: flags['placement-config'],
+        connectTimeout: flags['connect-timeout'],
+      },
+      { max: flags.concurrency + 2 },
     );
     await this.refuseUnfinished(target);
     let source: Database | undefined;
     try {
       if (withSource) {
-        source = await openDatabase(
-          resolveConnection('nova', {
+        source = await this.open(
+          'nova',
+          {
             url: flags.source,
             urlFlagName: '--source',
-            configFiles: flags['nova-config'],
-          }),
-          { ...timeout, max: 2, mustExist: true },
+            config: flags['nova-config'],
+            connectTimeout: flags['connect-timeout'],
+          },
+          { max: 2, mustExist: true },
         );
       }
-      const conf = flags['placement-config']
-        ? readOsloConfigFiles(flags['placement-config'])
-        : undefined;
+      // The same files as the connection, and as migrate reads them.
+      const options = this.placementOptions(flags['placement-config']);
       const incomplete = {
         projectId:
           flags['incomplete-consumer-project-id'] ??
-          (conf && getOption(conf, 'placement', 'incomplete_consumer_project_id')) ??
+          options.incompleteConsumerProjectId ??
           DEFAULT_INCOMPLETE.projectId,
         userId:
           flags['incomplete-consumer-user-id'] ??
-          (conf && getOption(conf, 'placement', 'incomplete_consumer_user_id')) ??
+          options.incompleteConsumerUserId ??
           DEFAULT_INCOMPLETE.userId,
       };
       this.note(

@@ -14,11 +14,7 @@ import {
   worstResult,
   type UpgradeCheckReport,
 } from '../../checks/registry.js';
-import {
-  configSearchDirs,
-  placementConfigFiles,
-  readPlacementOptions,
-} from '../../config/placement-options.js';
+import { configSearchDirs } from '../../config/placement-options.js';
 import { UsageError, type PlacementUpgradeError } from '../../errors/errors.js';
 import { redactDeep } from '../../errors/redact.js';
 import { NEWEST_RELEASE, RELEASES, findRelease } from '../../migrations/index.js';
@@ -109,7 +105,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
         `Releases: ${RELEASES.map((r) => r.name).join(', ')} (code names and versions such as antelope or 9.0.0 work too).`,
       );
     }
-    const placementOptions = readPlacementOptions(placementConfigFiles(flags['placement-config']));
+    const placementOptions = this.placementOptions(flags['placement-config']);
     const db = await this.openPlacement(flags, {
       max: 1,
       mustExist: true,
@@ -118,7 +114,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
     let report: UpgradeCheckReport;
     let source: Database | undefined;
     try {
-      if (flags.source || flags['nova-config'] || process.env[ROLES.nova.urlEnv]) {
+      if (this.novaNamed({ url: flags.source, config: flags['nova-config'] })) {
         source = await this.open(
           'nova',
           {
