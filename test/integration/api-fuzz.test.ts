@@ -6,7 +6,7 @@
  * every request must get an answer, and afterwards the server must still
  * serve what it served before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { call } from '../helpers/api-compare.js';
 import {

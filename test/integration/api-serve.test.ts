@@ -7,7 +7,7 @@
  * schema.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { call } from '../helpers/api-compare.js';
 import {

@@ -14,7 +14,7 @@
  * then proves where the kill landed.
  */
 import type { Knex } from 'knex';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { readRun, type RunPhase } from '../../src/copy/target.js';
 import type { Database } from '../../src/db/connect.js';

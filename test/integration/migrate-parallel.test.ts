@@ -5,7 +5,7 @@
  * stopped; the indexes built after the copy must end as placement's own. The
  * bulk threshold is lowered so that a small cloud is loaded in bulk.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';

@@ -3,7 +3,7 @@
  * writing during the copy fails verification. Both watch the CLI's plain
  * progress lines to choose the moment, as an operator's terminal would.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { COPY_ORDER, copyTable } from '../../src/copy/tables.js';
 import type { Database } from '../../src/db/connect.js';

@@ -4,7 +4,7 @@
  * migration has not finished is refused by every other command, and what
  * can be checked before writing is checked in the plan.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { readRun } from '../../src/copy/target.js';

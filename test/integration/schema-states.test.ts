@@ -2,7 +2,7 @@
  * The states a real placement database can be found in: blocked by old data,
  * tables without a revision, an unknown revision, two runs at once.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { HEAD } from '../../src/migrations/index.js';

@@ -2,7 +2,7 @@
  * upgrade check --source: Source Parity passes right after a migration and
  * fails once nova writes to nova_api's placement tables.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { generateNovaApi } from '../../src/fixtures/index.js';
 import { parseJson, runCli } from '../helpers/cli.js';

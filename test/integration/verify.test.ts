@@ -4,7 +4,7 @@
  * row, a changed inventory, a dropped trait link), tolerates an old nova_api
  * without the later tables, and checks a target on its own without --source.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { copyPlacementTables, INCOMPLETE } from '../helpers/copy-placement-tables.js';
