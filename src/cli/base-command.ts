@@ -2,6 +2,11 @@ import { Command, Errors, Flags, type Interfaces } from '@oclif/core';
 import { writeSync } from 'node:fs';
 import chalk from 'chalk';
 import { resolveConnection, ROLES, type DatabaseRole } from '../config/connections.js';
+import {
+  placementConfigFiles,
+  readPlacementOptions,
+  type PlacementOptions,
+} from '../config/placement-options.js';
 import { openDatabase, type Database } from '../db/connect.js';
 import { refuseUnfinishedMigration } from '../copy/target.js';
 import { classifyDatabaseError, withDatabaseErrors } from '../db/errors.js';
@@ -82,6 +87,33 @@ export abstract class BaseCommand extends Command {
   static override enableJsonFlag = true;
   /** True for commands that stop cleanly on SIGINT/SIGTERM by themselves (api serve). */
   static handlesStopSignals = false;
+  /**
+   * Every exit code this command can end with (after exitCodeFor), as its
+   * --help lists them; test/integration/help.test.ts holds the two equal.
+   */
+  static exitCodes: readonly number[] = [];
+
+  /**
+   * `this.parse(Cmd)` typed by exactly Cmd's own flags and args. oclif's
+   * signature also infers the inherited `baseFlags` (typed FlagInput, an index
+   * signature), which let any flag name compile: `flags['batch-sizzzze']`.
+   * Commands spread the shared flag builders into their own `flags`; a name
+   * they do not declare is a type error (test/types/command-flags.ts).
+   */
+  protected override parse<C extends CommandWithFlags>(
+    command: C,
+    argv?: string[],
+  ): Promise<CommandParse<C>>;
+  protected override parse<F extends FlagOutput, B extends FlagOutput, A extends ArgOutput>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>>;
+  protected override parse(
+    options?: Interfaces.Input<FlagOutput, FlagOutput, ArgOutput>,
+    argv?: string[],
+  ): Promise<unknown> {
+    return super.parse(options, argv);
+  }
 
   override async init(): Promise<void> {
     await super.init();
@@ -204,6 +236,28 @@ export abstract class BaseCommand extends Command {
     return db;
   }
 
+  /**
+   * placement.conf's options for this run: --placement-config, else
+   * PLACEMENT_UPGRADE_PLACEMENT_CONFIG, the files the connection is read from.
+   */
+  protected placementOptions(configFlag: readonly string[] | undefined): PlacementOptions {
+    return readPlacementOptions(placementConfigFiles(configFlag));
+  }
+
+  /**
+   * Whether the run names a nova_api database, by flag or by environment
+   * (PLACEMENT_UPGRADE_NOVA_URL or PLACEMENT_UPGRADE_NOVA_CONFIG), as migrate
+   * reads its source: commands for which the source is optional open it then.
+   */
+  protected novaNamed(flags: { url?: string; config?: readonly string[] }): boolean {
+    return (
+      flags.url !== undefined ||
+      (flags.config?.length ?? 0) > 0 ||
+      Boolean(process.env[ROLES.nova.urlEnv]) ||
+      Boolean(process.env[ROLES.nova.configEnv])
+    );
+  }
+
   /** Closes `db` and throws when a migration has not finished filling it. */
   protected async refuseUnfinished(db: Database): Promise<void> {
     try {
@@ -261,3 +315,24 @@ export abstract class BaseCommand extends Command {
 }
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<T['flags']>;
+
+// oclif's parser types, which its index does not export.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type FlagOutput = { [name: string]: any };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type ArgOutput = { [name: string]: any };
+
+/** A command class with its own flags (and maybe args), as `this.parse` takes it. */
+export interface CommandWithFlags {
+  flags: Interfaces.FlagInput<FlagOutput>;
+  args?: Interfaces.ArgInput<ArgOutput>;
+  enableJsonFlag?: boolean;
+}
+
+/** What `this.parse(Cmd)` gives: Cmd's flags (plus --json) and args, no other names. */
+export type CommandParse<C extends CommandWithFlags> = Interfaces.ParserOutput<
+  C['flags'] extends Interfaces.FlagInput<infer F> ? F : never,
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  {},
+  C['args'] extends Interfaces.ArgInput<infer A> ? A : Record<string, never>
+>;

@@ -1,4 +1,4 @@
-import type { Hook } from '@oclif/core';
+import type { Hook, Interfaces } from '@oclif/core';
 import { UsageError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import { renderError, writeJsonDocument } from './render-error.js';
@@ -23,21 +23,26 @@ const commandNotFound: Hook.CommandNotFound = async function (options) {
     }
   }
   const name = words.length > 0 ? words.join(' ') : options.id;
-  const commands = options.config.commandIDs
+  const stop = argv.indexOf('--');
+  const json = (stop === -1 ? argv : argv.slice(0, stop)).includes('--json');
+  reportUnknownCommand(options.config, name, json);
+  this.exit(ExitCode.USAGE);
+};
+
+/** Says that `name` is no command, and which are, as a usage error (exit 1, its caller's to end with). */
+export function reportUnknownCommand(config: Interfaces.Config, name: string, json: boolean): void {
+  const commands = config.commandIDs
     .map((id) => id.replaceAll(':', ' '))
     .sort()
     .join(', ');
-  const stop = argv.indexOf('--');
-  const json = (stop === -1 ? argv : argv.slice(0, stop)).includes('--json');
   renderError(
     new UsageError(
-      `"${name}" is not a ${options.config.bin} command.`,
-      `The commands are ${commands}; "${options.config.bin} COMMAND --help" shows a command's flags.`,
+      `"${name}" is not a ${config.bin} command.`,
+      `The commands are ${commands}; "${config.bin} COMMAND --help" shows a command's flags.`,
     ),
     ExitCode.USAGE,
     json ? writeJsonDocument : undefined,
   );
-  this.exit(ExitCode.USAGE);
-};
+}
 
 export default commandNotFound;

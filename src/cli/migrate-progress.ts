@@ -1,6 +1,7 @@
 import { Listr } from 'listr2';
 import type { ProgressEvent, ProgressListener } from '../progress/events.js';
 import { fmt } from './table.js';
+import { count } from '../text/count.js';
 
 interface TableLine {
   phase: string;
@@ -69,7 +70,7 @@ export class MigrateProgress {
       case 'table-start':
         if (event.phase === 'copy') {
           this.write(
-            `copy ${event.table}: ${fmt(event.total)} row(s)${event.resumedAfter ? `, resuming after ${event.resumedAfter}` : ''}`,
+            `copy ${event.table}: ${count(event.total, 'row')}${event.resumedAfter ? `, resuming after ${event.resumedAfter}` : ''}`,
           );
         }
         break;
@@ -77,7 +78,7 @@ export class MigrateProgress {
         if (event.phase === 'copy') {
           const rate = event.ms > 0 ? Math.round((event.rows * 1000) / event.ms) : event.rows;
           this.write(
-            `copied ${event.table}: ${fmt(event.rows)} row(s) in ${(event.ms / 1000).toFixed(1)} s (${fmt(rate)} rows/s)`,
+            `copied ${event.table}: ${count(event.rows, 'row')} in ${(event.ms / 1000).toFixed(1)} s (${fmt(rate)} rows/s)`,
           );
         }
         break;

@@ -1,3 +1,5 @@
+import { formatNumber } from '../text/count.js';
+
 /** A plain text table for operator output (no colour, fixed-width columns). */
 export function renderTable(
   headers: string[],
@@ -18,5 +20,5 @@ export function renderTable(
   ].join('\n');
 }
 
-/** 1234567 → "1,234,567". */
-export const fmt = (n: number): string => n.toLocaleString('en-US');
+/** 1234567 → "1,234,567" (src/text/count.ts: the one format of every number shown). */
+export const fmt = formatNumber;

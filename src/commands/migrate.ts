@@ -13,13 +13,53 @@ import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
 import { SAMPLE_SOURCE_NAME } from '../config/sample-source.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
 import { openDatabase, type Database } from '../db/connect.js';
-import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
-import { ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
+import { ConnectionError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { ExitCode, exitCodeHelp, type ExitCodeValue } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
+import { count } from '../text/count.js';
+
+/** What migrate can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ExitCode.OK,
+  ExitCode.USAGE,
+  ExitCode.CONFIG,
+  ExitCode.ALREADY_MIGRATED,
+  ExitCode.NOTHING_TO_MIGRATE,
+  ExitCode.CANNOT_CONNECT,
+  ExitCode.BAD_URL,
+  ExitCode.UNSUPPORTED_DATABASE,
+  ExitCode.AUTH_FAILED,
+  ExitCode.DATABASE_MISSING,
+  ExitCode.PERMISSION_DENIED,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.DATA_BLOCKS_UPGRADE,
+  ExitCode.LOCKED,
+  ExitCode.SOURCE_HAS_NO_PLACEMENT,
+  ExitCode.TARGET_HAS_OTHER_DATA,
+  ExitCode.VERIFICATION_FAILED,
+  ExitCode.COPY_BLOCKED,
+  ExitCode.INTERRUPTED_RUN,
+  ExitCode.ENVIRONMENT,
+  ExitCode.INTERNAL,
+  ExitCode.INTERRUPTED_SIGINT,
+  ExitCode.INTERRUPTED_SIGTERM,
+];
+
+/** What the target holds, in words (--json keeps the state's name). */
+const TARGET_STATES: Readonly<Record<string, string>> = {
+  empty: 'empty',
+  'empty-schema': "placement's schema, no rows",
+  'startup-rows-only':
+    'only the rows a placement service writes when it starts (standard traits and resource classes)',
+  interrupted: 'an interrupted run',
+  populated: 'placement data',
+};
 
 const SAMPLE_HINT = `To try the bundled sample nova_api from any directory: --source ${SAMPLE_SOURCE_NAME}.`;
 
 export default class Migrate extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary =
     "Copy placement's tables out of nova_api into placement's own database, and verify them.";
 
@@ -47,29 +87,8 @@ template (mode 0600).
 ${CONNECTION_HELP}
 
 EXIT CODES (0, 3 and 4 mean "nothing left to do" to a playbook)
-${exitCodeHelp([
-  ExitCode.OK,
-  ExitCode.USAGE,
-  ExitCode.CONFIG,
-  ExitCode.ALREADY_MIGRATED,
-  ExitCode.NOTHING_TO_MIGRATE,
-  ExitCode.CANNOT_CONNECT,
-  ExitCode.BAD_URL,
-  ExitCode.UNSUPPORTED_DATABASE,
-  ExitCode.AUTH_FAILED,
-  ExitCode.DATABASE_MISSING,
-  ExitCode.PERMISSION_DENIED,
-  ExitCode.SCHEMA_STATE,
-  ExitCode.DATA_BLOCKS_UPGRADE,
-  ExitCode.LOCKED,
-  ExitCode.SOURCE_HAS_NO_PLACEMENT,
-  ExitCode.TARGET_HAS_OTHER_DATA,
-  ExitCode.VERIFICATION_FAILED,
-  ExitCode.COPY_BLOCKED,
-  ExitCode.INTERRUPTED_RUN,
-  ExitCode.ENVIRONMENT,
-])}
-  A missing source database exits 20 (a nova-less cloud), not 10.`;
+${exitCodeHelp(EXIT_CODES)}
+A missing source database exits 20 (a nova-less cloud), not 10.`;
 
   static override examples = [
     {
@@ -169,8 +188,9 @@ ${exitCodeHelp([
     }),
     restart: Flags.boolean({
       summary: 'With --apply on an interrupted run: empty its tables and copy again.',
+      // Checked in run(), not with dependsOn: oclif's usage line drops a
+      // dependency that is also in an exclusive group ("[--restart ]").
       default: false,
-      dependsOn: ['apply'],
     }),
     'allow-other-tables': Flags.boolean({
       summary:
@@ -188,6 +208,12 @@ ${exitCodeHelp([
 
   async run(): Promise<MigrateResult | { wrote: string }> {
     const { flags } = await this.parse(Migrate);
+    if (flags.restart && !flags.apply) {
+      throw new UsageError(
+        "--restart empties an interrupted run's tables, so it needs --apply.",
+        'Run with --apply --restart, or leave --restart out to see the plan.',
+      );
+    }
     if (flags.mkconfig) {
       writeRcTemplate(flags.mkconfig);
       this.say(
@@ -286,12 +312,11 @@ ${exitCodeHelp([
           bulkMinRows: flags['bulk-min-rows'],
           writers: writers?.knex,
           onProgress: progress.listener,
+          // migrate has no flags for these (it read two that do not exist,
+          // which compiled until flags were typed): placement.conf's options.
           incompleteConsumer: {
-            projectId:
-              flags['incomplete-consumer-project-id'] ??
-              placementOptions.incompleteConsumerProjectId,
-            userId:
-              flags['incomplete-consumer-user-id'] ?? placementOptions.incompleteConsumerUserId,
+            projectId: placementOptions.incompleteConsumerProjectId,
+            userId: placementOptions.incompleteConsumerUserId,
           },
         }),
       );
@@ -308,10 +333,10 @@ ${exitCodeHelp([
   private report(r: MigrateResult): void {
     if (this.jsonEnabled()) return;
     this.say(
-      `Source: ${r.source.url} — placement tables of a ${r.source.release} nova_api${r.source.novaSchemaVersion ? ` (schema version ${r.source.novaSchemaVersion})` : ''}; ${r.source.otherTables.length} other table(s) left alone`,
+      `Source: ${r.source.url} — placement tables of a ${r.source.release} nova_api${r.source.novaSchemaVersion ? ` (schema version ${r.source.novaSchemaVersion})` : ''}; ${count(r.source.otherTables.length, 'other table')} left alone`,
     );
     this.say(
-      `Target: ${r.target.url} — ${r.target.state}${r.target.revision ? ` at ${r.target.revision}` : ''}`,
+      `Target: ${r.target.url} — ${TARGET_STATES[r.target.state] ?? r.target.state}${r.target.revision ? ` at ${r.target.revision}` : ''}`,
     );
     if (r.tables.length > 0) {
       this.say('');
@@ -381,7 +406,9 @@ ${exitCodeHelp([
     }
     if (r.finish?.schema) {
       this.say('');
-      this.say(`Schema: ${r.finish.schema.from ?? 'empty'} → ${r.finish.schema.to}`);
+      const { from, to } = r.finish.schema;
+      // A rerun that found the schema where it was asked to be says so, not "X → X".
+      this.say(from === to ? `Schema: already at ${to}` : `Schema: ${from ?? 'empty'} → ${to}`);
     }
     this.say('');
     this.say(r.message);

@@ -1,20 +1,35 @@
 import { Flags } from '@oclif/core';
 import { Listr } from 'listr2';
 import { BaseCommand, CONNECTION_HELP, connectTimeoutFlag } from '../cli/base-command.js';
-import { resolveConnection, ROLES } from '../config/connections.js';
-import { getOption, readOsloConfigFiles } from '../config/oslo-ini.js';
-import { openDatabase, type Database } from '../db/connect.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../errors/exit-codes.js';
+import { ROLES } from '../config/connections.js';
+import type { Database } from '../db/connect.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../errors/exit-codes.js';
 import type { ProgressEvent } from '../progress/events.js';
 import { DEFAULT_INCOMPLETE } from '../verify/expected.js';
 import { verifyPlacement, type Difference, type VerifyReport } from '../verify/verify.js';
+import { count } from '../text/count.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
   return typeof v === 'string' ? v : JSON.stringify(v);
 }
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ...CONNECTION_EXIT_CODES,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.VERIFICATION_FAILED,
+  ExitCode.UNFINISHED_MIGRATION,
+];
+
 export default class Verify extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary =
     'Check the migrated placement data the way nova will see it, through the Placement API.';
 
@@ -40,7 +55,7 @@ It prints the counts compared and the differences (the first --max-differences; 
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFICATION_FAILED, ExitCode.UNFINISHED_MIGRATION])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     {
@@ -91,44 +106,42 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFI
 
   async run(): Promise<VerifyReport> {
     const { flags } = await this.parse(Verify);
-    const withSource =
-      flags.source !== undefined ||
-      flags['nova-config'] !== undefined ||
-      Boolean(process.env[ROLES.nova.urlEnv]) ||
-      Boolean(process.env[ROLES.nova.configEnv]);
-    const timeout = { connectTimeoutSeconds: flags['connect-timeout'] };
-    const target = await openDatabase(
-      resolveConnection('placement', {
+    const withSource = this.novaNamed({ url: flags.source, config: flags['nova-config'] });
+    const target = await this.open(
+      'placement',
+      {
         url: flags.target,
         urlFlagName: '--target',
-        configFiles: flags['placement-config'],
-      }),
-      { ...timeout, max: flags.concurrency + 2 },
+        config: flags['placement-config'],
+        connectTimeout: flags['connect-timeout'],
+      },
+      { max: flags.concurrency + 2 },
     );
     await this.refuseUnfinished(target);
     let source: Database | undefined;
     try {
       if (withSource) {
-        source = await openDatabase(
-          resolveConnection('nova', {
+        source = await this.open(
+          'nova',
+          {
             url: flags.source,
             urlFlagName: '--source',
-            configFiles: flags['nova-config'],
-          }),
-          { ...timeout, max: 2, mustExist: true },
+            config: flags['nova-config'],
+            connectTimeout: flags['connect-timeout'],
+          },
+          { max: 2, mustExist: true },
         );
       }
-      const conf = flags['placement-config']
-        ? readOsloConfigFiles(flags['placement-config'])
-        : undefined;
+      // The same files as the connection, and as migrate reads them.
+      const options = this.placementOptions(flags['placement-config']);
       const incomplete = {
         projectId:
           flags['incomplete-consumer-project-id'] ??
-          (conf && getOption(conf, 'placement', 'incomplete_consumer_project_id')) ??
+          options.incompleteConsumerProjectId ??
           DEFAULT_INCOMPLETE.projectId,
         userId:
           flags['incomplete-consumer-user-id'] ??
-          (conf && getOption(conf, 'placement', 'incomplete_consumer_user_id')) ??
+          options.incompleteConsumerUserId ??
           DEFAULT_INCOMPLETE.userId,
       };
       this.note(
@@ -189,7 +202,7 @@ ${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.VERIFI
     }
     if (report.warnings.length > 0) {
       this.note(
-        `${report.warnings.length} route(s) fail in the source already, and so in placement (nova will see these errors too):`,
+        `${count(report.warnings.length, 'route')} ${report.warnings.length === 1 ? 'fails' : 'fail'} in the source already, and so in placement (nova will see these errors too):`,
       );
       for (const w of report.warnings.slice(0, max)) {
         this.note(`  ${w.subject} ${w.id}: ${w.request} answers ${show(w.actual)}`);

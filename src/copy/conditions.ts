@@ -5,6 +5,7 @@ import {
   standardResourceClasses,
 } from '../standard/standard-names.js';
 import type { SourceShape } from './source.js';
+import { count } from '../text/count.js';
 
 /**
  * A condition found in the source. `blocking` ones stop the copy (the target's
@@ -58,7 +59,7 @@ export async function findConditions(
       id: 'null_root_provider_id',
       severity: 'fixed-later',
       count: nullRoots,
-      message: `${nullRoots} resource provider(s) without root_provider_id (created before Queens)`,
+      message: `${count(nullRoots, 'resource provider')} without root_provider_id (created before Queens)`,
       hint: 'Fixed by the online data migration set_root_provider_ids, which migrate runs before upgrading past Train.',
     });
     if (hasColumn('resource_providers', 'root_provider_id')) {
@@ -73,7 +74,7 @@ export async function findConditions(
         id: 'null_root_with_parent',
         severity: 'warning',
         count: unfixable,
-        message: `${unfixable} provider(s) have a parent but no root: set_root_provider_ids gives each its parent's root`,
+        message: `${count(unfixable, 'provider')} ${unfixable === 1 ? 'has' : 'have'} a parent but no root: set_root_provider_ids gives each its parent's root`,
         hint: 'Nothing to do unless their parents form a cycle, which the online data migrations report (exit 2).',
       });
       for (const col of ['parent_provider_id', 'root_provider_id']) {
@@ -98,7 +99,7 @@ export async function findConditions(
           id: `orphan_${col}`,
           severity: options.skipOrphans ? 'warning' : 'blocking',
           count: n,
-          message: `${n} provider(s) whose ${col} names a provider that does not exist (placement's foreign key rejects them)`,
+          message: `${count(n, 'provider')} whose ${col} names a provider that does not exist (placement's foreign key rejects them)`,
           examples: rows.map((r: { id: unknown }) => `id=${String(r.id)}`),
           hint: options.skipOrphans
             ? `--skip-orphans: ${col} is copied as NULL for them.`
@@ -130,7 +131,7 @@ export async function findConditions(
       id: 'allocations_without_consumer',
       severity: 'fixed-later',
       count: rows,
-      message: `${rows} allocation(s) of ${consumers} consumer(s) have no consumers row (written before Rocky)`,
+      message: `${count(rows, 'allocation')} of ${count(consumers, 'consumer')} ${rows === 1 ? 'has' : 'have'} no consumers row (written before Rocky)`,
       hint: 'Fixed by the online data migration create_incomplete_consumers, which migrate runs before upgrading past Train.',
     });
   }
@@ -149,7 +150,7 @@ export async function findConditions(
         id: `orphan_${table}_provider`,
         severity: 'warning',
         count: n,
-        message: `${n} ${table} row(s) point at resource providers that do not exist`,
+        message: `${count(n, 'row')} of ${table} ${n === 1 ? 'points' : 'point'} at resource providers that do not exist`,
         hint: 'Copied as they are (placement has no foreign key there); "upgrade check" reports them as Orphaned Records.',
       });
     }
@@ -179,7 +180,7 @@ export async function findConditions(
       id: `unknown_class_${table}`,
       severity: 'warning',
       count: unknown,
-      message: `${unknown} ${table} row(s) use a resource class id that is neither standard nor in resource_classes`,
+      message: `${count(unknown, 'row')} of ${table} ${unknown === 1 ? 'uses' : 'use'} a resource class id that is neither standard nor in resource_classes`,
       hint: 'Copied as they are; placement cannot name their class.',
     });
   }
@@ -203,7 +204,7 @@ export async function findConditions(
       id: 'orphan_aggregate_links',
       severity: 'warning',
       count: n,
-      message: `${n} provider-aggregate link(s) name a missing provider or aggregate`,
+      message: `${count(n, 'provider-aggregate link')} ${n === 1 ? 'names' : 'name'} a missing provider or aggregate`,
       hint: 'Copied as they are (no foreign key); "upgrade check" reports them.',
     });
   }
@@ -221,7 +222,7 @@ export async function findConditions(
       id: 'orphan_trait_links',
       severity: options.skipOrphans ? 'warning' : 'blocking',
       count: n,
-      message: `${n} provider-trait link(s) name a missing provider or trait (placement's foreign keys reject them)`,
+      message: `${count(n, 'provider-trait link')} ${n === 1 ? 'names' : 'name'} a missing provider or trait (placement's foreign keys reject them)`,
       examples: rows.map(
         (r: { resource_provider_id: unknown; trait_id: unknown }) =>
           `resource_provider_id=${String(r.resource_provider_id)},trait_id=${String(r.trait_id)}`,
@@ -244,7 +245,7 @@ export async function findConditions(
       id: 'consumers_without_allocations',
       severity: 'info',
       count: n,
-      message: `${n} consumer(s) hold no allocation (Pike/Queens never deleted them)`,
+      message: `${count(n, 'consumer')} ${n === 1 ? 'holds' : 'hold'} no allocation (Pike/Queens never deleted them)`,
       hint: 'Copied as they are; placement ignores them.',
     });
     for (const [col, ref] of [
@@ -263,7 +264,7 @@ export async function findConditions(
         id: `orphan_consumer_${col}`,
         severity: 'warning',
         count: m,
-        message: `${m} consumer(s) point at a missing ${ref} row`,
+        message: `${count(m, 'consumer')} ${m === 1 ? 'points' : 'point'} at a missing ${ref} row`,
         hint: 'Copied as they are; GET /allocations/{consumer} will not show them.',
       });
     }
@@ -281,7 +282,7 @@ export async function findConditions(
     id: 'latin1_tables',
     severity: 'info',
     count: shape.latin1Tables.length,
-    message: `${shape.latin1Tables.length} source table(s) use nova's latin1 charset; text is copied as characters, in the target's own charset`,
+    message: `${count(shape.latin1Tables.length, 'source table')} ${shape.latin1Tables.length === 1 ? 'uses' : 'use'} nova's latin1 charset; text is copied as characters, in the target's own charset`,
     examples: shape.latin1Tables,
   });
 
@@ -292,6 +293,16 @@ export async function findConditions(
 const MOJIBAKE = /[\u00c2\u00c3][\u0080-\u00bf]/;
 
 /** Names the target's unique indexes would refuse, and names that look double-encoded. */
+/**
+ * How an operator renames one of a colliding group in nova_api. nova-manage
+ * has no command for it; a provider is renamed through the Placement API that
+ * nova still serves (osc-placement), a trait, class or aggregate only with SQL.
+ */
+const RENAME_HINTS: Readonly<Record<string, string>> = {
+  resource_providers:
+    'Rename one provider of each group while nova still serves placement: "openstack resource provider set --name NEW_NAME UUID" (osc-placement), or with SQL in nova_api (UPDATE resource_providers SET name = … WHERE uuid = …)',
+};
+
 async function nameChecks(
   conn: Knex,
   shape: SourceShape,
@@ -324,9 +335,9 @@ async function nameChecks(
         id: `name_collisions_${table}`,
         severity: 'blocking',
         count: groups.length,
-        message: `${groups.length} group(s) of ${table}.${column} values are distinct in nova_api but equal under the target's collation (its unique index would refuse them)`,
+        message: `${count(groups.length, 'group')} of ${table}.${column} values ${groups.length === 1 ? 'is' : 'are'} distinct in nova_api but equal under the target's collation (its unique index would refuse them)`,
         examples: groups.slice(0, SAMPLE).map((g) => g.map((v) => JSON.stringify(v)).join(' = ')),
-        hint: `Rename one of each group in the source (nova-manage / openstack resource provider set), or create the target database with a case-sensitive collation (e.g. utf8mb4_bin).`,
+        hint: `${RENAME_HINTS[table] ?? `Change one of each group in nova_api with SQL (UPDATE ${table} SET ${column} = … WHERE id = …)`}, or create the target database with a case-sensitive collation (e.g. utf8mb4_bin).`,
       });
     }
     const garbled = values.filter((v) => MOJIBAKE.test(v));
@@ -335,7 +346,7 @@ async function nameChecks(
         id: `double_encoded_${table}`,
         severity: 'warning',
         count: garbled.length,
-        message: `${garbled.length} ${table}.${column} value(s) look double-encoded (UTF-8 bytes stored as latin1 by a misconfigured client)`,
+        message: `${count(garbled.length, 'value')} of ${table}.${column} ${garbled.length === 1 ? 'looks' : 'look'} double-encoded (UTF-8 bytes stored as latin1 by a misconfigured client)`,
         examples: garbled.slice(0, SAMPLE),
         hint: 'They are copied exactly as nova_api holds them; fix the names afterwards if they are wrong.',
       });

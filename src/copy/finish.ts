@@ -13,6 +13,7 @@ import { INITIAL_REVISION, resolveRevisionTarget, revisionIndex } from '../migra
 import type { ProgressListener } from '../progress/events.js';
 import { readSchemaRevision, syncSchema } from '../schema/migrator.js';
 import type { MigrateOptions, MigrateResult } from './outcome.js';
+import { count } from '../text/count.js';
 
 /** The Train revision after which no row can need the online data migrations. */
 export const LAST_BLOCKER = 'b5c396305c25';
@@ -33,7 +34,7 @@ export async function finishWorkLeft(target: Database, final: string): Promise<s
     const pending = await withDatabaseErrors(target, 'counting the online data migrations', () =>
       countOnlineMigrationRows(target.knex),
     );
-    if (pending > 0) left.push(`the online data migrations (${pending} row(s))`);
+    if (pending > 0) left.push(`the online data migrations (${count(pending, 'row')})`);
   }
   if (revisionIndex(current) < revisionIndex(final))
     left.push(`the schema upgrade from ${current ?? 'none'} to ${final}`);
@@ -44,7 +45,7 @@ export async function finishWorkLeft(target: Database, final: string): Promise<s
 export function finishWorkDone(done: NonNullable<MigrateResult['finish']>): string[] {
   const out: string[] = [];
   const rows = done.onlineMigrations?.migrations.reduce((a, m) => a + m.done, 0) ?? 0;
-  if (rows > 0) out.push(`the online data migrations fixed ${rows} row(s)`);
+  if (rows > 0) out.push(`the online data migrations fixed ${count(rows, 'row')}`);
   if (done.schema && !done.schema.upToDate)
     out.push(`upgraded the schema from ${done.schema.from ?? 'none'} to ${done.schema.to}`);
   return out;

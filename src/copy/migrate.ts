@@ -53,6 +53,7 @@ import {
   type RunRecord,
   type TargetState,
 } from './target.js';
+import { count, formatNumber } from '../text/count.js';
 
 export type { MigrateOptions, MigrateResult, Outcome, TablePlan } from './outcome.js';
 
@@ -406,7 +407,9 @@ async function compareAndFinish(ctx: RunContext, finishing: boolean): Promise<Mi
   });
   const differing = base.verification.filter((v) => !v.equal);
   await ctx.endSnapshot();
-  const differences = differing.map((d) => `${d.table} (${d.differenceCount} row(s))`).join(', ');
+  const differences = differing
+    .map((d) => `${d.table} (${count(d.differenceCount, 'row')})`)
+    .join(', ');
   if (differing.length > 0 && finishing) {
     return ctx.end(
       'verification-failed',
@@ -421,7 +424,7 @@ async function compareAndFinish(ctx: RunContext, finishing: boolean): Promise<Mi
       'If placement has been running on this database since an earlier migration, this is expected and there is nothing left to migrate. Otherwise point --target at an empty database (or drop and recreate this one).',
     );
   }
-  const compared = `${base.verification.length} tables compared row by row, allowing for the online data migrations and placement's standard rows`;
+  const compared = `${count(base.verification.length, 'table')} compared row by row, allowing for the online data migrations and placement's standard rows`;
   if (!options.apply) {
     const left = await finishWorkLeft(target, ctx.finalRevision);
     return left.length === 0
@@ -481,7 +484,7 @@ function planOutcome(ctx: RunContext): MigrateResult | null {
     const total = Object.values(sourceRows).reduce((a, b) => a + b, 0);
     return ctx.end(
       'planned',
-      `Plan only: ${total} row(s) in ${selected.length} table(s) would be copied into ${target.display}. Nothing was written.`,
+      `Plan only: ${count(total, 'row')} in ${count(selected.length, 'table')} would be copied into ${target.display}. Nothing was written.`,
       'Re-run with --apply to copy, verify and finish.',
     );
   }
@@ -731,7 +734,7 @@ async function conclude(ctx: RunContext, run: RunRecord): Promise<MigrateResult>
     const parts = [
       ...differing.map(
         (d) =>
-          `${d.table}: ${d.differenceCount} row(s) differ (first: ${d.differences[0]?.key ?? '?'})`,
+          `${d.table}: ${count(d.differenceCount, 'row')} ${d.differenceCount === 1 ? 'differs' : 'differ'} (first: ${d.differences[0]?.key ?? '?'})`,
       ),
       ...(base.sourceChangedDuringCopy.length > 0
         ? [`nova changed ${base.sourceChangedDuringCopy.join(', ')} while the copy ran`]
@@ -759,7 +762,7 @@ async function conclude(ctx: RunContext, run: RunRecord): Promise<MigrateResult>
     );
     return ctx.end(
       'tables-copied',
-      `Copied ${rowsCopied} row(s) of ${selected.join(', ')} and verified them: counts and checksums equal. The migration is not finished: ${left.join(', ')} still to copy, then the online data migrations and the schema upgrade.`,
+      `Copied ${count(rowsCopied, 'row')} of ${selected.join(', ')} and verified them: counts and checksums equal. The migration is not finished: ${left.join(', ')} still to copy, then the online data migrations and the schema upgrade.`,
       'Run migrate --apply again without --tables (or with the remaining tables) to copy the rest and finish; until then the other commands refuse this database.',
     );
   }
@@ -773,7 +776,7 @@ async function conclude(ctx: RunContext, run: RunRecord): Promise<MigrateResult>
   const pending = base.finish.pendingCommands;
   return ctx.end(
     pending.length > 0 ? 'finish-blocked' : 'migrated',
-    `Copied ${rowsCopied} row(s) in ${base.copied.length} table(s) and verified ${base.verification.length} table(s): counts and checksums equal.${
+    `Copied ${count(rowsCopied, 'row')} in ${count(base.copied.length, 'table')} and verified ${count(base.verification.length, 'table')}: counts and checksums equal.${
       base.finish.schema ? ` Schema at ${base.finish.schema.to}.` : ''
     }`,
     pending.length > 0 ? `Still to run: ${pending.join(' ; then ')}` : null,
@@ -840,9 +843,9 @@ function planAction(
   if (!shape.layouts[table]!.present) return `absent in a ${shape.release} nova_api: left empty`;
   if (state.kind === 'populated') return 'compare with the target';
   if (state.kind === 'interrupted' && targetRows > 0)
-    return `resume: ${Math.max(0, rows - targetRows)} of ${rows} row(s) left`;
+    return `resume: ${formatNumber(Math.max(0, rows - targetRows))} of ${count(rows, 'row')} left`;
   const extra = shape.extraColumns[table];
-  return `copy ${rows} row(s)${extra ? ` (without ${extra.join(', ')})` : ''}`;
+  return `copy ${count(rows, 'row')}${extra ? ` (without ${extra.join(', ')})` : ''}`;
 }
 
 async function maxFirstKey(

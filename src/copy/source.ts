@@ -93,10 +93,20 @@ function placementOwn(
   return null;
 }
 
+/**
+ * nova_api's alembic revisions (nova moved to alembic in Xena) and the first
+ * release stamped with each: d67eeaabee36 is Xena's initial revision, and
+ * b30f573d3377 has been the head since Yoga.
+ */
+const NOVA_API_ALEMBIC_RELEASES: Readonly<Record<string, string>> = {
+  d67eeaabee36: 'xena',
+  b30f573d3377: 'yoga or later',
+};
+
 /** Rocky and later share one placement shape; nova's schema version tells them apart. */
 function refineRelease(version: string | null): string {
   if (version === null) return 'rocky or later';
-  if (!/^\d+$/.test(version)) return 'yoga or later';
+  if (!/^\d+$/.test(version)) return NOVA_API_ALEMBIC_RELEASES[version] ?? 'xena or later';
   const v = Number(version);
   if (v >= 67) return 'train or later';
   if (v >= 62) return 'stein';

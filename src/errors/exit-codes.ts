@@ -84,6 +84,7 @@ export const CONNECTION_EXIT_CODES: readonly ExitCodeValue[] = [
   ExitCode.DATABASE_MISSING,
   ExitCode.PERMISSION_DENIED,
   ExitCode.ENVIRONMENT,
+  ExitCode.INTERNAL,
   ExitCode.INTERRUPTED_SIGINT,
   ExitCode.INTERRUPTED_SIGTERM,
 ];

@@ -6,7 +6,8 @@
  * every request must get an answer, and afterwards the server must still
  * serve what it served before.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { call } from '../helpers/api-compare.js';
 import {
   fuzzRequests,
@@ -37,7 +38,7 @@ function describeExchange(r: FuzzRequest, a: FuzzAnswer): string {
   return `${r.method} ${target} ${JSON.stringify(r.headers).slice(0, 300)}${r.body ? ` body(${r.body.length})` : ''}\n  → ${a.status}${a.error ? ` (${a.error})` : ''} ${a.body.slice(0, 300)}`;
 }
 
-describe.each(testEngines())('api serve under fuzzing on %s', (engine) => {
+describeEach(testEngines())('api serve under fuzzing on %s', (engine) => {
   let database: TestDatabase;
   let facts: CloudFacts;
   let api: RunningService;

@@ -7,7 +7,8 @@
  * schema.
  */
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { call } from '../helpers/api-compare.js';
 import {
   serveExpectingRefusal,
@@ -46,7 +47,7 @@ function detailOf(body: string): string {
   return detail.slice(detail.indexOf('\n\n') + 2).trim();
 }
 
-describe.each(testEngines())('api serve on %s', (engine) => {
+describeEach(testEngines())('api serve on %s', (engine) => {
   const fresh = freshDatabases();
   let database: TestDatabase;
   let facts: CloudFacts;

@@ -20,6 +20,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import type { Database } from '../../src/db/connect.js';
 import { utcTimestamp } from '../../src/db/timestamps.js';
 import { syncSchema } from '../../src/schema/migrator.js';
@@ -1111,7 +1112,7 @@ async function vcpuUsage(base: string, rp: string): Promise<{ used: number; gene
 
 const CAPACITY_TEXT = 'The requested amount would exceed the capacity';
 
-describe.each(testEngines().filter((e) => e !== 'sqlite'))(
+describeEach(testEngines().filter((e) => e !== 'sqlite'))(
   'two of our servers on one %s database',
   (engine) => {
     const fresh = freshDatabases();

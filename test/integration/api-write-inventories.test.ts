@@ -11,6 +11,7 @@
  * sides: these routes need them, and are what is under test here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import type { Database } from '../../src/db/connect.js';
 import { utcTimestamp } from '../../src/db/timestamps.js';
 import { syncSchema } from '../../src/schema/migrator.js';
@@ -659,7 +660,7 @@ async function currentGeneration(base: string): Promise<number> {
     .resource_provider_generation;
 }
 
-describe.each(testEngines().filter((e) => e !== 'sqlite'))(
+describeEach(testEngines().filter((e) => e !== 'sqlite'))(
   'two of our servers on one %s database',
   (engine) => {
     const fresh = freshDatabases();

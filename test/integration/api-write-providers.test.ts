@@ -6,6 +6,7 @@
  * servers on one database racing for the same writes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { call, differences, type Exchange } from '../helpers/api-compare.js';
 import {
   realPlacementServiceAvailable,
@@ -717,7 +718,7 @@ async function race(servers: RunningService[], step: Step, count: number): Promi
 
 const statuses = (answers: Exchange[]) => answers.map((a) => a.status).sort();
 
-describe.each(testEngines())('several of our servers writing at once on %s', (engine) => {
+describeEach(testEngines())('several of our servers writing at once on %s', (engine) => {
   let database: TestDatabase;
   let servers: RunningService[] = [];
 

@@ -6,6 +6,7 @@
  * and across engines.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import type { Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import type { NovaApiSummary } from '../../src/fixtures/index.js';
@@ -67,7 +68,7 @@ const generate = (url: string, ...extra: string[]) =>
     ...extra,
   ]);
 
-describe.each(testEngines())('fixtures generate on %s', (engine) => {
+describeEach(testEngines())('fixtures generate on %s', (engine) => {
   it('prints the summary as JSON, refuses a non-empty target (12), and --drop replaces it', async () => {
     const d = await fresh(engine, 'fx_cli');
     const first = await generate(d.url);
@@ -179,7 +180,7 @@ async function allocationRows(d: TestDatabase): Promise<number> {
   }
 }
 
-describe.each(testEngines())('fixtures generate sizes and interruptions on %s', (engine) => {
+describeEach(testEngines())('fixtures generate sizes and interruptions on %s', (engine) => {
   it('refuses sizes the cloud cannot hold before writing anything (1), naming its capacity', async () => {
     const d = await fresh(engine, 'fx_huge');
     const huge = (...sizes: string[]) =>

@@ -4,6 +4,7 @@
  * counted here with plain SQL, independently of the generator.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import type { Database } from '../../src/db/connect.js';
 import {
   atLeast,
@@ -25,7 +26,7 @@ async function count(db: Database, sql: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-describe.each(testEngines())('fixtures on %s', (engine) => {
+describeEach(testEngines())('fixtures on %s', (engine) => {
   let target: TestDatabase;
   let db: Database;
   beforeAll(async () => {

@@ -14,7 +14,8 @@
  * then proves where the kill landed.
  */
 import type { Knex } from 'knex';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { readRun, type RunPhase } from '../../src/copy/target.js';
 import type { Database } from '../../src/db/connect.js';
 import type { Engine } from '../../src/db/url.js';
@@ -267,7 +268,7 @@ const runArgs = (source: TestDatabase, target: TestDatabase, parallel: number) =
     '300',
   );
 
-describe.each(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
+describeEach(testEngines())('migrate killed at 20 moments (%s)', (engine) => {
   let setup:
     | Promise<{
         source: TestDatabase;

@@ -5,7 +5,8 @@
  * stopped; the indexes built after the copy must end as placement's own. The
  * bulk threshold is lowered so that a small cloud is loaded in bulk.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
@@ -73,7 +74,7 @@ async function run(
   }
 }
 
-describe.each(pairs)('migrate with %s → %s and three writers', (from, to) => {
+describeEach(pairs)('migrate with %s → %s and three writers', (from, to) => {
   let source: TestDatabase | undefined;
   const cloud = async () =>
     (source ??= await novaApiSource(fresh, from, 'par_src', {

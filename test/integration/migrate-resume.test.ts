@@ -3,7 +3,8 @@
  * writing during the copy fails verification. Both watch the CLI's plain
  * progress lines to choose the moment, as an operator's terminal would.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
@@ -57,7 +58,7 @@ const pairs: [Engine, Engine][] =
       ]
     : engines.map((e) => [e, e]);
 
-describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
+describeEach(pairs)('kill -9 during migrate %s → %s, then resume', (from, to) => {
   let source: TestDatabase;
 
   // [moment, line that announces it, ms to wait after the line]. Each step of
@@ -106,7 +107,7 @@ describe.each(pairs)('kill -9 during migrate %s → %s, then resume', (from, to)
 });
 
 // SQLite writers wait for the snapshot's read lock, so nova cannot change it mid-copy there.
-describe.each(engines.filter((e) => e !== 'sqlite'))(
+describeEach(engines.filter((e) => e !== 'sqlite'))(
   'nova writing during the copy (%s)',
   (engine) => {
     it('fails verification (22), then a restart after nova stopped succeeds', async () => {
@@ -146,7 +147,7 @@ describe.each(engines.filter((e) => e !== 'sqlite'))(
   },
 );
 
-describe.each(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
+describeEach(engines)('SIGTERM during the copy (%s), as a playbook timeout sends it', (engine) => {
   it('exits 143 saying so, and the rerun resumes to identical data', async () => {
     const source = await interruptibleSource(engine, 'term_src');
     const target = await fresh(engine, 'term_dst');
@@ -198,7 +199,7 @@ async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Pro
   }
 }
 
-describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
+describeEach(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
   'the target server ends the sessions during the copy (%s)',
   (engine) => {
     it('exits 5 naming the target and how to resume, without the SQL; the rerun resumes', async () => {
@@ -229,54 +230,51 @@ describe.each(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlit
   },
 );
 
-describe.each(engines)(
-  'an interrupted run that left a partial, unstamped schema (%s)',
-  (engine) => {
-    it('is recognised, rebuilt and completed', async () => {
-      const source = await novaApiSource(fresh, engine, 'partial_src', {
-        release: 'rocky',
-        providers: 6,
-        consumers: 60,
-        seed: 2,
-      });
-      const target = await fresh(engine, 'partial_dst');
-      // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
-      // empty tables, an empty alembic_version.
-      expect(
-        (await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein'])).code,
-      ).toBe(0);
-      const t = await target.open();
-      await t.knex('alembic_version').del();
-      await t.knex.schema.dropTable('resource_provider_traits');
-      await t.knex.schema.dropTable('users');
-      await t.knex.schema.createTable('placement_upgrade_migration', (b) => {
-        b.integer('id').primary();
-        b.string('source', 255).notNullable();
-        b.string('started_at', 32).notNullable();
-      });
-      await t.close();
-      const plan = await runCli([
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--json',
-      ]);
-      expect(plan.code).toBe(ExitCode.INTERRUPTED_RUN);
-      const r = await runCli([
-        'migrate',
-        '--source',
-        source.url,
-        '--target',
-        target.url,
-        '--apply',
-        '--revision',
-        'stein',
-        '--json',
-      ]);
-      expect(r.code, r.stdout).toBe(0);
-      await expectIdentical(source, target);
+describeEach(engines)('an interrupted run that left a partial, unstamped schema (%s)', (engine) => {
+  it('is recognised, rebuilt and completed', async () => {
+    const source = await novaApiSource(fresh, engine, 'partial_src', {
+      release: 'rocky',
+      providers: 6,
+      consumers: 60,
+      seed: 2,
     });
-  },
-);
+    const target = await fresh(engine, 'partial_dst');
+    // What a kill between two CREATE TABLEs leaves on MySQL: the marker, some
+    // empty tables, an empty alembic_version.
+    expect(
+      (await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein'])).code,
+    ).toBe(0);
+    const t = await target.open();
+    await t.knex('alembic_version').del();
+    await t.knex.schema.dropTable('resource_provider_traits');
+    await t.knex.schema.dropTable('users');
+    await t.knex.schema.createTable('placement_upgrade_migration', (b) => {
+      b.integer('id').primary();
+      b.string('source', 255).notNullable();
+      b.string('started_at', 32).notNullable();
+    });
+    await t.close();
+    const plan = await runCli([
+      'migrate',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--json',
+    ]);
+    expect(plan.code).toBe(ExitCode.INTERRUPTED_RUN);
+    const r = await runCli([
+      'migrate',
+      '--source',
+      source.url,
+      '--target',
+      target.url,
+      '--apply',
+      '--revision',
+      'stein',
+      '--json',
+    ]);
+    expect(r.code, r.stdout).toBe(0);
+    await expectIdentical(source, target);
+  });
+});

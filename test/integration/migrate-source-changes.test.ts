@@ -6,7 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { COPY_ORDER, copyTable } from '../../src/copy/tables.js';
 import type { Database } from '../../src/db/connect.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
@@ -119,7 +120,7 @@ const cases = COPY_ORDER.flatMap((table) =>
   (['insert', 'update', 'delete'] as const).map((change) => [table, change] as const),
 );
 
-describe.each(engines)('nova changing nova_api during the copy (%s)', (engine) => {
+describeEach(engines)('nova changing nova_api during the copy (%s)', (engine) => {
   let source: TestDatabase | undefined;
   let db: Database | undefined;
 

@@ -4,7 +4,8 @@
  * migration has not finished is refused by every other command, and what
  * can be checked before writing is checked in the plan.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
 import { readRun } from '../../src/copy/target.js';
 import type { Engine } from '../../src/db/url.js';
@@ -62,7 +63,7 @@ async function outcomeOf(target: TestDatabase) {
   return { counts, schema };
 }
 
-describe.each(lockable)('killed after the copy was verified (%s)', (engine) => {
+describeEach(lockable)('killed after the copy was verified (%s)', (engine) => {
   const phases: [string, 'queens' | 'train', string, string][] = [
     // [phase, release of the source, the line that announces it, the table it waits on]
     // create_incomplete_consumers writes consumers; the last revision drops inventories' indexes.
@@ -164,7 +165,7 @@ async function halfCopied(engine: Engine): Promise<{ source: TestDatabase; targe
   return { source, target };
 }
 
-describe.each(engines)('a target that a migration has not finished (%s)', (engine) => {
+describeEach(engines)('a target that a migration has not finished (%s)', (engine) => {
   it('is refused by every other command (25, nothing changed), and upgrade check fails it', async () => {
     const { source, target } = await halfCopied(engine);
     const before = await rowCounts(target);
@@ -198,7 +199,7 @@ describe.each(engines)('a target that a migration has not finished (%s)', (engin
   });
 });
 
-describe.each(engines)('a half-copied target that something else wrote into (%s)', (engine) => {
+describeEach(engines)('a half-copied target that something else wrote into (%s)', (engine) => {
   it('is exit 21 naming the collision and --restart, never a bug report; --restart recovers', async () => {
     const { source, target } = await halfCopied(engine);
     // What placement-manage's online data migrations would have done to it:
@@ -224,7 +225,7 @@ describe.each(engines)('a half-copied target that something else wrote into (%s)
   });
 });
 
-describe.each(engines)('migrate --tables (%s)', (engine) => {
+describeEach(engines)('migrate --tables (%s)', (engine) => {
   it('copies only the named tables, finishes nothing, and a later full run completes', async () => {
     const source = await queensCloud(engine, 'tables_src');
     const target = await fresh(engine, 'tables_dst');
@@ -255,7 +256,7 @@ describe.each(engines)('migrate --tables (%s)', (engine) => {
   });
 });
 
-describe.each(engines)('what the plan refuses before writing (%s)', (engine) => {
+describeEach(engines)('what the plan refuses before writing (%s)', (engine) => {
   let source: TestDatabase | undefined;
   const cloud = async () => (source ??= await queensCloud(engine, 'plan_src'));
 

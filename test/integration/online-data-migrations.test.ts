@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { testEngines } from '../helpers/databases.js';
 import {
@@ -99,7 +100,7 @@ function expectedOutput(
   ].join('\n');
 }
 
-describe.each(testEngines())('db online-data-migrations on %s', (engine) => {
+describeEach(testEngines())('db online-data-migrations on %s', (engine) => {
   describe('a pre-Train database, batches of 50 until complete', () => {
     let t: PlacementTestDatabase;
     let missing: string[];

@@ -22,6 +22,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
@@ -68,7 +69,7 @@ const engines = testEngines().filter(
   (e): e is 'mysql' | 'postgresql' => e === 'mysql' || e === 'postgresql',
 );
 
-describe.each(engines)('no password in any output on %s', (engine) => {
+describeEach(engines)('no password in any output on %s', (engine) => {
   const user = `pu_pw_${randomBytes(3).toString('hex')}`;
   const { port } = parseConnectionUrl(ADMIN_URLS[engine], 'test');
   const scheme = engine === 'mysql' ? 'mysql+pymysql' : 'postgresql';

@@ -2,14 +2,15 @@
  * The states a real placement database can be found in: blocked by old data,
  * tables without a revision, an unknown revision, two runs at once.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { HEAD } from '../../src/migrations/index.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { loadReference } from '../helpers/reference-schema.js';
 
-describe.each(testEngines())('schema states on %s', (engine) => {
+describeEach(testEngines())('schema states on %s', (engine) => {
   const databases: TestDatabase[] = [];
   const fresh = async (prefix: string) => {
     const d = await createTestDatabase(engine, prefix);

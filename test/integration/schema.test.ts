@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { REVISIONS, HEAD } from '../../src/migrations/index.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
 import { loadReference } from '../helpers/reference-schema.js';
 
-describe.each(testEngines())('db sync on %s', (engine) => {
+describeEach(testEngines())('db sync on %s', (engine) => {
   const reference = loadReference(engine);
   const databases: TestDatabase[] = [];
   afterAll(async () => {

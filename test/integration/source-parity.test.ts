@@ -2,7 +2,8 @@
  * upgrade check --source: Source Parity passes right after a migration and
  * fails once nova writes to nova_api's placement tables.
  */
-import { describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { generateNovaApi } from '../../src/fixtures/index.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { freshDatabases, testEngines } from '../helpers/databases.js';
@@ -13,7 +14,7 @@ interface Report {
   checks: { check: string; result: number; details: string | null }[];
 }
 
-describe.each(testEngines())('Source Parity (%s)', (engine) => {
+describeEach(testEngines())('Source Parity (%s)', (engine) => {
   it('passes after migrate, fails when nova writes to nova_api afterwards, and is absent without --source', async () => {
     const source = await fresh(engine, 'parity_src');
     const s = await source.open();

@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { freshDatabases, testEngines } from '../helpers/databases.js';
@@ -116,7 +117,7 @@ describe('a SQLite target file deleted while migrate writes it', () => {
   });
 });
 
-describe.each(engines.filter((e) => e !== 'sqlite'))(
+describeEach(engines.filter((e) => e !== 'sqlite'))(
   'a %s target database dropped while migrate writes it',
   (engine) => {
     it('exits 26 saying what was dropped', async () => {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import {
   addProvider,
@@ -177,7 +178,7 @@ function expectOnly(
   expect(r.code).toBe(result);
 }
 
-describe.each(testEngines())('upgrade check on %s', (engine) => {
+describeEach(testEngines())('upgrade check on %s', (engine) => {
   describe('a healthy database', () => {
     let t: PlacementTestDatabase;
     beforeAll(async () => {

@@ -4,7 +4,8 @@
  * row, a changed inventory, a dropped trait link), tolerates an old nova_api
  * without the later tables, and checks a target on its own without --source.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeEach } from '../helpers/each.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { copyPlacementTables, INCOMPLETE } from '../helpers/copy-placement-tables.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
@@ -22,7 +23,7 @@ async function verify(args: string[]): Promise<Verified> {
   return { code: r.code, report: parseJson<VerifyReport>(r), stderr: r.stderr };
 }
 
-describe.each(testEngines())('verify on %s', (engine) => {
+describeEach(testEngines())('verify on %s', (engine) => {
   const databases: TestDatabase[] = [];
   let source: TestDatabase;
   let facts: CloudFacts;

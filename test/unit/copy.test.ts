@@ -194,13 +194,14 @@ describe('recognising the release of a nova_api', () => {
     expect(
       describeSource(shape({ ...placementTables, consumer_types: ['id'] }), null).release,
     ).toBe('placement');
-    // nova_api from Yoga on: alembic too, with cell_mappings.
-    const yoga = describeSource(
-      shape({ ...rocky, alembic_version: ['version_num'] }),
-      'd67eeaabee36',
-    );
-    expect(yoga.release).toBe('yoga or later');
-    expect(yoga.placementDatabase).toBeNull();
+    // nova_api from Xena on: alembic too, with cell_mappings. Xena's initial
+    // revision is Xena's, not "yoga or later"; Yoga's head stays to this day.
+    const alembicNova = (revision: string) =>
+      describeSource(shape({ ...rocky, alembic_version: ['version_num'] }), revision);
+    expect(alembicNova('d67eeaabee36').release).toBe('xena');
+    expect(alembicNova('d67eeaabee36').placementDatabase).toBeNull();
+    expect(alembicNova('b30f573d3377').release).toBe('yoga or later');
+    expect(alembicNova('0123456789ab').release).toBe('xena or later');
     // Only placement tables, nothing to say whose: still read as a nova_api.
     expect(describeSource(shape(placementTables), null).placementDatabase).toBeNull();
   });

@@ -9,7 +9,12 @@ import { requireServableSchema } from '../../api/schema-check.js';
 import { loadServeConfig } from '../../api/serve-config.js';
 import { serveApi, type AccessLogEntry } from '../../api/server.js';
 import { placementConfigFiles } from '../../config/placement-options.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../../errors/exit-codes.js';
 import { redact, registerSecret } from '../../errors/redact.js';
 
 export interface ServeResult {
@@ -21,7 +26,16 @@ export interface ServeResult {
   standardSync: { traitsAdded: number; resourceClassesAdded: number } | null;
 }
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ...CONNECTION_EXIT_CODES,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.UNFINISHED_MIGRATION,
+];
+
 export default class ApiServe extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   // Stops the server and lets requests in flight finish on SIGTERM/SIGINT (below).
   static override handlesStopSignals = true;
 
@@ -75,7 +89,7 @@ SIGTERM or SIGINT stops it cleanly (requests in flight finish).
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.UNFINISHED_MIGRATION])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     {

@@ -24,7 +24,24 @@ import { prettyTable } from '../../text/pretty-table.js';
 
 const code = (n: number, text: string) => `  ${String(n).padStart(3)}  ${text}`;
 
+/** placement-upgrade's own codes that this command keeps (connections, interruptions). */
+const OWN_CODES = [
+  ExitCode.CANNOT_CONNECT,
+  ExitCode.BAD_URL,
+  ExitCode.UNSUPPORTED_DATABASE,
+  ExitCode.AUTH_FAILED,
+  ExitCode.DATABASE_MISSING,
+  ExitCode.PERMISSION_DENIED,
+  ExitCode.UNFINISHED_MIGRATION,
+  ExitCode.ENVIRONMENT,
+  ExitCode.INTERNAL,
+  ExitCode.INTERRUPTED_SIGINT,
+  ExitCode.INTERRUPTED_SIGTERM,
+] as const;
+
 export default class DbOnlineDataMigrations extends BaseCommand {
+  static override exitCodes = [...Object.values(DataMigrationExit), ...OWN_CODES];
+
   static override summary =
     'Run the online data migrations, as "placement-manage db online_data_migrations" does.';
 
@@ -44,8 +61,8 @@ ${code(DataMigrationExit.MORE_MAY_REMAIN, 'only with --max-count: rows were migr
 ${code(DataMigrationExit.FAILED, 'a migration failed or found rows it cannot fix, nothing else')}
        progressed; also a configuration missing or unreadable
 ${code(DataMigrationExit.BAD_MAX_COUNT, '--max-count is not a positive integer; any usage error')}
-Connection failures keep placement-upgrade's own codes, never a migration result:
-${[ExitCode.CANNOT_CONNECT, ExitCode.BAD_URL, ExitCode.UNSUPPORTED_DATABASE, ExitCode.AUTH_FAILED, ExitCode.DATABASE_MISSING, ExitCode.PERMISSION_DENIED, ExitCode.UNFINISHED_MIGRATION, ExitCode.ENVIRONMENT, ExitCode.INTERNAL].map((c) => code(c, EXIT_CODE_DOCS[c])).join('\n')}`;
+Connection failures and interruptions keep placement-upgrade's own codes, never a migration result:
+${OWN_CODES.map((c) => code(c, EXIT_CODE_DOCS[c])).join('\n')}`;
 
   static override examples = [
     {

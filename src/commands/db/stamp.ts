@@ -6,10 +6,24 @@ import {
   lockTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../../errors/exit-codes.js';
 import { stampSchema, type StampResult } from '../../schema/migrator.js';
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ...CONNECTION_EXIT_CODES,
+  ExitCode.LOCKED,
+  ExitCode.UNFINISHED_MIGRATION,
+];
+
 export default class DbStamp extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary = 'Write a revision into alembic_version without changing the schema.';
 
   static override description = `Records REV (a revision id, "head", or a placement release name) as the
@@ -19,7 +33,7 @@ does. Nothing else changes: use it only when the tables already have that revisi
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.LOCKED, ExitCode.UNFINISHED_MIGRATION])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     {

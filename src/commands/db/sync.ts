@@ -6,11 +6,27 @@ import {
   lockTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../../errors/exit-codes.js';
 import { HEAD, RELEASES } from '../../migrations/index.js';
 import { syncSchema, type SyncResult } from '../../schema/migrator.js';
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [
+  ...CONNECTION_EXIT_CODES,
+  ExitCode.SCHEMA_STATE,
+  ExitCode.DATA_BLOCKS_UPGRADE,
+  ExitCode.LOCKED,
+  ExitCode.UNFINISHED_MIGRATION,
+];
+
 export default class DbSync extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary = "Create or upgrade placement's schema to a revision or release.";
 
   static override description = `Upgrades the placement database from whatever revision alembic_version holds
@@ -24,7 +40,7 @@ Running it again at the target changes nothing. Concurrent runs wait on a lock.
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE, ExitCode.DATA_BLOCKS_UPGRADE, ExitCode.LOCKED, ExitCode.UNFINISHED_MIGRATION])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     {

@@ -4,10 +4,20 @@ import {
   connectTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
-import { CONNECTION_EXIT_CODES, ExitCode, exitCodeHelp } from '../../errors/exit-codes.js';
+import {
+  CONNECTION_EXIT_CODES,
+  ExitCode,
+  exitCodeHelp,
+  type ExitCodeValue,
+} from '../../errors/exit-codes.js';
 import { getSchemaVersion, type SchemaVersion } from '../../schema/migrator.js';
 
+/** What this command can end with; its --help lists exactly these. */
+const EXIT_CODES: readonly ExitCodeValue[] = [...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE];
+
 export default class DbVersion extends BaseCommand {
+  static override exitCodes = EXIT_CODES;
+
   static override summary = 'Print the revision the placement database is stamped with.';
 
   static override description = `Prints the alembic revision in alembic_version, as "placement-manage db version"
@@ -17,7 +27,7 @@ release introduced the revision, which releases accept it, and whether it is the
 ${CONNECTION_HELP}
 
 EXIT CODES
-${exitCodeHelp([...CONNECTION_EXIT_CODES, ExitCode.SCHEMA_STATE])}`;
+${exitCodeHelp(EXIT_CODES)}`;
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf',

@@ -20,11 +20,7 @@ import {
   upgradeChecks,
   type UpgradeCheckReport,
 } from '../../checks/registry.js';
-import {
-  configSearchDirs,
-  placementConfigFiles,
-  readPlacementOptions,
-} from '../../config/placement-options.js';
+import { configSearchDirs } from '../../config/placement-options.js';
 import { UsageError, type PlacementUpgradeError } from '../../errors/errors.js';
 import { redactDeep } from '../../errors/redact.js';
 import { RELEASES, findRelease } from '../../migrations/index.js';
@@ -43,6 +39,9 @@ const titles = (await upgradeChecks())
 const RESULT_NAMES = ['Success', 'Warning', 'Failure'] as const;
 
 export default class UpgradeCheck extends BaseCommand {
+  // Every error is "could not run" (exitCodeFor); a stop signal keeps its own code.
+  static override exitCodes = [0, 1, 2, COULD_NOT_RUN, 130, 143];
+
   static override summary =
     'Check that the placement database is ready, as "placement-status upgrade check" does, and more.';
 
@@ -65,6 +64,8 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
     2  at least one failure among them (a check that throws is that check's failure)
   255  the checks could not run at all: configuration missing or unreadable,
        the database unreachable or refusing the login, a bad flag or --release
+  130  interrupted by SIGINT (Ctrl-C); checks only read, so nothing changed
+  143  interrupted by SIGTERM (a playbook timeout); nothing changed
 
 255 covers every "could not run" case because callers of placement-status read any other code as a check result; the message (under --json, the "error" document's "code") says which.`;
 
@@ -132,7 +133,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
         `Releases: ${RELEASES.map((r) => r.name).join(', ')} (code names and versions such as antelope or 9.0.0 work too).`,
       );
     }
-    const placementOptions = readPlacementOptions(placementConfigFiles(flags['placement-config']));
+    const placementOptions = this.placementOptions(flags['placement-config']);
     const builtIn = await upgradeChecks();
     const plugins = await loadPlugins(pluginSources(flags, placementOptions.configFiles), {
       timeoutSeconds: flags['plugin-timeout'],
@@ -160,7 +161,7 @@ EXIT CODES (oslo.upgradecheck's, which playbooks test)
             : `Release: ${derived.name} (from the database's revision ${derived.revision}; --release overrides)`,
         );
       }
-      if (flags.source || flags['nova-config'] || process.env[ROLES.nova.urlEnv]) {
+      if (this.novaNamed({ url: flags.source, config: flags['nova-config'] })) {
         source = await this.open(
           'nova',
           {
