@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT } from './cli.js';
-import { sqlalchemyUrl } from './real-placement.js';
+import { realPlacementRequired, sqlalchemyUrl } from './real-placement.js';
 
 export const UWSGI = '/usr/bin/uwsgi';
 export const PLACEMENT_WSGI = '/usr/bin/placement-api';
@@ -22,6 +22,20 @@ export function realPlacementServiceAvailable(): boolean {
     (existsSync('/usr/lib/uwsgi/plugins/python3_plugin.so') ||
       existsSync('/usr/lib/uwsgi/plugins/python311_plugin.so'))
   );
+}
+
+/**
+ * Whether the real placement service is here for a differential test;
+ * in CI its absence is an error, not a skip.
+ */
+export function realPlacementServiceForTests(): boolean {
+  const available = realPlacementServiceAvailable();
+  if (!available && realPlacementRequired()) {
+    throw new Error(
+      'The real placement service (placement-api, uwsgi-core, uwsgi-plugin-python3) is required in CI: run scripts/install-system-deps.sh',
+    );
+  }
+  return available;
 }
 
 export interface RunningService {

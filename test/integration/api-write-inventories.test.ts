@@ -17,20 +17,14 @@ import { utcTimestamp } from '../../src/db/timestamps.js';
 import { syncSchema } from '../../src/schema/migrator.js';
 import { call, differences, type Exchange } from '../helpers/api-compare.js';
 import {
-  realPlacementServiceAvailable,
+  realPlacementServiceForTests,
   startOurApi,
   startRealPlacement,
   type RunningService,
 } from '../helpers/api-services.js';
 import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
-import { realPlacementRequired } from '../helpers/real-placement.js';
 
-const available = realPlacementServiceAvailable();
-if (!available && realPlacementRequired()) {
-  throw new Error(
-    'The real placement service (placement-api, uwsgi-core, uwsgi-plugin-python3) is required in CI: run scripts/install-system-deps.sh',
-  );
-}
+const available = realPlacementServiceForTests();
 
 const RP = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9d01';
 const RP_BUSY = '5d2f0c4e-8a51-4d8b-9c3e-1f6a7b8c9d02';
