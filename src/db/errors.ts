@@ -1,4 +1,9 @@
-import { ConnectionError, PermissionDeniedError, StorageFaultError } from '../errors/errors.js';
+import {
+  ConnectionError,
+  LockedError,
+  PermissionDeniedError,
+  StorageFaultError,
+} from '../errors/errors.js';
 import type { Database } from './connect.js';
 import type { Dialect } from './dialect/dialect.js';
 
@@ -29,17 +34,21 @@ const LOST_HINT =
 const STORAGE_HINT =
   'Free space, make the database file and its directory writable, or restore the database, then run the same command again: migrate --apply resumes after the last committed row (or reports the target as interrupted), db sync finishes the revision it was in.';
 
+/** What to do after another session kept a lock past the server's timeout, or a deadlock was not retried. */
+const LOCK_HINT =
+  'Another session holds rows or tables this work needs (a placement-api or nova writing to this database, another placement-upgrade run, a transaction left open in a client). Find it (SHOW PROCESSLIST on MySQL, pg_stat_activity on PostgreSQL), let it finish or end it, then run the same command again: migrate --apply resumes after the last committed row, db sync finishes the revision it was in.';
+
 /**
  * The typed error for a driver error an operator can act on: a missing
- * privilege, or a connection that ended half-way (exit 5, with how to
- * resume). It names the database whose query failed (`fallback` when the
+ * privilege, a lock another session kept (exit 14), or a connection that
+ * ended half-way (exit 5, with how to resume). It names the database whose query failed (`fallback` when the
  * error carries none) and what was being done. Null for anything else.
  */
 export function classifyDatabaseError(
   err: unknown,
   action: string,
   fallback?: Origin & { database?: string },
-): PermissionDeniedError | ConnectionError | StorageFaultError | null {
+): PermissionDeniedError | ConnectionError | StorageFaultError | LockedError | null {
   const origin = originOf(err) ?? fallback;
   if (!origin) return null;
   if (origin.dialect.isPermissionError(err)) {
@@ -60,6 +69,14 @@ export function classifyDatabaseError(
       `${origin.display} refused the work while ${action}: ${fault} (${detail}). What was committed before stays committed.`,
       STORAGE_HINT,
       err,
+    );
+  }
+  if (origin.dialect.isTransientConflict(err)) {
+    const e = err as { sqlMessage?: string; message?: string };
+    const detail = (e.sqlMessage ?? e.message ?? String(err)).split(' - ').pop();
+    return new LockedError(
+      `${origin.display} could not give this run a lock it needed while ${action}: ${detail}. What was committed before stays committed.`,
+      LOCK_HINT,
     );
   }
   const lost = origin.dialect.connectionLost(err);

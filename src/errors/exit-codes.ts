@@ -51,7 +51,7 @@ export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   11: 'permission denied (connected, but the user lacks a privilege)',
   12: 'schema state refused (tables without a revision, unknown revision, downgrade)',
   13: 'data blocks the schema upgrade (run the online data migrations first)',
-  14: 'another placement-upgrade run holds the schema lock',
+  14: "another placement-upgrade run holds the schema lock, or another session held rows or tables the work needed past the server's lock timeout (run again once it is gone)",
   20: 'migrate: the source has no placement tables, or its server has no nova_api database at all (a nova-less cloud)',
   21: "migrate: the target holds data that is not this source's (nothing was written)",
   22: 'verification failed (migrate: rows differ, or nova wrote to the source during the copy; verify: the Placement API does not show what it should)',

@@ -170,8 +170,13 @@ describeEach(engines)('SIGTERM during the copy (%s), as a playbook timeout sends
   });
 });
 
-/** Ends every session on the database `name` from the server's side, as a restart or an operator would. */
-async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Promise<number> {
+type ServerEngine = Exclude<Engine, 'sqlite'>;
+
+/**
+ * Ends every session on the database `name` from the server's side, as a
+ * restart or an operator would, except the session `spare` (the test's own).
+ */
+async function endSessions(engine: ServerEngine, name: string, spare: number): Promise<number> {
   const admin = await openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'test admin'), {
     max: 1,
   });
@@ -179,9 +184,10 @@ async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Pro
     if (engine === 'mysql') {
       const ids = admin.dialect
         .rows<{ id: number }>(
-          await admin.knex.raw('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ?', [
-            name,
-          ]),
+          await admin.knex.raw(
+            'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> ? AND ID <> CONNECTION_ID()',
+            [name, spare],
+          ),
         )
         .map((r) => r.id);
       for (const id of ids) await admin.knex.raw(`KILL CONNECTION ${Number(id)}`);
@@ -189,8 +195,8 @@ async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Pro
     }
     const ended = admin.dialect.rows<{ pid: number }>(
       await admin.knex.raw(
-        'SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = ? AND pid <> pg_backend_pid()',
-        [name],
+        'SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity WHERE datname = ? AND pid <> ? AND pid <> pg_backend_pid()',
+        [name, spare],
       ),
     );
     return ended.length;
@@ -199,32 +205,176 @@ async function endSessions(engine: Exclude<Engine, 'sqlite'>, name: string): Pro
   }
 }
 
-describeEach(engines.filter((e): e is Exclude<Engine, 'sqlite'> => e !== 'sqlite'))(
+/**
+ * The statements running on database `name` that write resource_providers.
+ * With the held row, the copy's INSERT stays among them until the sessions
+ * end (MariaDB does not always list such a wait in INNODB_TRX; its process
+ * list shows the statement).
+ */
+async function providerWrites(engine: ServerEngine, name: string): Promise<string[]> {
+  const admin = await openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'test admin'), {
+    max: 1,
+  });
+  try {
+    const sql =
+      engine === 'mysql'
+        ? `SELECT INFO AS query FROM information_schema.PROCESSLIST
+            WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()`
+        : `SELECT query FROM pg_stat_activity
+            WHERE datname = ? AND state = 'active' AND pid <> pg_backend_pid()`;
+    return admin.dialect
+      .rows<{ query: string | null }>(await admin.knex.raw(sql, [name]))
+      .map((r) => r.query ?? '')
+      .filter((q) => /^\s*(INSERT INTO|COPY)\s+["`]?resource_providers\b/i.test(q));
+  } finally {
+    await admin.close();
+  }
+}
+
+/**
+ * Holds, in an open transaction on the target, a resource provider with the
+ * id of the source's last one, so the copy commits its first batches of
+ * resource_providers and then waits on that row: a moment inside the copy
+ * that no timing decides. `release` rolls it back, leaving no trace.
+ */
+async function holdLastProvider(source: TestDatabase, target: TestDatabase) {
+  const s = await source.open();
+  let lastId: number;
+  try {
+    const row = s.dialect.rows<{ id: number }>(
+      await s.knex.raw('SELECT MAX(id) AS id FROM resource_providers'),
+    )[0];
+    lastId = Number(row?.id);
+  } finally {
+    await s.close();
+  }
+  const t = await target.open();
+  const trx = await t.knex.transaction();
+  const session = t.dialect.rows<{ id: number }>(
+    await trx.raw(
+      target.engine === 'mysql' ? 'SELECT CONNECTION_ID() AS id' : 'SELECT pg_backend_pid() AS id',
+    ),
+  )[0];
+  await trx('resource_providers').insert({
+    id: lastId,
+    uuid: '00000000-0000-4000-8000-00000000beef',
+    name: 'held by the test',
+    generation: 0,
+  });
+  return {
+    session: Number(session?.id),
+    release: async () => {
+      await trx.rollback().catch(() => undefined);
+      await t.close();
+    },
+  };
+}
+
+/** Polls (a query, not a clock) until `check` holds; fails loudly after a minute. */
+async function until<T>(what: string, probe: () => Promise<T>, check: (v: T) => boolean) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const value = await probe();
+    if (check(value)) return value;
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+describeEach(engines.filter((e): e is ServerEngine => e !== 'sqlite'))(
   'the target server ends the sessions during the copy (%s)',
   (engine) => {
     it('exits 5 naming the target and how to resume, without the SQL; the rerun resumes', async () => {
       const source = await interruptibleSource(engine, 'lost_src');
       const target = await fresh(engine, 'lost_dst');
       const args = applyArgs(source, target);
+      // An empty schema at the run's revision, which migrate fills as it is.
+      const sync = await runCli([
+        'db',
+        'sync',
+        '--placement-url',
+        target.url,
+        '--revision',
+        'stein',
+      ]);
+      expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+      const held = await holdLastProvider(source, target);
       let ended = 0;
-      const run = await runWatching(
-        args,
-        (l) => l.startsWith('copy allocations'),
-        async () => {
-          await new Promise((r) => setTimeout(r, 20));
-          ended = await endSessions(engine, target.name);
-        },
-      );
-      const output = run.lines.join('\n');
-      expect(ended, output).toBeGreaterThan(0);
-      expect(run.code, output).toBe(ExitCode.CANNOT_CONNECT);
-      expect(output).toMatch(
-        new RegExp(`^Error: Lost the connection to \\S*${target.name} while copying: `, 'm'),
-      );
-      expect(output).toMatch(/^Hint: .*migrate --apply resumes after the last committed row/m);
-      expect(output).not.toMatch(/INSERT INTO|COPY /);
-      expect(output).not.toMatch(/^\s+at /m);
+      let waiting: string[] = [];
+      try {
+        const run = await runWatching(
+          args,
+          (l) => l.startsWith('copy resource_providers'),
+          async () => {
+            waiting = await until(
+              'the copy to write resource_providers',
+              () => providerWrites(engine, target.name),
+              (w) => w.length > 0,
+            );
+            ended = await endSessions(engine, target.name, held.session);
+          },
+        );
+        const output = run.lines.join('\n');
+        expect(run.actError, output).toBeNull();
+        // The moment was the one meant: the copy of resource_providers,
+        // mid-table, not the schema or the verification.
+        expect(waiting.join('\n'), output).toMatch(/resource_providers/i);
+        expect(output).not.toMatch(/^copied resource_providers/m);
+        expect(ended, output).toBeGreaterThan(0);
+        expect(run.code, output).toBe(ExitCode.CANNOT_CONNECT);
+        expect(output).toMatch(
+          new RegExp(`^Error: Lost the connection to \\S*${target.name} while copying: `, 'm'),
+        );
+        expect(output).toMatch(/^Hint: .*migrate --apply resumes after the last committed row/m);
+        expect(output).not.toMatch(/INSERT INTO|COPY /);
+        expect(output).not.toMatch(/^\s+at /m);
+      } finally {
+        await held.release();
+      }
+      await expectResumes(args, source, target);
+    });
+  },
+);
 
+// PostgreSQL only: its lock_timeout can be set on the test's own database;
+// MySQL's innodb_lock_wait_timeout is the server's (50 s), not ours to change.
+describeEach(engines.filter((e) => e === 'postgresql'))(
+  'another session holds a row the copy needs past the lock timeout (%s)',
+  () => {
+    it('exits 14 naming the target and what to look for; the rerun resumes', async () => {
+      const source = await interruptibleSource('postgresql', 'held_src');
+      const target = await fresh('postgresql', 'held_dst');
+      const args = applyArgs(source, target);
+      const sync = await runCli([
+        'db',
+        'sync',
+        '--placement-url',
+        target.url,
+        '--revision',
+        'stein',
+      ]);
+      expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+      const t = await target.open();
+      await t.knex.raw(`ALTER DATABASE "${target.name}" SET lock_timeout = '1s'`);
+      await t.close();
+      const held = await holdLastProvider(source, target);
+      let run;
+      try {
+        run = await runCli(args);
+      } finally {
+        await held.release();
+      }
+      const output = run.stdout + run.stderr;
+      expect(run.code, output).toBe(ExitCode.LOCKED);
+      expect(output).toMatch(
+        new RegExp(
+          `^Error: \\S*${target.name} could not give this run a lock it needed while copying: `,
+          'm',
+        ),
+      );
+      expect(output).toMatch(/^Hint: Another session holds rows or tables this work needs/m);
+      expect(output).not.toMatch(/This is a bug|^\s+at /m);
+      expect(output).not.toMatch(/^copied resource_providers/m);
       await expectResumes(args, source, target);
     });
   },
