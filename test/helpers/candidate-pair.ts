@@ -1,0 +1,130 @@
+/**
+ * The two services the allocation-candidates tests compare, on ONE
+ * database (candidates are reads: both must see the very same rows): the
+ * real placement 8.0.0, which also writes the topologies, and ours
+ * (`api serve --read-only`) — or, with PU_AC_OURS=real, a second real
+ * placement, which proves the harness: two placements must compare equal
+ * although their candidate order differs.
+ */
+import type { Engine } from '../../src/db/url.js';
+import { syncSchema } from '../../src/schema/migrator.js';
+import { call, type Exchange } from './api-compare.js';
+import { startOurApi, startRealPlacement, type RunningService } from './api-services.js';
+import { candidateDifferences, limitedDifferences, requestTexts } from './candidate-compare.js';
+import type { CandidateCall } from './candidate-requests.js';
+import { createTestDatabase, withOpen, type TestDatabase } from './databases.js';
+import { parsePythonJson } from './python-json.js';
+
+export interface CandidatePair {
+  database: TestDatabase;
+  theirs: RunningService;
+  ours: RunningService;
+  /** What "ours" is in this run. */
+  oursIs: 'ours' | 'real';
+  stop(): Promise<void>;
+}
+
+/** What ours is in this run: ours, or a second real placement (PU_AC_OURS=real). */
+export function candidateOursIs(): 'ours' | 'real' {
+  return process.env['PU_AC_OURS'] === 'real' ? 'real' : 'ours';
+}
+
+/**
+ * A fresh database with placement's schema and the real placement on it;
+ * `fill` writes through it before ours starts (so ours sees the data from
+ * its first request, as api-differential does).
+ */
+export async function startCandidatePair(
+  engine: Engine,
+  prefix: string,
+  fill: (realUrl: string) => Promise<void>,
+): Promise<CandidatePair> {
+  const database = await createTestDatabase(engine, prefix);
+  const started: RunningService[] = [];
+  const stop = async () => {
+    await Promise.allSettled(started.map((s) => s.stop()));
+    await database.drop();
+  };
+  try {
+    await withOpen(database, (db) => syncSchema(db, { target: 'zed' }));
+    const theirs = await startRealPlacement(database.url);
+    started.push(theirs);
+    await fill(theirs.url);
+    const oursIs = candidateOursIs();
+    const ours =
+      oursIs === 'real'
+        ? await startRealPlacement(database.url)
+        : await startOurApi(database.url, ['--read-only']);
+    started.push(ours);
+    return { database, theirs, ours, oursIs, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** One request's outcome: its differences, and whether placement found candidates. */
+export interface CandidateOutcome {
+  diffs: string[];
+  /** Placement answered 200 with at least one allocation request. */
+  nonEmpty: boolean;
+  /** Placement answered 200. */
+  ok: boolean;
+}
+
+function unlimitedPath(path: string): string {
+  const [route, query = ''] = path.split('?');
+  const kept = query.split('&').filter((p) => !p.startsWith('limit='));
+  return `${route}?${kept.join('&')}`;
+}
+
+function candidateCount(ex: Exchange): number {
+  if (ex.status !== 200) return 0;
+  try {
+    const body = parsePythonJson(ex.body) as unknown as { allocation_requests: unknown[] };
+    return requestTexts(body as never).length;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Sends one request to both and compares; a limited request is also sent
+ * unlimited to placement, and both limited answers are checked against it
+ * (placement's own answer failing the rule is a harness error, said so).
+ */
+export async function compareCandidateCall(
+  pair: CandidatePair,
+  c: CandidateCall,
+  rootOf: Record<string, string>,
+): Promise<CandidateOutcome> {
+  const [a, b] = await Promise.all([call(pair.ours.url, c), call(pair.theirs.url, c)]);
+  const ok = b.status === 200;
+  if (c.limit === undefined || !ok) {
+    return { diffs: candidateDifferences(a, b), nonEmpty: candidateCount(b) > 0, ok };
+  }
+  const full = await call(pair.theirs.url, { ...c, path: unlimitedPath(c.path) });
+  const harness = limitedDifferences(b, full, c.limit, rootOf);
+  if (harness.length > 0) {
+    throw new Error(
+      `placement's own limited answer breaks the harness's rule for ${c.path} @${c.version}:\n  ${harness.join('\n  ')}`,
+    );
+  }
+  const envelope = candidateDifferences(
+    {
+      ...a,
+      body: a.status === 200 ? '{"allocation_requests": [], "provider_summaries": {}}' : a.body,
+    },
+    { ...b, body: '{"allocation_requests": [], "provider_summaries": {}}' },
+  );
+  const diffs = [
+    ...envelope,
+    ...(a.status === 200 ? limitedDifferences(a, full, c.limit, rootOf) : []),
+  ];
+  return { diffs, nonEmpty: candidateCount(b) > 0, ok };
+}
+
+/** A call as a failing test prints it. */
+export function describeCall(c: CandidateCall): string {
+  return `${c.method ?? 'GET'} ${c.path} @${c.version ?? '-'}${c.noToken ? ' (no token)' : ''}${c.headers ? ` ${JSON.stringify(c.headers)}` : ''}`;
+}

@@ -1,0 +1,93 @@
+/**
+ * GET /allocation_candidates: `api serve` against the real placement 8.0.0
+ * on one database holding a fixed zoo of providers (flat, nested NUMA and
+ * device trees, sharing storage, traits and aggregates on roots and
+ * children, partly used inventories with ratios and unit rules), at every
+ * microversion where the route changes, with every 400 placement gives.
+ * Candidate sets compare as sets, summaries and errors exactly. Required in CI.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { realPlacementServiceForTests } from '../helpers/api-services.js';
+import {
+  compareCandidateCall,
+  describeCall,
+  startCandidatePair,
+  type CandidatePair,
+} from '../helpers/candidate-pair.js';
+import { zooRequests, type CandidateCall } from '../helpers/candidate-requests.js';
+import {
+  candidateZoo,
+  writeTopology,
+  type BuiltTopology,
+} from '../helpers/candidate-topologies.js';
+import { testEngines } from '../helpers/databases.js';
+
+const available = realPlacementServiceForTests();
+if (!available) {
+  process.stderr.write(
+    '\n!! uwsgi or placement-api is missing: allocation candidates tests are SKIPPED\n\n',
+  );
+}
+
+interface Tally {
+  found: string[];
+  ok: number;
+  nonEmpty: number;
+}
+
+/** Sends every call to both services, a few at a time, and tallies differences and answers. */
+async function compareAll(
+  pair: CandidatePair,
+  calls: CandidateCall[],
+  rootOf: Record<string, string>,
+): Promise<Tally> {
+  const tally: Tally = { found: [], ok: 0, nonEmpty: 0 };
+  let next = 0;
+  const worker = async () => {
+    while (next < calls.length) {
+      const c = calls[next++]!;
+      const outcome = await compareCandidateCall(pair, c, rootOf);
+      if (outcome.ok) tally.ok++;
+      if (outcome.nonEmpty) tally.nonEmpty++;
+      if (outcome.diffs.length > 0)
+        tally.found.push(`${describeCall(c)}\n  ${outcome.diffs.join('\n  ')}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return tally;
+}
+
+describe.runIf(available).each(testEngines())(
+  'GET /allocation_candidates equals placement 8.0.0 on %s',
+  (engine) => {
+    let pair: CandidatePair;
+    let zoo: BuiltTopology;
+
+    beforeAll(async () => {
+      pair = await startCandidatePair(engine, 'ac_zoo', async (real) => {
+        zoo = await writeTopology(real, candidateZoo(), 0);
+      });
+    }, 240_000);
+
+    afterAll(async () => {
+      await pair?.stop();
+    });
+
+    it('every query over the zoo at every microversion, and every error', async () => {
+      const calls = zooRequests(zoo);
+      const tally = await compareAll(pair, calls, zoo.rootOf);
+      process.stderr.write(
+        `allocation candidates on ${engine} (${pair.oursIs}): ${calls.length} requests, ${tally.ok} answered 200, ${tally.nonEmpty} with candidates, ${tally.found.length} differ\n`,
+      );
+      // Comparing empty answers proves nothing: most 200s must find candidates.
+      expect(
+        tally.nonEmpty,
+        `${tally.nonEmpty} of ${tally.ok} answers found candidates`,
+      ).toBeGreaterThan(tally.ok * 0.6);
+      expect(
+        tally.found.slice(0, 20).join('\n\n'),
+        `${tally.found.length} of ${calls.length} differ`,
+      ).toBe('');
+    });
+  },
+);
