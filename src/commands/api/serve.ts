@@ -190,7 +190,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
         authToken: flags['auth-token'],
         policy: config.policy.enforcer,
         cors: config.cors,
-        writes: config.writes,
+        settings: config.settings,
         onRequest: log,
       });
       if (running.standardSync) {
