@@ -33,6 +33,7 @@ interface Tally {
   found: string[];
   ok: number;
   nonEmpty: number;
+  statusOnly: number;
 }
 
 /** Sends every call to both services, a few at a time, and tallies differences and answers. */
@@ -41,7 +42,7 @@ async function compareAll(
   calls: CandidateCall[],
   rootOf: Record<string, string>,
 ): Promise<Tally> {
-  const tally: Tally = { found: [], ok: 0, nonEmpty: 0 };
+  const tally: Tally = { found: [], ok: 0, nonEmpty: 0, statusOnly: 0 };
   let next = 0;
   const worker = async () => {
     while (next < calls.length) {
@@ -49,6 +50,7 @@ async function compareAll(
       const outcome = await compareCandidateCall(pair, c, rootOf);
       if (outcome.ok) tally.ok++;
       if (outcome.nonEmpty) tally.nonEmpty++;
+      if (outcome.statusOnly) tally.statusOnly++;
       if (outcome.diffs.length > 0)
         tally.found.push(`${describeCall(c)}\n  ${outcome.diffs.join('\n  ')}`);
     }
@@ -77,7 +79,7 @@ describe.runIf(available).each(testEngines())(
       const calls = zooRequests(zoo);
       const tally = await compareAll(pair, calls, zoo.rootOf);
       process.stderr.write(
-        `allocation candidates on ${engine} (${pair.oursIs}): ${calls.length} requests, ${tally.ok} answered 200, ${tally.nonEmpty} with candidates, ${tally.found.length} differ\n`,
+        `allocation candidates on ${engine} (${pair.oursIs}): ${calls.length} requests, ${tally.ok} answered 200, ${tally.nonEmpty} with candidates, ${tally.statusOnly} compared by status only, ${tally.found.length} differ\n`,
       );
       // Comparing empty answers proves nothing: most 200s must find candidates.
       expect(
