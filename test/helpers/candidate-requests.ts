@@ -148,6 +148,12 @@ function featureQueries(b: BuiltTopology): [string, string][] {
     ['1.25', 'resources1=VCPU:1&resources2=VCPU:1&group_policy=isolate'],
     ['1.25', 'resources=DISK_GB:10&resources1=VCPU:1,MEMORY_MB:512&group_policy=isolate'],
     ['1.25', 'resources1=VCPU:1,MEMORY_MB:512&required1=HW_NUMA_ROOT&resources=DISK_GB:10'],
+    // A sharing provider in the unsuffixed group, merged with a suffixed group.
+    ['1.25', 'resources=DISK_GB:10&resources1=VCPU:1,MEMORY_MB:512&group_policy=none'],
+    ['1.25', 'resources=IPV4_ADDRESS:1&resources1=VCPU:1&group_policy=none'],
+    ['1.25', 'resources=DISK_GB:10,IPV4_ADDRESS:1&resources1=VCPU:1&group_policy=isolate'],
+    ['1.25', 'resources1=DISK_GB:10&resources2=VCPU:1&group_policy=isolate'],
+    ['1.25', 'resources1=DISK_GB:10&resources2=IPV4_ADDRESS:1&resources3=VCPU:1&group_policy=none'],
     [
       '1.25',
       'resources1=SRIOV_NET_VF:1&required1=CUSTOM_PHYSNET_A&resources2=SRIOV_NET_VF:1&required2=CUSTOM_PHYSNET_B&group_policy=isolate',

@@ -94,84 +94,160 @@ export async function writeVocabulary(
     await write(base, 'PUT', `/resource_classes/${c}`, undefined);
 }
 
+/** Maps `items` through `work`, `width` at a time, keeping their order. */
+export async function inParallel<T, R>(
+  items: T[],
+  width: number,
+  work: (t: T) => Promise<R>,
+): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: width }, worker));
+  return out;
+}
+
+/** Draws every uuid first, in a fixed order, so parallel writing keeps a seed's uuids. */
+function drawUuids(topology: Topology, seed: number) {
+  const rnd = prng(seed * 7919 + 1);
+  const providers: Record<string, string> = {};
+  const aggregates: Record<string, string> = {};
+  const consumers: Record<string, string> = {};
+  for (const p of topology.providers) {
+    providers[p.key] = rnd.uuid();
+    for (const a of p.aggregates ?? []) aggregates[a] ??= rnd.uuid();
+  }
+  for (const c of topology.consumers) consumers[c.key] = rnd.uuid();
+  return { providers, aggregates, consumers };
+}
+
+/** The providers of each tree, parents before children (trees can be written side by side). */
+function trees(topology: Topology): ProviderSpec[][] {
+  const rootKey: Record<string, string> = {};
+  const byRoot = new Map<string, ProviderSpec[]>();
+  for (const p of topology.providers) {
+    if (p.parent !== undefined && rootKey[p.parent] === undefined) {
+      throw new TopologyWriteError(`${p.key}: parent ${p.parent} is not written before it`);
+    }
+    const root = p.parent === undefined ? p.key : rootKey[p.parent]!;
+    rootKey[p.key] = root;
+    if (!byRoot.has(root)) byRoot.set(root, []);
+    byRoot.get(root)!.push(p);
+  }
+  return [...byRoot.values()];
+}
+
+/** Writes a provider with its inventories and traits; returns its generation. */
+async function writeProvider(
+  base: string,
+  p: ProviderSpec,
+  name: string,
+  ids: ReturnType<typeof drawUuids>,
+): Promise<number> {
+  const uuid = ids.providers[p.key]!;
+  const parent = p.parent === undefined ? undefined : ids.providers[p.parent];
+  await write(base, 'POST', '/resource_providers', {
+    name,
+    uuid,
+    ...(parent ? { parent_provider_uuid: parent } : {}),
+  });
+  let generation = 0;
+  const bump = (r: unknown) => {
+    generation = (r as { resource_provider_generation: number }).resource_provider_generation;
+  };
+  if (p.inventories && Object.keys(p.inventories).length > 0) {
+    const inventories = Object.fromEntries(
+      Object.entries(p.inventories).map(([rc, inv]) => [rc, inventoryBody(inv)]),
+    );
+    bump(
+      await write(base, 'PUT', `/resource_providers/${uuid}/inventories`, {
+        resource_provider_generation: generation,
+        inventories,
+      }),
+    );
+  }
+  if (p.traits && p.traits.length > 0) {
+    bump(
+      await write(base, 'PUT', `/resource_providers/${uuid}/traits`, {
+        resource_provider_generation: generation,
+        traits: p.traits,
+      }),
+    );
+  }
+  return generation;
+}
+
 /**
- * Writes a topology through `base`'s API; uuids come from `seed`, so the
- * same topology and seed give the same uuids (a failure can be replayed).
+ * Writes a topology through `base`'s API, `writers` trees side by side
+ * (placement serves several threads; SQLite takes one writer at a time, so
+ * 1 there); uuids come from `seed`, so the same topology and seed give the
+ * same uuids and a failure can be replayed.
  */
 export async function writeTopology(
   base: string,
   topology: Topology,
   seed: number,
+  writers = 1,
 ): Promise<BuiltTopology> {
-  const rnd = prng(seed * 7919 + 1);
-  const providers: Record<string, string> = {};
+  const ids = drawUuids(topology, seed);
   const rootOf: Record<string, string> = {};
-  const aggregates: Record<string, string> = {};
-  const consumers: Record<string, string> = {};
-  await writeVocabulary(base, topology);
   for (const p of topology.providers) {
-    const uuid = rnd.uuid();
-    providers[p.key] = uuid;
-    const parent = p.parent === undefined ? undefined : providers[p.parent];
-    if (p.parent !== undefined && parent === undefined) {
-      throw new TopologyWriteError(`${p.key}: parent ${p.parent} is not written before it`);
-    }
-    rootOf[uuid] = parent === undefined ? uuid : rootOf[parent]!;
-    await write(base, 'POST', '/resource_providers', {
-      name: `ac-${seed}-${p.key}`,
-      uuid,
-      ...(parent ? { parent_provider_uuid: parent } : {}),
-    });
-    let generation = 0;
-    if (p.inventories && Object.keys(p.inventories).length > 0) {
-      const inventories = Object.fromEntries(
-        Object.entries(p.inventories).map(([rc, inv]) => [rc, inventoryBody(inv)]),
-      );
-      const r = (await write(base, 'PUT', `/resource_providers/${uuid}/inventories`, {
-        resource_provider_generation: generation,
-        inventories,
-      })) as { resource_provider_generation: number };
-      generation = r.resource_provider_generation;
-    }
-    if (p.traits && p.traits.length > 0) {
-      const r = (await write(base, 'PUT', `/resource_providers/${uuid}/traits`, {
-        resource_provider_generation: generation,
-        traits: p.traits,
-      })) as { resource_provider_generation: number };
-      generation = r.resource_provider_generation;
-    }
-    if (p.aggregates && p.aggregates.length > 0) {
-      for (const a of p.aggregates) aggregates[a] ??= rnd.uuid();
-      await write(base, 'PUT', `/resource_providers/${uuid}/aggregates`, {
-        resource_provider_generation: generation,
-        aggregates: p.aggregates.map((a) => aggregates[a]!),
-      });
-    }
+    const uuid = ids.providers[p.key]!;
+    rootOf[uuid] = p.parent === undefined ? uuid : rootOf[ids.providers[p.parent]!]!;
   }
-  for (const c of topology.consumers) {
-    const uuid = rnd.uuid();
-    consumers[c.key] = uuid;
-    const allocations = Object.fromEntries(
-      Object.entries(c.allocations).map(([key, resources]) => [providers[key]!, { resources }]),
-    );
-    await write(base, 'PUT', `/allocations/${uuid}`, {
-      allocations,
+  await writeVocabulary(base, topology);
+  const generations: Record<string, number> = {};
+  await inParallel(trees(topology), writers, async (tree) => {
+    for (const p of tree) {
+      generations[p.key] = await writeProvider(base, p, `ac-${seed}-${p.key}`, ids);
+    }
+  });
+  // One at a time: placement's first use of an aggregate uuid deadlocks with a concurrent one on MySQL.
+  for (const p of topology.providers) {
+    if (!p.aggregates || p.aggregates.length === 0) continue;
+    await write(base, 'PUT', `/resource_providers/${ids.providers[p.key]}/aggregates`, {
+      resource_provider_generation: generations[p.key],
+      aggregates: p.aggregates.map((a) => ids.aggregates[a]!),
+    });
+  }
+  const allocate = (c: ConsumerSpec) =>
+    write(base, 'PUT', `/allocations/${ids.consumers[c.key]}`, {
+      allocations: Object.fromEntries(
+        Object.entries(c.allocations).map(([key, resources]) => [
+          ids.providers[key]!,
+          { resources },
+        ]),
+      ),
       project_id: '8d2e5c7f-0000-4000-a000-00000000ac01',
       user_id: '8d2e5c7f-0000-4000-a000-00000000ac02',
       consumer_generation: null,
     });
-  }
-  return { topology, providers, rootOf, aggregates, consumers };
+  // The first makes the project and user rows, which concurrent first writes would race to create.
+  const [first, ...rest] = topology.consumers;
+  if (first) await allocate(first);
+  await inParallel(rest, writers, allocate);
+  return { topology, ...ids, rootOf };
 }
 
-/** Removes what writeTopology wrote (allocations, then children before parents). */
-export async function deleteTopology(base: string, built: BuiltTopology): Promise<void> {
-  for (const uuid of Object.values(built.consumers)) {
-    await write(base, 'DELETE', `/allocations/${uuid}`, undefined);
-  }
-  for (const p of [...built.topology.providers].reverse()) {
-    await write(base, 'DELETE', `/resource_providers/${built.providers[p.key]}`, undefined);
-  }
+/** Removes what writeTopology wrote (allocations, then each tree's children before parents). */
+export async function deleteTopology(
+  base: string,
+  built: BuiltTopology,
+  writers = 1,
+): Promise<void> {
+  await inParallel(Object.values(built.consumers), writers, (u) =>
+    write(base, 'DELETE', `/allocations/${u}`, undefined),
+  );
+  await inParallel(trees(built.topology), writers, async (tree) => {
+    for (const p of [...tree].reverse()) {
+      await write(base, 'DELETE', `/resource_providers/${built.providers[p.key]}`, undefined);
+    }
+  });
 }
 
 /** The custom names the fixed zoo and the random trees use. */
@@ -409,7 +485,7 @@ export function randomTopology(seed: number): Topology {
   const providers: ProviderSpec[] = [];
   const newProvider = (key: string, parent?: string): ProviderSpec => {
     const inventories: Record<string, InventorySpec> = {};
-    const classes = RANDOM_CLASSES.filter(() => rnd.chance(parent ? 0.3 : 0.4));
+    const classes = RANDOM_CLASSES.filter(() => rnd.chance(parent ? 0.35 : 0.5));
     for (const [rc, total] of classes) inventories[rc] = randomInventory(rnd, total);
     const aggregates = RANDOM_AGGREGATES.filter(() => rnd.chance(parent ? 0.15 : 0.35));
     const p: ProviderSpec = { key, inventories, traits: randomTraits(rnd), aggregates };
