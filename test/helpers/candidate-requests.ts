@@ -396,7 +396,9 @@ function randomMemberOf(rnd: Rnd, b: BuiltTopology, minor: number): string {
  * a policy, in_tree, root_required, same_subtree with resourceless groups.
  */
 export function randomCandidateQuery(rnd: Rnd, b: BuiltTopology): CandidateCall {
-  const version = rnd.pick(CANDIDATE_VERSIONS);
+  // Request groups (1.25+) are where the combinatorics live: two queries in three use them.
+  const grouped = CANDIDATE_VERSIONS.filter((v) => Number(v.split('.')[1]) >= 25);
+  const version = rnd.pick(rnd.chance(0.55) ? grouped : CANDIDATE_VERSIONS);
   const minor = Number(version.split('.')[1]);
   const parts: string[] = [];
   const add = (k: string, v: string) => parts.push(`${k}=${v}`);

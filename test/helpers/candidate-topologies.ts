@@ -487,7 +487,7 @@ export function randomTopology(seed: number): Topology {
     const inventories: Record<string, InventorySpec> = {};
     const classes = RANDOM_CLASSES.filter(() => rnd.chance(parent ? 0.35 : 0.5));
     for (const [rc, total] of classes) inventories[rc] = randomInventory(rnd, total);
-    const aggregates = RANDOM_AGGREGATES.filter(() => rnd.chance(parent ? 0.15 : 0.35));
+    const aggregates = RANDOM_AGGREGATES.filter(() => rnd.chance(parent ? 0.15 : 0.45));
     const p: ProviderSpec = { key, inventories, traits: randomTraits(rnd), aggregates };
     if (parent) p.parent = parent;
     providers.push(p);
@@ -504,16 +504,18 @@ export function randomTopology(seed: number): Topology {
     };
     grow(root, 0);
   }
-  if (rnd.chance(0.6)) {
-    const agg = rnd.pick(RANDOM_AGGREGATES);
+  // Sharing providers, each in one or two aggregates (so several roots may anchor them).
+  const sharing = rnd.pick([0, 1, 1, 2]);
+  for (let i = 0; i < sharing; i++) {
+    const agg = RANDOM_AGGREGATES.filter(() => rnd.chance(0.5));
     providers.push({
-      key: 'share',
+      key: `share${i}`,
       inventories: {
         DISK_GB: randomInventory(rnd, 1000),
         ...(rnd.chance(0.3) ? { SRIOV_NET_VF: randomInventory(rnd, 8) } : {}),
       },
       traits: ['MISC_SHARES_VIA_AGGREGATE', ...randomTraits(rnd)],
-      aggregates: [agg],
+      aggregates: agg.length > 0 ? agg : [rnd.pick(RANDOM_AGGREGATES)],
     });
   }
   const consumers: ConsumerSpec[] = [];

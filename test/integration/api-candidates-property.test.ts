@@ -4,8 +4,8 @@
  * inventories, traits, aggregates and usage) is written through the real
  * placement, then random well-formed queries at random microversions go to
  * both services on the same database. A difference fails with the seed,
- * the query and the first difference; a run whose answers are mostly empty
- * fails too (it would prove nothing).
+ * the query and the first difference; a run where fewer than a quarter of the
+ * queries find candidates fails too (it would prove nothing).
  *
  * PU_AC_SEEDS (default 6) seeds from PU_AC_SEED (default 1), PU_AC_QUERIES
  * (default 20) queries each: `PU_AC_SEED=17 PU_AC_SEEDS=1` replays seed 17.
@@ -101,7 +101,7 @@ describe.runIf(available).each(testEngines())(
         '',
       );
       expect(nonEmpty, `only ${nonEmpty} of ${total} queries found candidates`).toBeGreaterThan(
-        total * 0.3,
+        total * 0.25,
       );
     }, 600_000);
   },
