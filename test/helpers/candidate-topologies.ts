@@ -142,20 +142,28 @@ function trees(topology: Topology): ProviderSpec[][] {
   return [...byRoot.values()];
 }
 
-/** Writes a provider with its inventories and traits; returns its generation. */
-async function writeProvider(
+/** Creates a provider (its row id follows the order of these calls). */
+async function createProvider(
   base: string,
   p: ProviderSpec,
   name: string,
   ids: ReturnType<typeof drawUuids>,
-): Promise<number> {
-  const uuid = ids.providers[p.key]!;
+): Promise<void> {
   const parent = p.parent === undefined ? undefined : ids.providers[p.parent];
   await write(base, 'POST', '/resource_providers', {
     name,
-    uuid,
+    uuid: ids.providers[p.key]!,
     ...(parent ? { parent_provider_uuid: parent } : {}),
   });
+}
+
+/** Sets a new provider's inventories and traits; returns its generation. */
+async function fillProvider(
+  base: string,
+  p: ProviderSpec,
+  ids: ReturnType<typeof drawUuids>,
+): Promise<number> {
+  const uuid = ids.providers[p.key]!;
   let generation = 0;
   const bump = (r: unknown) => {
     generation = (r as { resource_provider_generation: number }).resource_provider_generation;
@@ -183,10 +191,10 @@ async function writeProvider(
 }
 
 /**
- * Writes a topology through `base`'s API, `writers` trees side by side
- * (placement serves several threads; SQLite takes one writer at a time, so
- * 1 there); uuids come from `seed`, so the same topology and seed give the
- * same uuids and a failure can be replayed.
+ * Writes a topology through `base`'s API: rows whose ids matter in order,
+ * inventories, traits and allocations `writers` at a time (placement serves
+ * several threads; SQLite takes one writer at a time, so 1 there). Uuids
+ * come from `seed`, so the same topology and seed give the same uuids.
  */
 export async function writeTopology(
   base: string,
@@ -201,13 +209,14 @@ export async function writeTopology(
     rootOf[uuid] = p.parent === undefined ? uuid : rootOf[ids.providers[p.parent]!]!;
   }
   await writeVocabulary(base, topology);
+  // Providers and aggregates one at a time, in topology order: placement's answers depend on
+  // their row ids (which anchor a sharing provider keeps), so a seed must give the same ids.
+  for (const p of topology.providers) await createProvider(base, p, `ac-${seed}-${p.key}`, ids);
   const generations: Record<string, number> = {};
-  await inParallel(trees(topology), writers, async (tree) => {
-    for (const p of tree) {
-      generations[p.key] = await writeProvider(base, p, `ac-${seed}-${p.key}`, ids);
-    }
+  await inParallel(topology.providers, writers, async (p) => {
+    generations[p.key] = await fillProvider(base, p, ids);
   });
-  // One at a time: placement's first use of an aggregate uuid deadlocks with a concurrent one on MySQL.
+  // (Concurrent first uses of an aggregate uuid also deadlock in placement on MySQL.)
   for (const p of topology.providers) {
     if (!p.aggregates || p.aggregates.length === 0) continue;
     await write(base, 'PUT', `/resource_providers/${ids.providers[p.key]}/aggregates`, {

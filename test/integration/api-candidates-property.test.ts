@@ -8,7 +8,10 @@
  * queries find candidates fails too (it would prove nothing).
  *
  * PU_AC_SEEDS (default 6) seeds from PU_AC_SEED (default 1), PU_AC_QUERIES
- * (default 20) queries each: `PU_AC_SEED=17 PU_AC_SEEDS=1` replays seed 17.
+ * (default 20) queries each: `PU_AC_SEED=17 PU_AC_SEEDS=1` replays seed 17
+ * (on a fresh database, so with lower provider row ids than in the full run:
+ * where placement's choice among equal requests follows row ids, a replay
+ * may pick differently).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { realPlacementServiceForTests } from '../helpers/api-services.js';
