@@ -276,8 +276,9 @@ export const CUSTOM_CLASSES = ['CUSTOM_MAGIC'];
  * two NUMA nodes with VCPU/MEMORY_MB → FPGA, PGPU → VGPU, SR-IOV PFs, up to
  * four levels), a mixed tree with VCPU on its root, and baremetal nodes;
  * traits and aggregates on roots and children; allocations that fill some.
+ * `sharing: false` leaves the sharing providers (and their usage) out.
  */
-export function candidateZoo(): Topology {
+export function candidateZoo(options: { sharing?: boolean } = {}): Topology {
   const providers: ProviderSpec[] = [
     {
       key: 'cn1',
@@ -448,6 +449,16 @@ export function candidateZoo(): Topology {
     { key: 'nc1-vf', allocations: { nc1_numa0_pf1: { SRIOV_NET_VF: 6 }, nc1: { DISK_GB: 50 } } },
     { key: 'ss2-disk', allocations: { ss2: { DISK_GB: 400 } } },
   ];
+  if (options.sharing === false) {
+    // Without any sharing provider placement takes its tree-only paths (and their defects).
+    const shared = new Set(['ss1', 'ss2', 'ip1']);
+    return {
+      customTraits: CUSTOM_TRAITS,
+      customClasses: CUSTOM_CLASSES,
+      providers: providers.filter((p) => !shared.has(p.key)),
+      consumers: consumers.filter((c) => !Object.keys(c.allocations).some((k) => shared.has(k))),
+    };
+  }
   return { customTraits: CUSTOM_TRAITS, customClasses: CUSTOM_CLASSES, providers, consumers };
 }
 
