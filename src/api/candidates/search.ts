@@ -35,6 +35,10 @@ export class WideSearch {
   readonly parentUuidByUuid = new Map<string, string | null>();
   /** Capacity, usage and max_unit by provider and class (capacityKey). */
   readonly capacities = new Map<string, ProviderSummary['resources'][number]>();
+  /** Each summarised provider's traits, as a set. */
+  readonly traitSets = new Map<number, Set<string>>();
+  /** The summarised providers that share their inventory (MISC_SHARES_VIA_AGGREGATE). */
+  readonly sharingIds = new Set<number>();
 
   private constructor(
     readonly ctx: RequestContext,
@@ -341,9 +345,11 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
   if (fresh.length === 0) return;
   const store = w.ctx.store.candidates;
   const providers = new Map((await store.providersOfTrees(fresh)).map((p) => [p.id, p]));
+  const traitName = await w.ctx.traits.namesById();
+  const className = await w.ctx.resourceClasses.namesById();
   const traits = new Map<number, string[]>();
   for (const [id, trait] of await store.traitsOfTrees(fresh)) {
-    const name = await w.ctx.traits.nameOf(trait);
+    const name = traitName(trait);
     const list = traits.get(id);
     if (list) list.push(name);
     else traits.set(id, [name]);
@@ -366,9 +372,12 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
         traits: traits.get(id) ?? [],
       };
       w.summaries.set(id, summary);
+      const set = new Set(summary.traits);
+      w.traitSets.set(id, set);
+      if (set.has(SHARING_TRAIT)) w.sharingIds.add(id);
     }
     if (usage.classId === null) continue;
-    const resourceClass = await w.ctx.resourceClasses.nameOf(usage.classId);
+    const resourceClass = className(usage.classId);
     const resource = {
       resourceClass,
       capacity: Math.trunc((usage.total - usage.reserved) * usage.allocationRatio),
@@ -432,15 +441,9 @@ function meetsTraits(
   w: WideSearch,
   g: GroupSearch,
 ): boolean {
-  const all = new Set<string>();
-  for (const r of combination) {
-    const traits = w.summaries.get(r.provider.id)!.traits;
-    for (const t of traits) {
-      if (g.forbiddenTraits.has(t)) return false;
-      all.add(t);
-    }
-  }
-  return g.group.requiredTraits.every((any) => any.some((t) => all.has(t)));
+  const sets = combination.map((r) => w.traitSets.get(r.provider.id)!);
+  for (const name of g.forbiddenTraits.keys()) if (sets.some((s) => s.has(name))) return false;
+  return g.group.requiredTraits.every((any) => any.some((t) => sets.some((s) => s.has(t))));
 }
 
 /** Every combination of one item from each list, in order (itertools.product). */
@@ -486,24 +489,28 @@ async function multipleProviderRequests(
     });
   }
   const requests: AllocationRequest[] = [];
-  // One set across trees, as placement's: a request made only of a sharing
-  // provider's resources is the same request whichever tree it anchors, and
-  // only the first tree keeps it.
+  // One set across trees, as placement's: a request made only of sharing
+  // providers' resources is the same request whichever tree it anchors, and
+  // only the first tree keeps it. Any other request names a provider of its
+  // own tree, and one tree's combinations are distinct: no key needed.
   const seen = new Set<string>();
+  const checkTraits = g.requiredTraits.length > 0 || g.forbiddenTraits.size > 0;
   for (const [rootId, byClass] of byTree) {
     const anchorUuid = w.summaries.get(rootId)!.provider.uuid;
     const lists = [...byClass.entries()].sort(([a], [b]) => a - b).map(([, l]) => l);
     for (const combination of product(lists)) {
-      if (!meetsTraits(combination, w, g)) continue;
+      if (checkTraits && !meetsTraits(combination, w, g)) continue;
       const request: AllocationRequest = {
         anchorUuid,
         useSameProvider: g.group.useSameProvider,
         resources: combination,
         mappings: new Map([[g.suffix, new Set(combination.map((r) => r.provider.uuid))]]),
       };
-      const key = requestKey(request);
-      if (seen.has(key)) continue;
-      seen.add(key);
+      if (combination.every((r) => w.sharingIds.has(r.provider.id))) {
+        const key = requestKey(request);
+        if (seen.has(key)) continue;
+        seen.add(key);
+      }
       requests.push(request);
     }
   }
