@@ -12,7 +12,6 @@ import type { ProviderAndRoot } from '../store/candidates.js';
 import { Candidates } from './provider-set.js';
 import {
   capacityKey,
-  requestKey,
   type AllocationRequest,
   type ProviderSummary,
   type RequestResource,
@@ -489,12 +488,13 @@ async function multipleProviderRequests(
     });
   }
   const requests: AllocationRequest[] = [];
-  // One set across trees, as placement's: a request made only of sharing
-  // providers' resources is the same request whichever tree it anchors, and
-  // only the first tree keeps it. Any other request names a provider of its
-  // own tree, and one tree's combinations are distinct: no key needed.
-  const seen = new Set<string>();
   const checkTraits = g.requiredTraits.length > 0 || g.forbiddenTraits.size > 0;
+  // placement 8.0.0 collects these in one set across trees, so a request
+  // made only of sharing providers' resources (the same request for every
+  // tree they serve) survives for whichever tree its set iterates first,
+  // and numbered groups on the other trees lose it. Each tree keeps its own
+  // here; the merge's set still removes equal answers. One tree's
+  // combinations are distinct.
   for (const [rootId, byClass] of byTree) {
     const anchorUuid = w.summaries.get(rootId)!.provider.uuid;
     const lists = [...byClass.entries()].sort(([a], [b]) => a - b).map(([, l]) => l);
@@ -506,11 +506,6 @@ async function multipleProviderRequests(
         resources: combination,
         mappings: new Map([[g.suffix, new Set(combination.map((r) => r.provider.uuid))]]),
       };
-      if (combination.every((r) => w.sharingIds.has(r.provider.id))) {
-        const key = requestKey(request);
-        if (seen.has(key)) continue;
-        seen.add(key);
-      }
       requests.push(request);
     }
   }
