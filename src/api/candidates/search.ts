@@ -135,11 +135,17 @@ export class GroupSearch {
       if (!tree) throw new NoCandidates();
       g.treeRootId = tree.rootId;
     }
-    for (const [id, amount] of g.resources) {
-      const found = await ctx.store.candidates.withResource(id, amount, g.treeRootId);
-      if (found.length === 0) throw new NoCandidates();
-      g.withResource.set(id, found);
-    }
+    // One query per class, side by side on the pool; none can fail but on
+    // the connection, so checking them in the group's order afterwards is
+    // placement's order.
+    const classes = [...g.resources];
+    const found = await Promise.all(
+      classes.map(([id, amount]) => ctx.store.candidates.withResource(id, amount, g.treeRootId)),
+    );
+    classes.forEach(([id], i) => {
+      if (found[i]!.length === 0) throw new NoCandidates();
+      g.withResource.set(id, found[i]!);
+    });
     return g;
   }
 
@@ -343,17 +349,22 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
   const fresh = [...new Set(rootIds)].filter((id) => !w.summaries.has(id));
   if (fresh.length === 0) return;
   const store = w.ctx.store.candidates;
-  const providers = new Map((await store.providersOfTrees(fresh)).map((p) => [p.id, p]));
-  const traitName = await w.ctx.traits.namesById();
-  const className = await w.ctx.resourceClasses.namesById();
+  const [treeProviders, treeTraits, usages, traitName, className] = await Promise.all([
+    store.providersOfTrees(fresh),
+    store.traitsOfTrees(fresh),
+    store.usagesOfTrees(fresh),
+    w.ctx.traits.namesById(),
+    w.ctx.resourceClasses.namesById(),
+  ]);
+  const providers = new Map(treeProviders.map((p) => [p.id, p]));
   const traits = new Map<number, string[]>();
-  for (const [id, trait] of await store.traitsOfTrees(fresh)) {
+  for (const [id, trait] of treeTraits) {
     const name = traitName(trait);
     const list = traits.get(id);
     if (list) list.push(name);
     else traits.set(id, [name]);
   }
-  for (const usage of await store.usagesOfTrees(fresh)) {
+  for (const usage of usages) {
     const id = usage.providerId;
     let summary = w.summaries.get(id);
     if (!summary) {

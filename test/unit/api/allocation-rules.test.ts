@@ -96,11 +96,12 @@ describe('[placement] options of api serve', () => {
     expect(s.randomizeAllocationCandidates).toBe(true);
     expect(s.maxAllocationCandidates).toBe(100000);
     expect(s.candidateGenerationStrategy).toBe('breadth-first');
-    for (const bad of [
+    const refused: Record<string, string[]>[] = [
       { randomize_allocation_candidates: ['maybe'] },
       { max_allocation_candidates: ['lots'] },
       { allocation_candidates_generation_strategy: ['random'] },
-    ]) {
+    ];
+    for (const bad of refused) {
       expect(() => readPlacementSettings(config(bad))).toThrow(ConfigError);
     }
   });
