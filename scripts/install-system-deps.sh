@@ -8,10 +8,11 @@
 # placement's API service under Debian's uwsgi, for the API differential tests
 # and the api-serve benchmark; openssl, which makes the self-signed CA and
 # certificates of the TLS tests (their MariaDB and PostgreSQL servers are the
-# ones the suite already uses). Idempotent; skips what is already installed.
+# ones the suite already uses); ansible-core, which runs the README's playbook
+# (examples/ansible). Idempotent; skips what is already installed.
 set -euo pipefail
 packages=(python3-placement placement-common python3-pymysql python3-psycopg2 python3-nova pgloader time
-  placement-api uwsgi-core uwsgi-plugin-python3 openssl)
+  placement-api uwsgi-core uwsgi-plugin-python3 openssl ansible-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

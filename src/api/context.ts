@@ -53,6 +53,16 @@ export class AttributeCache {
     return (await this.byNameOrThrow(name)).id;
   }
 
+  /** A synchronous id → name lookup over the loaded rows (for loops over thousands of rows). */
+  async namesById(): Promise<(id: number) => string> {
+    await this.all();
+    return (id) => {
+      const row = this.byId.get(id);
+      if (!row) throw this.notFound(id);
+      return row.name;
+    };
+  }
+
   async nameOf(id: number): Promise<string> {
     await this.all();
     const row = this.byId.get(id);

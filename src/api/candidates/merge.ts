@@ -62,15 +62,22 @@ function meetsSameSubtree(list: AllocationRequest[], w: WideSearch): boolean {
  * sum in place unless group_policy=none asks for the class in several
  * groups (then it is copied first).
  */
-function consolidate(list: AllocationRequest[], w: WideSearch): AllocationRequest {
+function consolidate(
+  list: AllocationRequest[],
+  w: WideSearch,
+): { request: AllocationRequest; added: boolean } {
+  if (list.length === 1) return { request: list[0]!, added: false };
   const byKey = new Map<string, RequestResource>();
   const mappings = new Map<string, Set<string>>();
+  let added = false;
   for (const req of list) {
     for (const r of req.resources) {
       const key = capacityKey(r.provider.id, r.resourceClass);
       const existing = byKey.get(key);
-      if (existing) existing.amount += r.amount;
-      else {
+      if (existing) {
+        existing.amount += r.amount;
+        added = true;
+      } else {
         const copy = w.wide.groupPolicy === 'none' && w.multiGroupClasses.has(r.resourceClass);
         byKey.set(key, copy ? { ...r } : r);
       }
@@ -82,10 +89,13 @@ function consolidate(list: AllocationRequest[], w: WideSearch): AllocationReques
     }
   }
   return {
-    anchorUuid: list[0]!.anchorUuid,
-    useSameProvider: false,
-    resources: [...byKey.values()],
-    mappings,
+    request: {
+      anchorUuid: list[0]!.anchorUuid,
+      useSameProvider: false,
+      resources: [...byKey.values()],
+      mappings,
+    },
+    added,
   };
 }
 
@@ -141,21 +151,29 @@ export function mergeCandidates(
       ? roundRobin(generators)
       : chain(generators);
   const max = w.settings.maxAllocationCandidates;
-  const kept = new Map<string, AllocationRequest>();
+  // placement keeps a set of requests. Two equal ones come only from
+  // requests of sharing providers alone (the same for every tree they
+  // anchor) or from amounts added up in place: only those need a key.
+  const kept: AllocationRequest[] = [];
+  const keys = new Set<string>();
   for (const list of lists) {
     if (!meetsGroupPolicy(list, w, granular)) continue;
     if (!meetsSameSubtree(list, w)) continue;
-    const req = consolidate(list, w);
-    if (exceedsCapacity(req, w)) continue;
-    const key = requestKey(req);
-    if (!kept.has(key)) kept.set(key, req);
-    if (max >= 0 && kept.size >= max) break;
+    const { request, added } = consolidate(list, w);
+    if (exceedsCapacity(request, w)) continue;
+    if (added || request.resources.every((r) => w.sharingIds.has(r.provider.id))) {
+      const key = requestKey(request);
+      if (keys.has(key)) continue;
+      keys.add(key);
+    }
+    kept.push(request);
+    if (max >= 0 && kept.length >= max) break;
   }
-  if (kept.size === 0) return { requests: [], summaries: [] };
+  if (kept.length === 0) return { requests: [], summaries: [] };
   const trees = new Set<string>();
-  for (const req of kept.values()) for (const r of req.resources) trees.add(r.provider.rootUuid);
+  for (const req of kept) for (const r of req.resources) trees.add(r.provider.rootUuid);
   return {
-    requests: [...kept.values()],
+    requests: kept,
     summaries: [...w.summaries.values()].filter((s) => trees.has(s.provider.rootUuid)),
   };
 }

@@ -12,7 +12,6 @@ import type { ProviderAndRoot } from '../store/candidates.js';
 import { Candidates } from './provider-set.js';
 import {
   capacityKey,
-  requestKey,
   type AllocationRequest,
   type ProviderSummary,
   type RequestResource,
@@ -35,6 +34,10 @@ export class WideSearch {
   readonly parentUuidByUuid = new Map<string, string | null>();
   /** Capacity, usage and max_unit by provider and class (capacityKey). */
   readonly capacities = new Map<string, ProviderSummary['resources'][number]>();
+  /** Each summarised provider's traits, as a set. */
+  readonly traitSets = new Map<number, Set<string>>();
+  /** The summarised providers that share their inventory (MISC_SHARES_VIA_AGGREGATE). */
+  readonly sharingIds = new Set<number>();
 
   private constructor(
     readonly ctx: RequestContext,
@@ -132,11 +135,17 @@ export class GroupSearch {
       if (!tree) throw new NoCandidates();
       g.treeRootId = tree.rootId;
     }
-    for (const [id, amount] of g.resources) {
-      const found = await ctx.store.candidates.withResource(id, amount, g.treeRootId);
-      if (found.length === 0) throw new NoCandidates();
-      g.withResource.set(id, found);
-    }
+    // One query per class, side by side on the pool; none can fail but on
+    // the connection, so checking them in the group's order afterwards is
+    // placement's order.
+    const classes = [...g.resources];
+    const found = await Promise.all(
+      classes.map(([id, amount]) => ctx.store.candidates.withResource(id, amount, g.treeRootId)),
+    );
+    classes.forEach(([id], i) => {
+      if (found[i]!.length === 0) throw new NoCandidates();
+      g.withResource.set(id, found[i]!);
+    });
     return g;
   }
 
@@ -340,15 +349,22 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
   const fresh = [...new Set(rootIds)].filter((id) => !w.summaries.has(id));
   if (fresh.length === 0) return;
   const store = w.ctx.store.candidates;
-  const providers = new Map((await store.providersOfTrees(fresh)).map((p) => [p.id, p]));
+  const [treeProviders, treeTraits, usages, traitName, className] = await Promise.all([
+    store.providersOfTrees(fresh),
+    store.traitsOfTrees(fresh),
+    store.usagesOfTrees(fresh),
+    w.ctx.traits.namesById(),
+    w.ctx.resourceClasses.namesById(),
+  ]);
+  const providers = new Map(treeProviders.map((p) => [p.id, p]));
   const traits = new Map<number, string[]>();
-  for (const [id, trait] of await store.traitsOfTrees(fresh)) {
-    const name = await w.ctx.traits.nameOf(trait);
+  for (const [id, trait] of treeTraits) {
+    const name = traitName(trait);
     const list = traits.get(id);
     if (list) list.push(name);
     else traits.set(id, [name]);
   }
-  for (const usage of await store.usagesOfTrees(fresh)) {
+  for (const usage of usages) {
     const id = usage.providerId;
     let summary = w.summaries.get(id);
     if (!summary) {
@@ -366,9 +382,12 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
         traits: traits.get(id) ?? [],
       };
       w.summaries.set(id, summary);
+      const set = new Set(summary.traits);
+      w.traitSets.set(id, set);
+      if (set.has(SHARING_TRAIT)) w.sharingIds.add(id);
     }
     if (usage.classId === null) continue;
-    const resourceClass = await w.ctx.resourceClasses.nameOf(usage.classId);
+    const resourceClass = className(usage.classId);
     const resource = {
       resourceClass,
       capacity: Math.trunc((usage.total - usage.reserved) * usage.allocationRatio),
@@ -432,15 +451,9 @@ function meetsTraits(
   w: WideSearch,
   g: GroupSearch,
 ): boolean {
-  const all = new Set<string>();
-  for (const r of combination) {
-    const traits = w.summaries.get(r.provider.id)!.traits;
-    for (const t of traits) {
-      if (g.forbiddenTraits.has(t)) return false;
-      all.add(t);
-    }
-  }
-  return g.group.requiredTraits.every((any) => any.some((t) => all.has(t)));
+  const sets = combination.map((r) => w.traitSets.get(r.provider.id)!);
+  for (const name of g.forbiddenTraits.keys()) if (sets.some((s) => s.has(name))) return false;
+  return g.group.requiredTraits.every((any) => any.some((t) => sets.some((s) => s.has(t))));
 }
 
 /** Every combination of one item from each list, in order (itertools.product). */
@@ -486,24 +499,24 @@ async function multipleProviderRequests(
     });
   }
   const requests: AllocationRequest[] = [];
-  // One set across trees, as placement's: a request made only of a sharing
-  // provider's resources is the same request whichever tree it anchors, and
-  // only the first tree keeps it.
-  const seen = new Set<string>();
+  const checkTraits = g.requiredTraits.length > 0 || g.forbiddenTraits.size > 0;
+  // placement 8.0.0 collects these in one set across trees, so a request
+  // made only of sharing providers' resources (the same request for every
+  // tree they serve) survives for whichever tree its set iterates first,
+  // and numbered groups on the other trees lose it. Each tree keeps its own
+  // here; the merge's set still removes equal answers. One tree's
+  // combinations are distinct.
   for (const [rootId, byClass] of byTree) {
     const anchorUuid = w.summaries.get(rootId)!.provider.uuid;
     const lists = [...byClass.entries()].sort(([a], [b]) => a - b).map(([, l]) => l);
     for (const combination of product(lists)) {
-      if (!meetsTraits(combination, w, g)) continue;
+      if (checkTraits && !meetsTraits(combination, w, g)) continue;
       const request: AllocationRequest = {
         anchorUuid,
         useSameProvider: g.group.useSameProvider,
         resources: combination,
         mappings: new Map([[g.suffix, new Set(combination.map((r) => r.provider.uuid))]]),
       };
-      const key = requestKey(request);
-      if (seen.has(key)) continue;
-      seen.add(key);
       requests.push(request);
     }
   }

@@ -2,7 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pySetOrder } from '../../../src/api/ops/py-set.js';
-import { DEFAULT_PLACEMENT_SETTINGS, readPlacementSettings } from '../../../src/api/placement-settings.js';
+import {
+  DEFAULT_PLACEMENT_SETTINGS,
+  readPlacementSettings,
+} from '../../../src/api/placement-settings.js';
 import { ConfigError } from '../../../src/errors/errors.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -47,7 +50,7 @@ describe("CPython's iteration order of a set of small integers (placement's reso
   });
 });
 
-describe('[placement] options of allocation writes', () => {
+describe('[placement] options of api serve', () => {
   const config = (options: Record<string, string[]>) =>
     new Map([['placement', new Map(Object.entries(options))]]);
 
@@ -65,6 +68,7 @@ describe('[placement] options of allocation writes', () => {
         }),
       ),
     ).toEqual({
+      ...DEFAULT_PLACEMENT_SETTINGS,
       incompleteConsumerProjectId: 'b',
       incompleteConsumerUserId: 'u',
       allocationConflictRetryCount: 10,
@@ -76,8 +80,29 @@ describe('[placement] options of allocation writes', () => {
   });
 
   it('refuse a retry count that is no integer', () => {
-    expect(() => readPlacementSettings(config({ allocation_conflict_retry_count: ['ten'] }))).toThrow(
-      ConfigError,
+    expect(() =>
+      readPlacementSettings(config({ allocation_conflict_retry_count: ['ten'] })),
+    ).toThrow(ConfigError);
+  });
+
+  it('read the candidate options as oslo.config reads a bool, an int and a choice', () => {
+    const s = readPlacementSettings(
+      config({
+        randomize_allocation_candidates: ['False', ' YES '],
+        max_allocation_candidates: ['100_000'],
+        allocation_candidates_generation_strategy: ['breadth-first'],
+      }),
     );
+    expect(s.randomizeAllocationCandidates).toBe(true);
+    expect(s.maxAllocationCandidates).toBe(100000);
+    expect(s.candidateGenerationStrategy).toBe('breadth-first');
+    const refused: Record<string, string[]>[] = [
+      { randomize_allocation_candidates: ['maybe'] },
+      { max_allocation_candidates: ['lots'] },
+      { allocation_candidates_generation_strategy: ['random'] },
+    ];
+    for (const bad of refused) {
+      expect(() => readPlacementSettings(config(bad))).toThrow(ConfigError);
+    }
   });
 });
