@@ -415,8 +415,10 @@ export function randomCandidateQuery(rnd: Rnd, b: BuiltTopology): CandidateCall 
   const providerUuids = Object.values(b.providers);
   const groups: string[] = [];
   const unsuffixed = minor < 25 || rnd.chance(0.6);
+  // What sharing providers hold, asked for alone beside a group: where 8.0.0 keeps one anchor.
+  const sharedOnly = unsuffixed && minor >= 25 && rnd.chance(0.3);
   if (unsuffixed) {
-    add('resources', randomResources(rnd, b, 3));
+    add('resources', sharedOnly ? `DISK_GB:${rnd.int(1, 20)}` : randomResources(rnd, b, 3));
     if (minor >= 17 && rnd.chance(0.4)) add('required', randomRequired(rnd, minor)!);
     if (minor >= 39 && rnd.chance(0.2)) add('required', randomRequired(rnd, minor)!);
     if (minor >= 21 && rnd.chance(0.3)) add('member_of', randomMemberOf(rnd, b, minor));
@@ -424,7 +426,7 @@ export function randomCandidateQuery(rnd: Rnd, b: BuiltTopology): CandidateCall 
     if (minor >= 31 && rnd.chance(0.15)) add('in_tree', rnd.pick(providerUuids));
   }
   if (minor >= 25) {
-    const count = unsuffixed ? rnd.int(0, 2) : rnd.int(1, 3);
+    const count = sharedOnly ? rnd.int(1, 2) : unsuffixed ? rnd.int(0, 2) : rnd.int(1, 3);
     for (let i = 1; i <= count; i++) {
       const suffix = minor >= 33 && rnd.chance(0.5) ? `_G${i}` : String(i);
       groups.push(suffix);
