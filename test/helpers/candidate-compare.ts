@@ -122,8 +122,78 @@ function envelopeDifferences(ours: Exchange, theirs: Exchange): string[] {
   return differences(ours, theirs);
 }
 
+const SHARING_TRAIT = 'MISC_SHARES_VIA_AGGREGATE';
+
+/**
+ * The one place ours answers more than placement 8.0.0, by design (docs/api.md):
+ * an unsuffixed group satisfied by sharing providers alone is one request for
+ * every tree they serve; placement keeps it for the tree its Python set
+ * iterates first, so numbered groups on the other trees lose candidates,
+ * where ours keeps it for every tree. Allowed only when every candidate of
+ * placement's is ours too, every extra one uses a sharing provider for the
+ * unsuffixed group (its `mappings` from 1.34; else some provider of it
+ * shares), and ours summarises placement's providers identically, plus only
+ * the trees of the extra candidates.
+ */
+function sharingSupersetDifferences(
+  a: CandidatesBody,
+  b: CandidatesBody,
+  rootOf: Record<string, string>,
+): string[] {
+  const ours = requestTexts(a);
+  const theirs = requestTexts(b);
+  const missing = minus(theirs, ours);
+  if (missing.length > 0) return requestDifferences(ours, theirs);
+  const extraTexts = new Set(minus(ours, theirs));
+  const summary = summaries(a);
+  const sharing = new Set(
+    Object.entries(summary)
+      .filter(([, s]) => {
+        const traits = (s as Record<string, PyValue>)['traits'];
+        return Array.isArray(traits) && traits.includes(SHARING_TRAIT);
+      })
+      .map(([u]) => u),
+  );
+  const diffs: string[] = [];
+  const extraRoots = new Set<string>();
+  for (const r of a.allocation_requests) {
+    const text = toPythonJson(canonical(r));
+    if (!extraTexts.has(text)) continue;
+    const providers = providersOf(r);
+    const mappings = (r as Record<string, PyValue>)['mappings'] as
+      Record<string, PyValue> | undefined;
+    const unsuffixed = mappings ? ((mappings[''] as string[] | undefined) ?? []) : providers;
+    const byShared = mappings
+      ? unsuffixed.length > 0 && unsuffixed.every((u) => sharing.has(u))
+      : unsuffixed.some((u) => sharing.has(u));
+    if (!byShared) diffs.push(`only ours, and not by a sharing-only unsuffixed group: ${text}`);
+    for (const u of providers) extraRoots.add(rootOf[u] ?? u);
+  }
+  const mine = summary;
+  const want = summaries(b);
+  for (const [u, s] of Object.entries(want)) {
+    if (!isDeepStrictEqual(mine[u], s)) {
+      diffs.push(
+        `summary of ${u}:\n    ours:   ${toPythonJson(mine[u] ?? null)}\n    theirs: ${toPythonJson(s)}`,
+      );
+      break;
+    }
+  }
+  const strays = Object.keys(mine).filter((u) => !(u in want) && !extraRoots.has(rootOf[u] ?? u));
+  if (strays.length > 0)
+    diffs.push(
+      `summaries only in ours, of no extra candidate's tree: ${strays.slice(0, 5).join(', ')}`,
+    );
+  return diffs;
+}
+
 /** The differences between two answers to the same unlimited request. */
-export function candidateDifferences(ours: Exchange, theirs: Exchange): string[] {
+export function candidateDifferences(
+  ours: Exchange,
+  theirs: Exchange,
+  /** Set (with the provider → root map) where a sharing-only unsuffixed group meets numbered ones. */
+  sharingSuperset?: Record<string, string>,
+): string[] {
   const diffs = envelopeDifferences(ours, theirs);
   if (!(isCandidates200(ours) && isCandidates200(theirs))) return diffs;
   let a: CandidatesBody;
@@ -136,6 +206,7 @@ export function candidateDifferences(ours: Exchange, theirs: Exchange): string[]
   }
   const keys = (x: object) => Object.keys(x).sort().join(',');
   if (keys(a) !== keys(b)) diffs.push(`body keys: ${keys(a)} ≠ ${keys(b)}`);
+  if (sharingSuperset) return [...diffs, ...sharingSupersetDifferences(a, b, sharingSuperset)];
   diffs.push(...requestDifferences(requestTexts(a), requestTexts(b)));
   diffs.push(...summaryDifferences(summaries(a), summaries(b)));
   return diffs;

@@ -97,6 +97,13 @@ function answerToUpstreamDefect(engine: Engine, theirs: Exchange): number | null
   return null;
 }
 
+/** Whether the query asks the unsuffixed group for resources beside a numbered (or named) group. */
+function mixesUnsuffixedAndNumbered(c: CandidateCall): boolean {
+  const keys = new URLSearchParams(c.path.split('?')[1] ?? '').keys();
+  const names = [...keys];
+  return names.includes('resources') && names.some((k) => /^resources.+/.test(k));
+}
+
 function unlimitedPath(path: string): string {
   const [route, query = ''] = path.split('?');
   const kept = query.split('&').filter((p) => !p.startsWith('limit='));
@@ -150,7 +157,8 @@ export async function compareCandidateCall(
     };
   }
   if (c.limit === undefined || !ok) {
-    return { diffs: candidateDifferences(a, b), nonEmpty: candidateCount(b) > 0, ok };
+    const superset = pair.oursIs === 'ours' && mixesUnsuffixedAndNumbered(c) ? rootOf : undefined;
+    return { diffs: candidateDifferences(a, b, superset), nonEmpty: candidateCount(b) > 0, ok };
   }
   const full = await call(pair.theirs.url, { ...c, path: unlimitedPath(c.path) });
   const harness = limitedDifferences(b, full, c.limit, rootOf);
