@@ -166,7 +166,9 @@ export function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool>
             new Promise<void>((resolve) => {
               if (w.isDead()) return resolve();
               w.once('exit', () => resolve());
-              if (w.isConnected()) w.send({ type: 'stop' } satisfies WorkerMessage);
+              // One still starting has no stop handler yet: SIGTERM's default ends it.
+              if (!listening.has(w.id)) w.process.kill('SIGTERM');
+              else if (w.isConnected()) w.send({ type: 'stop' } satisfies WorkerMessage);
             }),
         );
         return Promise.all(exits).then(() => ({ requests: served.reduce((a, b) => a + b, 0) }));
