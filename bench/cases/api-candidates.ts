@@ -248,6 +248,12 @@ export class ApiCandidatesCase implements BenchCase {
   async runReference(ctx: BenchContext): Promise<Measurement> {
     const { m } = await this.measure(ctx, this.theirs!, 'placement');
     for (const [workers, results] of this.subjectResults) {
+      // A ratio over failed answers (a 501 is fast) would say nothing.
+      const failed = [...results.values()].reduce((n, r) => n + r.errors + r.non2xx + r.invalid, 0);
+      if (failed > 0) {
+        ctx.log(`ratios, --workers ${workers}: none, ${failed} of its answers failed`);
+        continue;
+      }
       addRatios(m, results, ` (--workers ${workers})`);
       for (const [label, ours] of results) {
         const theirs = m.extra?.[`${label} req/s`];
