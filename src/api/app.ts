@@ -33,7 +33,7 @@ import { QueryParams } from './query.js';
 import type { ApiResponse } from './response.js';
 import { Router, type Operation } from './routes.js';
 import type { PlacementStore } from './store/index.js';
-import type { WriteSettings } from './write-settings.js';
+import type { PlacementSettings } from './placement-settings.js';
 
 export interface ApiRequest {
   method: string;
@@ -64,8 +64,8 @@ export interface ApiOptions {
   policy?: PolicyEnforcer;
   /** CORS, when placement.conf's [cors] allowed_origin is set. */
   cors?: CorsOptions;
-  /** placement.conf's [placement] options of allocation writes; placement's defaults when absent. */
-  writes?: WriteSettings;
+  /** placement.conf's [placement] options; placement's defaults when absent. */
+  settings?: PlacementSettings;
 }
 
 /**
@@ -254,7 +254,7 @@ export class PlacementApi {
       caller,
       req.body ?? '',
       req.headers,
-      this.options.writes,
+      this.options.settings,
     );
     return op.handler(ctx);
   }

@@ -7,7 +7,7 @@
 import type { Version } from './microversion.js';
 import type { NamedRow, PlacementStore } from './store/index.js';
 import type { QueryParams } from './query.js';
-import { DEFAULT_WRITE_SETTINGS, type WriteSettings } from './write-settings.js';
+import { DEFAULT_PLACEMENT_SETTINGS, type PlacementSettings } from './placement-settings.js';
 
 /**
  * A lookup that found nothing, as placement's NotFound exceptions: handlers
@@ -53,6 +53,16 @@ export class AttributeCache {
     return (await this.byNameOrThrow(name)).id;
   }
 
+  /** A synchronous id → name lookup over the loaded rows (for loops over thousands of rows). */
+  async namesById(): Promise<(id: number) => string> {
+    await this.all();
+    return (id) => {
+      const row = this.byId.get(id);
+      if (!row) throw this.notFound(id);
+      return row.name;
+    };
+  }
+
   async nameOf(id: number): Promise<string> {
     await this.all();
     const row = this.byId.get(id);
@@ -92,7 +102,7 @@ export class RequestContext {
     /** The request's headers, names in lower case (Location needs Host). */
     readonly headers: Record<string, string | undefined> = {},
     /** placement.conf's [placement] options of allocation writes. */
-    readonly writeSettings: WriteSettings = DEFAULT_WRITE_SETTINGS,
+    readonly settings: PlacementSettings = DEFAULT_PLACEMENT_SETTINGS,
   ) {
     this.resourceClasses = new AttributeCache(
       () => store.classes.resourceClasses(),

@@ -10,6 +10,9 @@ export const MAX_MINOR = 39;
 export const SERVICE_TYPE = 'placement';
 export const STANDARD_HEADER = 'openstack-api-version';
 
+/** Parsed bounds: handlers ask `atLeast('1.29')` per item of long answers. */
+const PARSED = new Map<string, Version>();
+
 /** A microversion, ordered as a (major, minor) tuple. */
 export class Version {
   constructor(
@@ -18,8 +21,12 @@ export class Version {
   ) {}
 
   static parse(text: `${number}.${number}`): Version {
+    const known = PARSED.get(text);
+    if (known) return known;
     const [a, b] = text.split('.');
-    return new Version(Number(a), Number(b));
+    const v = new Version(Number(a), Number(b));
+    if (PARSED.size < 256) PARSED.set(text, v);
+    return v;
   }
 
   compare(other: Version): number {

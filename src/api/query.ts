@@ -79,6 +79,11 @@ export class QueryParams {
     return this.entries;
   }
 
+  /** Every (name, value) pair in query order (WebOb's `req.GET.items()`). */
+  pairs(): readonly [string, string][] {
+    return this.read();
+  }
+
   has(key: string): boolean {
     return this.read().some(([k]) => k === key);
   }

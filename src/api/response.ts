@@ -64,12 +64,22 @@ export function json(
   lastModified?: Date | null,
   status = 200,
 ): ApiResponse {
+  return jsonText(ctx, dumpsPyJson(body as Dumpable), lastModified, status);
+}
+
+/** As json(), for a body already written as Python's json.dumps writes it. */
+export function jsonText(
+  ctx: RequestContext,
+  text: string,
+  lastModified?: Date | null,
+  status = 200,
+): ApiResponse {
   const headers: [string, string][] = [['content-type', 'application/json']];
   if (lastModified !== undefined && ctx.version.atLeast('1.15')) {
     if (lastModified !== null) headers.push(['last-modified', httpDate(lastModified)]);
     headers.push(['cache-control', 'no-cache']);
   }
-  return { status, headers, body: dumpsPyJson(body as Dumpable) };
+  return { status, headers, body: text };
 }
 
 /**

@@ -2,10 +2,10 @@
  * Every route of the Placement API, as placement's ROUTE_DECLARATIONS lists
  * them, with each method's microversion floor, the checks its decorators
  * run (in their order), its policy name (src/api/policy/ decides who may
- * call it) and its handler. A route without a handler answers 501
- * (/allocation_candidates, for now); writes answer 403 when read-only.
+ * call it) and its handler. Writes answer 403 when read-only.
  */
 import { getAggregates, updateAggregates } from './handlers/aggregates.js';
+import { listAllocationCandidates } from './handlers/allocation-candidates.js';
 import {
   deleteAllocations,
   listForConsumer,
@@ -259,7 +259,9 @@ export const ROUTES: readonly Route[] = [
     methods: [
       [
         'GET',
-        read(`${P}allocation_candidates:list`, undefined, ['version', 'accept'], { since: '1.10' }),
+        read(`${P}allocation_candidates:list`, listAllocationCandidates, ['version', 'accept'], {
+          since: '1.10',
+        }),
       ],
     ],
   },

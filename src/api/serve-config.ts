@@ -8,7 +8,7 @@ import { isAbsolute } from 'node:path';
 import { readOsloConfigFileValues } from '../config/oslo-ini.js';
 import { configSearchDirs } from '../config/placement-options.js';
 import { readCorsOptions, type CorsOptions } from './cors.js';
-import { readWriteSettings, type WriteSettings } from './write-settings.js';
+import { readPlacementSettings, type PlacementSettings } from './placement-settings.js';
 import {
   loadServingPolicy,
   readPolicyOptions,
@@ -19,8 +19,8 @@ import {
 export interface ServeConfig {
   policy: ServingPolicy;
   cors?: CorsOptions;
-  /** [placement]'s options of allocation writes. */
-  writes: WriteSettings;
+  /** placement.conf's [placement] options. */
+  settings: PlacementSettings;
   /** One line on the policy in force, for the start-up message. */
   policySummary: string;
 }
@@ -48,7 +48,7 @@ export function loadServeConfig(
   return {
     policy,
     cors: readCorsOptions(values),
-    writes: readWriteSettings(values),
+    settings: readPlacementSettings(values),
     policySummary,
   };
 }

@@ -141,7 +141,7 @@ export async function replaceAllocations(
   // The request's cache, read from the pool before the transaction holds a connection.
   await ctx.resourceClasses.all();
   try {
-    const attempts = ctx.writeSettings.allocationConflictRetryCount;
+    const attempts = ctx.settings.allocationConflictRetryCount;
     for (let attempt = 1; attempts < 0 || attempt <= attempts; attempt++) {
       try {
         await ctx.store.transaction((tx) => writeAllocations(ctx, tx, writes));

@@ -127,14 +127,14 @@ export async function ensureConsumer(
   let userId = fields.user_id;
   if (projectId === undefined) {
     // Before 1.8: placement.conf's incomplete consumer project and user.
-    projectId = ctx.writeSettings.incompleteConsumerProjectId;
-    userId = ctx.writeSettings.incompleteConsumerUserId;
+    projectId = ctx.settings.incompleteConsumerProjectId;
+    userId = ctx.settings.incompleteConsumerUserId;
   }
   const project = await ensureExternal(store, 'projects', projectId);
   const user = await ensureExternal(
     store,
     'users',
-    userId ?? ctx.writeSettings.incompleteConsumerUserId,
+    userId ?? ctx.settings.incompleteConsumerUserId,
   );
   const expected = fields.consumer_generation ?? null;
   const got = fields.generationText ?? pyStr(expected);

@@ -22,6 +22,7 @@ import { ClassStore, type ClassStoreOptions } from './classes.js';
 import { ConsumerStore } from './consumers.js';
 import { InventoryStore } from './inventories.js';
 import { ProviderStore } from './providers.js';
+import { CandidateStore } from './candidates.js';
 import { SearchStore } from './search.js';
 import { TraitStore } from './traits.js';
 import { UsageStore } from './usages.js';
@@ -45,6 +46,7 @@ export class PlacementStore {
   readonly aggregates: AggregateStore;
   readonly usages: UsageStore;
   readonly search: SearchStore;
+  readonly candidates: CandidateStore;
   readonly consumers: ConsumerStore;
   /** The statements' executor: the pool, or the transaction of a write. */
   readonly access: Access;
@@ -64,6 +66,7 @@ export class PlacementStore {
     this.aggregates = new AggregateStore(this.access);
     this.usages = new UsageStore(this.access);
     this.search = new SearchStore(this.access);
+    this.candidates = new CandidateStore(this.access);
     this.consumers = new ConsumerStore(this.access);
   }
 

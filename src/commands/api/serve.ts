@@ -60,8 +60,8 @@ export default class ApiServe extends BaseCommand {
     'Serve the Placement API (microversions 1.0–1.39) over a placement database.';
 
   static override description = `An embedded implementation of placement's HTTP API over the placement database on
-MySQL/MariaDB, PostgreSQL or SQLite: every route but /allocation_candidates, read and
-write, at every microversion from 1.0 to 1.39, answers as placement 8.0.0 does (bodies,
+MySQL/MariaDB, PostgreSQL or SQLite: every route, read and write, /allocation_candidates
+included, at every microversion from 1.0 to 1.39, answers as placement 8.0.0 does (bodies,
 status codes, version negotiation, error documents, caching headers). Use it to see
 migrated data the way nova will see it, and to prove the migrated database takes nova's
 writes (inventory reports, claims, moves, reshapes), before placement itself runs.
@@ -77,7 +77,13 @@ unless --auth-token is set.
 
 With --read-only it never writes, not even the standard traits and resource classes that
 placement inserts at start-up, and refuses writes with 403. Without it, it inserts those at
-start-up as placement does. /allocation_candidates answers 501 (not implemented yet).
+start-up as placement does.
+
+/allocation_candidates honours placement.conf's [placement] randomize_allocation_candidates
+(default false: the same query gives the same order), and, from later placement releases,
+max_allocation_candidates (default -1: no bound) and allocation_candidates_generation_strategy
+(depth-first, the default, or breadth-first): bounds for wide symmetric trees, whose
+combinations 8.0.0 generates in full.
 
 Policy is placement's, enforced as oslo.policy enforces it: placement 8.0.0's default rules,
 overridden by the policy file and policy directories that [oslo_policy] names in the
@@ -369,7 +375,7 @@ function serveOptions(
     authToken: flags['auth-token'],
     policy: config.policy.enforcer,
     cors: config.cors,
-    writes: config.writes,
+    settings: config.settings,
     onRequest,
   };
 }

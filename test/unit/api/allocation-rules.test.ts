@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { pySetOrder } from '../../../src/api/ops/py-set.js';
-import { DEFAULT_WRITE_SETTINGS, readWriteSettings } from '../../../src/api/write-settings.js';
+import { DEFAULT_PLACEMENT_SETTINGS, readPlacementSettings } from '../../../src/api/placement-settings.js';
 import { ConfigError } from '../../../src/errors/errors.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -52,12 +52,12 @@ describe('[placement] options of allocation writes', () => {
     new Map([['placement', new Map(Object.entries(options))]]);
 
   it("are placement's defaults when unset", () => {
-    expect(readWriteSettings(new Map())).toEqual(DEFAULT_WRITE_SETTINGS);
+    expect(readPlacementSettings(new Map())).toEqual(DEFAULT_PLACEMENT_SETTINGS);
   });
 
   it('take the last value of each option, and an int as Python reads it', () => {
     expect(
-      readWriteSettings(
+      readPlacementSettings(
         config({
           incomplete_consumer_project_id: ['a', 'b'],
           incomplete_consumer_user_id: ['u'],
@@ -70,13 +70,13 @@ describe('[placement] options of allocation writes', () => {
       allocationConflictRetryCount: 10,
     });
     expect(
-      readWriteSettings(config({ allocation_conflict_retry_count: ['-1'] }))
+      readPlacementSettings(config({ allocation_conflict_retry_count: ['-1'] }))
         .allocationConflictRetryCount,
     ).toBe(-1);
   });
 
   it('refuse a retry count that is no integer', () => {
-    expect(() => readWriteSettings(config({ allocation_conflict_retry_count: ['ten'] }))).toThrow(
+    expect(() => readPlacementSettings(config({ allocation_conflict_retry_count: ['ten'] }))).toThrow(
       ConfigError,
     );
   });
