@@ -44,6 +44,7 @@ import {
 } from '../lib/servers.js';
 
 const CONCURRENT_CLIENTS = 10;
+const WARM_UP_REQUESTS = 4;
 const WORKERS = availableParallelism();
 
 interface Topology {
@@ -199,8 +200,11 @@ export class ApiCandidatesCase implements BenchCase {
     service: RunningService,
     side: string,
   ): Promise<{ m: Measurement; results: Map<string, LoadResult> }> {
-    // One untimed request first: neither side is measured cold.
-    await send(new URL(service.url), { method: 'GET', path: this.path });
+    // Untimed requests first, a few per process: neither side is measured cold (each
+    // uwsgi process loads placement lazily, each Node worker compiles its own code).
+    for (let i = 0; i < WARM_UP_REQUESTS; i++) {
+      await send(new URL(service.url), { method: 'GET', path: this.path });
+    }
     const started = performance.now();
     const results = new Map<string, LoadResult>();
     const extra: Record<string, number | string> = {};
