@@ -25,6 +25,8 @@ export interface LoadResult {
   rps: number;
   errors: number;
   non2xx: number;
+  /** 2xx answers that `options.check` refused. */
+  invalid: number;
   requests: number;
   /** The first unexpected answer, for the log. */
   firstFailure?: string;
@@ -72,7 +74,13 @@ export function send(base: URL, r: LoadRequest): Promise<LoadAnswer> {
  */
 export async function closedLoop(
   baseUrl: string,
-  options: { clients: number; amount: number; maxSeconds: number },
+  options: {
+    clients: number;
+    amount: number;
+    maxSeconds: number;
+    /** Why a 2xx answer is not the one wanted (untimed), or null when it is. */
+    check?: (answer: LoadAnswer) => string | null;
+  },
   next: (client: number, previous: LoadAnswer | undefined) => LoadRequest | Promise<LoadRequest>,
 ): Promise<LoadResult> {
   const base = new URL(baseUrl);
@@ -80,6 +88,7 @@ export async function closedLoop(
   let sent = 0;
   let errors = 0;
   let non2xx = 0;
+  let invalid = 0;
   let firstFailure: string | undefined;
   const deadline = performance.now() + options.maxSeconds * 1000;
   const started = performance.now();
@@ -95,6 +104,12 @@ export async function closedLoop(
         if (previous.status < 200 || previous.status >= 300) {
           non2xx += 1;
           firstFailure ??= `${r.method} ${r.path}: ${previous.status} ${previous.body.slice(0, 300)}`;
+        } else {
+          const why = options.check?.(previous) ?? null;
+          if (why !== null) {
+            invalid += 1;
+            firstFailure ??= `${r.method} ${r.path}: ${why}`;
+          }
         }
       } catch (err) {
         errors += 1;
@@ -118,6 +133,7 @@ export async function closedLoop(
     rps: Math.round((latencies.length / elapsed) * 10) / 10,
     errors,
     non2xx,
+    invalid,
     requests: latencies.length,
     firstFailure,
   };
@@ -126,19 +142,22 @@ export async function closedLoop(
 /**
  * Adds to the reference's measurement the ratios of this run, per endpoint:
  * p50 (reference / subject) and throughput (subject / reference); above 1,
- * api serve is the faster.
+ * api serve is the faster. `suffix` tells apart several subjects measured
+ * against one reference (e.g. " (--workers 1)").
  */
 export function addRatios(
   reference: { extra?: Record<string, number | string> },
   subject: ReadonlyMap<string, { p50: number; rps: number }>,
+  suffix = '',
 ): void {
   const extra = (reference.extra ??= {});
   for (const [label, ours] of subject) {
     const p50 = extra[`${label} p50 ms`];
     const rps = extra[`${label} req/s`];
     if (typeof p50 === 'number' && ours.p50 > 0)
-      extra[`${label} p50 ratio`] = Math.round((p50 / ours.p50) * 100) / 100;
+      extra[`${label} p50 ratio${suffix}`] = Math.round((p50 / ours.p50) * 100) / 100;
     if (typeof rps === 'number' && rps > 0)
-      extra[`${label} throughput ratio (ours/theirs)`] = Math.round((ours.rps / rps) * 100) / 100;
+      extra[`${label} throughput ratio (ours/theirs)${suffix}`] =
+        Math.round((ours.rps / rps) * 100) / 100;
   }
 }

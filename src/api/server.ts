@@ -36,6 +36,8 @@ export interface ServeOptions extends ApiOptions {
   /** 0 picks a free port. */
   port: number;
   onRequest?: (entry: AccessLogEntry) => void;
+  /** A --workers worker: the primary synced the standard traits and classes once for all. */
+  standardDataSynced?: boolean;
 }
 
 export interface RunningApi {
@@ -189,7 +191,8 @@ function answerClientError(api: PlacementApi, err: NodeJS.ErrnoException, socket
 /** Starts the API on an open placement database (check it with requireServableSchema first). */
 export async function serveApi(db: Database, options: ServeOptions): Promise<RunningApi> {
   checkBindAddress(options.host, options.authToken);
-  const standardSync = options.readOnly ? null : await syncStandardData(db);
+  const standardSync =
+    options.readOnly || options.standardDataSynced ? null : await syncStandardData(db);
   const store = new PlacementStore(db, { standardClassesIfMissing: options.readOnly });
   const api = new PlacementApi(store, options);
   const server: Server = createServer((req, res) => {

@@ -181,7 +181,11 @@ export async function startRealPlacement(
   return { url, pid: child.pid!, configFile: join(dir, 'placement.conf'), log, stop };
 }
 
-/** Starts `placement-upgrade api serve` (the built CLI) on a free port. */
+/**
+ * Starts `placement-upgrade api serve` (the built CLI) on a free port: one
+ * process unless `extraArgs` says --workers (comparisons need no cluster, and
+ * the suite runs on two cores; api-serve-workers.test.ts tests the cluster).
+ */
 export async function startOurApi(
   databaseUrl: string,
   extraArgs: string[] = ['--read-only'],
@@ -198,6 +202,7 @@ export async function startOurApi(
       databaseUrl,
       '--port',
       String(port),
+      ...(extraArgs.some((a) => a.startsWith('--workers')) ? [] : ['--workers', '1']),
       ...extraArgs,
     ],
     {

@@ -1,13 +1,28 @@
 import { Flags } from '@oclif/core';
+import { availableParallelism } from 'node:os';
 import {
   BaseCommand,
+  type BaseFlags,
   CONNECTION_HELP,
   connectTimeoutFlag,
   placementConnectionFlags,
 } from '../../cli/base-command.js';
 import { requireServableSchema } from '../../api/schema-check.js';
 import { loadServeConfig } from '../../api/serve-config.js';
-import { serveApi, type AccessLogEntry } from '../../api/server.js';
+import {
+  isClusterWorker,
+  startWorkerPool,
+  workerStopRequested,
+  workerStopped,
+  MAX_STARTUP_FAILURES,
+} from '../../api/cluster.js';
+import {
+  checkBindAddress,
+  serveApi,
+  type AccessLogEntry,
+  type ServeOptions,
+} from '../../api/server.js';
+import { syncStandardData, type StandardSyncResult } from '../../api/standard-sync.js';
 import { placementConfigFiles } from '../../config/placement-options.js';
 import {
   CONNECTION_EXIT_CODES,
@@ -24,6 +39,8 @@ export interface ServeResult {
   readOnly: boolean;
   requests: number;
   standardSync: { traitsAdded: number; resourceClassesAdded: number } | null;
+  /** Processes that served (1: no cluster). */
+  workers: number;
 }
 
 /** What this command can end with; its --help lists exactly these. */
@@ -92,6 +109,15 @@ revision it does not know: create the schema with "db sync" first.
 One line per request goes to stderr: client, method, path, status, microversion, time.
 SIGTERM or SIGINT stops it cleanly (requests in flight finish).
 
+--workers N (default: the number of cores) serves from N processes, as uwsgi runs
+placement in several: node:cluster forks N workers that share the one listening port and
+each keep --pool-size connections. The first process checks the database and syncs the
+standard data before it forks, so a database it cannot use ends it with the same message
+and exit code as one process would; it prints its start-up lines once, with the workers'
+pids. A worker that dies is replaced (a line says which); if ${MAX_STARTUP_FAILURES} replacements in a row
+die before they listen, it stops and exits with their exit code (70 when that is not one
+listed below). SIGTERM or SIGINT stops every worker cleanly. --workers 1 is one process.
+
 ${CONNECTION_HELP}
 
 EXIT CODES
@@ -125,6 +151,12 @@ ${exitCodeHelp(EXIT_CODES)}`;
         "curl -H 'X-Auth-Token: alice:p1' -H 'X-Roles: reader' -H 'OpenStack-API-Version: placement 1.9' 'http://127.0.0.1:8778/usages?project_id=p1'",
     },
     {
+      description:
+        'Serve from 4 processes on port 8778 (what a deployment runs; --workers 1 is one process)',
+      command:
+        '<%= config.bin %> <%= command.id %> --placement-config /etc/placement/placement.conf --workers 4',
+    },
+    {
       description: 'Listen beyond loopback, with a token',
       command:
         'PLACEMENT_UPGRADE_API_TOKEN=s3cret <%= config.bin %> <%= command.id %> --placement-url sqlite:////var/lib/placement/placement.sqlite --host 0.0.0.0 --read-only',
@@ -132,6 +164,11 @@ ${exitCodeHelp(EXIT_CODES)}`;
   ];
 
   static override flags = {
+    workers: Flags.integer({
+      summary: 'Processes serving the one port (1: no cluster); default: the number of cores.',
+      default: availableParallelism(),
+      min: 1,
+    }),
     ...placementConnectionFlags(),
     host: Flags.string({
       summary: 'Address to listen on; anything but loopback needs --auth-token.',
@@ -161,6 +198,11 @@ ${exitCodeHelp(EXIT_CODES)}`;
     'connect-timeout': connectTimeoutFlag,
   };
 
+  /** A worker of --workers prints no result: the primary speaks for the pool. */
+  override jsonEnabled(): boolean {
+    return !isClusterWorker() && super.jsonEnabled();
+  }
+
   async run(): Promise<ServeResult> {
     const { flags } = await this.parse(ApiServe);
     registerSecret(flags['auth-token']);
@@ -175,55 +217,172 @@ ${exitCodeHelp(EXIT_CODES)}`;
         }
       },
     );
+    if (isClusterWorker()) return this.serveAsWorker(flags, config);
     for (const warning of config.policy.warnings) this.note(`Policy warning: ${warning}`);
+    if (flags.workers > 1) return this.serveWithWorkers(flags, config);
     // A read-only server must not create a SQLite file; the check below needs the schema anyway.
     const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
-    let requests = 0;
-    const log = (e: AccessLogEntry) => {
-      requests += 1;
-      process.stderr.write(
-        redact(
-          `${e.remote} "${e.method} ${e.path}" status: ${e.status} microversion: ${e.microversion} time: ${e.ms}ms ${e.requestId}\n`,
-        ),
-      );
-    };
+    const access = accessLog();
     try {
       const schema = await requireServableSchema(db);
-      const running = await serveApi(db, {
-        host: flags.host,
-        port: flags.port,
-        readOnly: flags['read-only'],
-        authToken: flags['auth-token'],
-        policy: config.policy.enforcer,
-        cors: config.cors,
-        settings: config.settings,
-        onRequest: log,
-      });
-      if (running.standardSync) {
-        this.note(
-          `Standard data synced: ${running.standardSync.traitsAdded} traits, ${running.standardSync.resourceClassesAdded} resource classes added.`,
-        );
-      }
-      this.note(config.policySummary);
-      if (config.cors) this.note(`CORS: allowed origins ${config.cors.allowedOrigins.join(', ')}.`);
-      process.stderr.write(
-        `Placement API on ${db.display} ${schema.revision ? `at revision ${schema.revision}` : 'without an alembic revision'}${flags['read-only'] ? ' (read-only)' : ''} listening on ${running.url}\n`,
-      );
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', () => resolve());
-        process.once('SIGINT', () => resolve());
-      });
+      const running = await serveApi(db, serveOptions(flags, config, access.log));
+      this.startupLines(config, running.standardSync);
+      this.listeningLine(flags, db.display, schema.revision, running.url, '');
+      await stopSignal();
       process.stderr.write('Stopping: finishing requests in flight.\n');
       await running.close();
       return {
         url: running.url,
         revision: schema.revision,
         readOnly: flags['read-only'],
-        requests,
+        requests: access.count(),
         standardSync: running.standardSync,
+        workers: 1,
       };
     } finally {
       await db.close();
     }
   }
+
+  /**
+   * The primary of --workers: checks the database as one process would
+   * (same errors, same exit codes), syncs the standard data once, then
+   * forks the workers and speaks for them.
+   */
+  private async serveWithWorkers(flags: ServeFlags, config: ServeConfig): Promise<ServeResult> {
+    checkBindAddress(flags.host, flags['auth-token']);
+    const db = await this.openPlacement(flags, { max: 1, mustExist: true });
+    let schema: { revision: string | null };
+    let standardSync: StandardSyncResult | null;
+    try {
+      schema = await requireServableSchema(db);
+      standardSync = flags['read-only'] ? null : await syncStandardData(db);
+    } finally {
+      await db.close();
+    }
+    const pool = await startWorkerPool({
+      workers: flags.workers,
+      knownExitCodes: EXIT_CODES,
+      onEvent: (e) => {
+        if (e.type === 'worker-died') {
+          const how = e.signal ? `was killed by ${e.signal}` : `exited with code ${e.code}`;
+          this.note(`Worker ${e.pid} ${how}.`);
+        } else this.note(`Started worker ${e.replacement} in place of worker ${e.pid}.`);
+      },
+    });
+    this.startupLines(config, standardSync);
+    this.listeningLine(
+      flags,
+      db.display,
+      schema.revision,
+      pool.url,
+      ` with ${flags.workers} workers (pids ${pool.pids().join(', ')})`,
+    );
+    try {
+      await Promise.race([stopSignal(), pool.failed]);
+    } catch (err) {
+      await pool.stop();
+      throw err;
+    }
+    process.stderr.write('Stopping: finishing requests in flight.\n');
+    const { requests } = await pool.stop();
+    return {
+      url: pool.url,
+      revision: schema.revision,
+      readOnly: flags['read-only'],
+      requests,
+      standardSync,
+      workers: flags.workers,
+    };
+  }
+
+  /** One worker of --workers: serves until the primary (or a stop signal) says stop. */
+  private async serveAsWorker(flags: ServeFlags, config: ServeConfig): Promise<ServeResult> {
+    const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
+    const access = accessLog();
+    try {
+      const running = await serveApi(db, {
+        ...serveOptions(flags, config, access.log),
+        standardDataSynced: true,
+      });
+      await workerStopRequested();
+      await running.close();
+      return {
+        url: running.url,
+        revision: null,
+        readOnly: flags['read-only'],
+        requests: access.count(),
+        standardSync: null,
+        workers: 1,
+      };
+    } finally {
+      await db.close();
+      await workerStopped(access.count());
+    }
+  }
+
+  private startupLines(config: ServeConfig, standardSync: StandardSyncResult | null): void {
+    if (standardSync) {
+      this.note(
+        `Standard data synced: ${standardSync.traitsAdded} traits, ${standardSync.resourceClassesAdded} resource classes added.`,
+      );
+    }
+    this.note(config.policySummary);
+    if (config.cors) this.note(`CORS: allowed origins ${config.cors.allowedOrigins.join(', ')}.`);
+  }
+
+  private listeningLine(
+    flags: ServeFlags,
+    display: string,
+    revision: string | null,
+    url: string,
+    workers: string,
+  ): void {
+    process.stderr.write(
+      `Placement API on ${display} ${revision ? `at revision ${revision}` : 'without an alembic revision'}${flags['read-only'] ? ' (read-only)' : ''} listening on ${url}${workers}\n`,
+    );
+  }
+}
+
+type ServeFlags = BaseFlags<typeof ApiServe>;
+type ServeConfig = ReturnType<typeof loadServeConfig>;
+
+/** Counts requests and writes one access-log line per request to stderr. */
+function accessLog(): { log: (e: AccessLogEntry) => void; count: () => number } {
+  let requests = 0;
+  return {
+    log: (e) => {
+      requests += 1;
+      process.stderr.write(
+        redact(
+          `${e.remote} "${e.method} ${e.path}" status: ${e.status} microversion: ${e.microversion} time: ${e.ms}ms ${e.requestId}\n`,
+        ),
+      );
+    },
+    count: () => requests,
+  };
+}
+
+function serveOptions(
+  flags: ServeFlags,
+  config: ServeConfig,
+  onRequest: (e: AccessLogEntry) => void,
+): ServeOptions {
+  return {
+    host: flags.host,
+    port: flags.port,
+    readOnly: flags['read-only'],
+    authToken: flags['auth-token'],
+    policy: config.policy.enforcer,
+    cors: config.cors,
+    settings: config.settings,
+    onRequest,
+  };
+}
+
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    process.once('SIGTERM', () => resolve());
+    process.once('SIGINT', () => resolve());
+  });
 }
