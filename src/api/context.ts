@@ -25,6 +25,8 @@ export class ObjectNotFound extends Error {
 /** Name ↔ id lookups over one table, exact and case-sensitive like placement's dicts. */
 export class AttributeCache {
   private rows: NamedRow[] | undefined;
+  /** The load in flight, so that reads started side by side query once. */
+  private loading: Promise<NamedRow[]> | undefined;
   private byName = new Map<string, NamedRow>();
   private byId = new Map<number, NamedRow>();
 
@@ -34,12 +36,19 @@ export class AttributeCache {
   ) {}
 
   async all(): Promise<NamedRow[]> {
-    if (!this.rows) {
-      this.rows = await this.load();
-      this.byName = new Map(this.rows.map((r) => [r.name, r]));
-      this.byId = new Map(this.rows.map((r) => [r.id, r]));
+    if (this.rows) return this.rows;
+    this.loading ??= this.load().then((rows) => {
+      this.rows = rows;
+      this.byName = new Map(rows.map((r) => [r.name, r]));
+      this.byId = new Map(rows.map((r) => [r.id, r]));
+      return rows;
+    });
+    try {
+      return await this.loading;
+    } catch (err) {
+      this.loading = undefined;
+      throw err;
     }
-    return this.rows;
   }
 
   async byNameOrThrow(name: string): Promise<NamedRow> {

@@ -19,6 +19,12 @@ import {
 export type { CandidateAnswer } from './merge.js';
 export { readCandidateRequest, type CandidateRequest } from './request.js';
 
+/** A settled promise's value, or its failure thrown. */
+function settled<T>(result: PromiseSettledResult<T>): T {
+  if (result.status === 'rejected') throw result.reason;
+  return result.value;
+}
+
 export async function findCandidates(
   ctx: RequestContext,
   request: CandidateRequest,
@@ -37,8 +43,16 @@ async function search(
   request: CandidateRequest,
   nestedAware: boolean,
 ): Promise<CandidateAnswer> {
-  const w = await WideSearch.open(ctx, request.wide, nestedAware, ctx.settings);
-  const sharing = await sharingProviders(ctx);
+  // Independent reads side by side; their outcomes (and failures) are taken
+  // in placement's order: the request-wide context first, then the sharing
+  // providers. The caches every group reads are loaded meanwhile.
+  const [wide, shared] = await Promise.allSettled([
+    WideSearch.open(ctx, request.wide, nestedAware, ctx.settings),
+    sharingProviders(ctx),
+    ctx.resourceClasses.all(),
+  ]);
+  const w = settled(wide);
+  const sharing = settled(shared);
   const seen = new Set<string>();
   const byGroup = new Map<string, AllocationRequest[]>();
   for (const [suffix, group] of request.groups) {

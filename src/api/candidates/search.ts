@@ -122,6 +122,17 @@ export class GroupSearch {
       g.resources.set(id, amount);
       g.classNames.set(id, name);
     }
+    // Without in_tree the capacity queries need nothing found before them:
+    // they run beside the aggregates' while the names are checked; their
+    // answers are still looked at in placement's order.
+    const capacity =
+      group.inTree === undefined
+        ? Promise.all(
+            [...g.resources].map(([id, amount]) => ctx.store.candidates.withResource(id, amount)),
+          )
+        : undefined;
+    // Only looked at after what comes before it has passed.
+    capacity?.catch(() => undefined);
     if (group.memberOf.length > 0) {
       g.rpsInAggs = await providersInAggregates(ctx, group.memberOf);
       if (g.rpsInAggs.size === 0) throw new NoCandidates();
@@ -139,9 +150,10 @@ export class GroupSearch {
     // the connection, so checking them in the group's order afterwards is
     // placement's order.
     const classes = [...g.resources];
-    const found = await Promise.all(
-      classes.map(([id, amount]) => ctx.store.candidates.withResource(id, amount, g.treeRootId)),
-    );
+    const found = await (capacity ??
+      Promise.all(
+        classes.map(([id, amount]) => ctx.store.candidates.withResource(id, amount, g.treeRootId)),
+      ));
     classes.forEach(([id], i) => {
       if (found[i]!.length === 0) throw new NoCandidates();
       g.withResource.set(id, found[i]!);
@@ -196,9 +208,21 @@ export async function candidatesForGroup(
  */
 async function traitAndAggregateFilter(g: GroupSearch): Promise<[Set<number>, Set<number>] | null> {
   const store = g.ctx.store.search;
+  // The three reads side by side; their sets are combined in placement's order.
+  const [withTraits, badAggs, badTraits] = await Promise.all([
+    g.requiredTraits.length > 0
+      ? store.withTraitGroups(g.requiredTraits.map((s) => [...s]))
+      : Promise.resolve(null),
+    g.group.forbiddenAggs.size > 0
+      ? providersInAggregates(g.ctx, [[...g.group.forbiddenAggs]])
+      : Promise.resolve(null),
+    g.forbiddenTraits.size > 0
+      ? store.withAnyTrait([...g.forbiddenTraits.values()])
+      : Promise.resolve(null),
+  ]);
   let filtered = new Set<number>();
-  if (g.requiredTraits.length > 0) {
-    filtered = await store.withTraitGroups(g.requiredTraits.map((s) => [...s]));
+  if (withTraits !== null) {
+    filtered = withTraits;
     if (filtered.size === 0) return null;
   }
   if (g.group.memberOf.length > 0) {
@@ -215,14 +239,8 @@ async function traitAndAggregateFilter(g: GroupSearch): Promise<[Set<number>, Se
     for (const id of bad) filtered.delete(id);
     return filtered.size > 0;
   };
-  if (g.group.forbiddenAggs.size > 0) {
-    const bad = await providersInAggregates(g.ctx, [[...g.group.forbiddenAggs]]);
-    if (!exclude(bad)) return null;
-  }
-  if (g.forbiddenTraits.size > 0) {
-    const bad = await store.withAnyTrait([...g.forbiddenTraits.values()]);
-    if (!exclude(bad)) return null;
-  }
+  if (badAggs !== null && !exclude(badAggs)) return null;
+  if (badTraits !== null && !exclude(badTraits)) return null;
   return [filtered, forbidden];
 }
 
