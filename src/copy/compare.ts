@@ -3,6 +3,7 @@ import type { Dialect } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { canonicalRow, combineChecksums, keyText, TableChecksum } from './checksum.js';
 import { readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
+import { mapLimited } from '../util/map-limited.js';
 
 /** One side of a comparison: a connection and how the table looks there. */
 export interface Side {
@@ -237,22 +238,4 @@ export async function checksumSide(
     ok: true,
   });
   return { rows, checksum: combineChecksums(slices.map((s) => s.checksum)), slices };
-}
-
-/** `Promise.all(items.map(fn))` with at most `limit` calls running at once; results in order. */
-async function mapLimited<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }

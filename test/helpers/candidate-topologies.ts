@@ -9,6 +9,7 @@
 import { call } from './api-compare.js';
 import { prng } from './placement-cloud.js';
 import { toPythonJson, pyFloat, type PyFloat } from './python-json.js';
+import { mapLimited } from '../../src/util/map-limited.js';
 
 /** One inventory record as PUT /resource_providers/{u}/inventories takes it. */
 export interface InventorySpec {
@@ -95,22 +96,7 @@ export async function writeVocabulary(
 }
 
 /** Maps `items` through `work`, `width` at a time, keeping their order. */
-export async function inParallel<T, R>(
-  items: T[],
-  width: number,
-  work: (t: T) => Promise<R>,
-): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: width }, worker));
-  return out;
-}
+export const inParallel = mapLimited;
 
 /** Draws every uuid first, in a fixed order, so parallel writing keeps a seed's uuids. */
 function drawUuids(topology: Topology, seed: number) {

@@ -172,6 +172,12 @@ describeEach(engines)('SIGTERM during the copy (%s), as a playbook timeout sends
 
 type ServerEngine = Exclude<Engine, 'sqlite'>;
 
+/** An empty schema at the run's revision, which migrate fills as it is. */
+async function syncEmptySchema(target: TestDatabase): Promise<void> {
+  const sync = await runCli(['db', 'sync', '--placement-url', target.url, '--revision', 'stein']);
+  expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+}
+
 /**
  * Ends every session on the database `name` from the server's side, as a
  * restart or an operator would, except the session `spare` (the test's own).
@@ -288,16 +294,7 @@ describeEach(engines.filter((e): e is ServerEngine => e !== 'sqlite'))(
       const source = await interruptibleSource(engine, 'lost_src');
       const target = await fresh(engine, 'lost_dst');
       const args = applyArgs(source, target);
-      // An empty schema at the run's revision, which migrate fills as it is.
-      const sync = await runCli([
-        'db',
-        'sync',
-        '--placement-url',
-        target.url,
-        '--revision',
-        'stein',
-      ]);
-      expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+      await syncEmptySchema(target);
       const held = await holdLastProvider(source, target);
       let ended = 0;
       let waiting: string[] = [];
@@ -345,15 +342,7 @@ describeEach(engines.filter((e) => e === 'postgresql'))(
       const source = await interruptibleSource('postgresql', 'held_src');
       const target = await fresh('postgresql', 'held_dst');
       const args = applyArgs(source, target);
-      const sync = await runCli([
-        'db',
-        'sync',
-        '--placement-url',
-        target.url,
-        '--revision',
-        'stein',
-      ]);
-      expect(sync.code, sync.stdout + sync.stderr).toBe(0);
+      await syncEmptySchema(target);
       const t = await target.open();
       await t.knex.raw(`ALTER DATABASE "${target.name}" SET lock_timeout = '1s'`);
       await t.close();
