@@ -10,6 +10,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { PlacementUpgradeError } from '../errors/errors.js';
 import { ExitCode, type ExitCodeValue } from '../errors/exit-codes.js';
+import { withheldUrlsForChild } from '../db/url.js';
 
 /** What a worker sends the primary and the primary sends a worker over the IPC channel. */
 export type WorkerMessage = { type: 'stop' } | { type: 'stopped'; requests: number };
@@ -100,7 +101,8 @@ export function startWorkerPool(options: WorkerPoolOptions): Promise<WorkerPool>
       ).then(() => undefined);
     };
     const fork = (): Worker => {
-      const worker = cluster.fork();
+      // The workers start from this process's argv, whose URL passwords are masked.
+      const worker = cluster.fork(withheldUrlsForChild());
       live.set(worker.id, worker);
       worker.on('message', (m: WorkerMessage) => {
         if (m.type === 'stopped') served.push(m.requests);

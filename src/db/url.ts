@@ -496,3 +496,30 @@ export function withholdArgvPasswords(argv: readonly string[]): string[] {
     }
   });
 }
+
+/** The environment variable that hands withheld URLs to a process started with the same, masked argv. */
+export const WITHHELD_URLS_ENV = 'PLACEMENT_UPGRADE_WITHHELD_URLS';
+
+/**
+ * The withheld URLs (masked → real), for a child started with this
+ * process's masked argv: node:cluster forks `api serve`'s workers so, and
+ * they could not log in with the masks. Only the child's environment holds
+ * it (readable by the same user alone, unlike argv), and the child removes it.
+ */
+export function withheldUrlsForChild(): Record<string, string> {
+  return withheld.size === 0 ? {} : { [WITHHELD_URLS_ENV]: JSON.stringify([...withheld]) };
+}
+
+/** Takes back the URLs a parent withheld (see withheldUrlsForChild), their passwords redacted here too. */
+export function restoreWithheldUrls(env: NodeJS.ProcessEnv = process.env): void {
+  const text = env[WITHHELD_URLS_ENV];
+  if (text === undefined) return;
+  delete env[WITHHELD_URLS_ENV];
+  for (const [masked, original] of JSON.parse(text) as [string, string][]) {
+    for (const password of maskPasswords(original, MASK).passwords) {
+      registerSecret(password);
+      registerSecret(safeDecode(password));
+    }
+    withheld.set(masked, original);
+  }
+}
