@@ -126,7 +126,7 @@ export abstract class BaseCommand extends Command {
    * committed stays and a rerun resumes (a transaction in flight is rolled
    * back by the server when the connection closes).
    */
-  private exitOnStopSignals(): void {
+  protected exitOnStopSignals(): void {
     for (const [signal, exitCode] of Object.entries(STOP_SIGNALS)) {
       process.once(signal, () => {
         const advice = this.interruptionAdvice();

@@ -13,6 +13,15 @@ import type { ProgressEvent } from '../progress/events.js';
 import { DEFAULT_INCOMPLETE } from '../verify/expected.js';
 import { verifyPlacement, type Difference, type VerifyReport } from '../verify/verify.js';
 import { count } from '../text/count.js';
+import { reportLines, stepLine, withWorkloadList } from '../cli/workload-render.js';
+import type { WorkloadReport } from '../workload/index.js';
+import {
+  parseEndpoint,
+  workloadOnEndpoint,
+  workloadOnScratch,
+  type ScratchReport,
+} from '../workload/session.js';
+import { UsageError } from '../errors/errors.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
@@ -25,10 +34,17 @@ const EXIT_CODES: readonly ExitCodeValue[] = [
   ExitCode.SCHEMA_STATE,
   ExitCode.VERIFICATION_FAILED,
   ExitCode.UNFINISHED_MIGRATION,
+  ExitCode.TARGET_HAS_OTHER_DATA,
+  ExitCode.WORKLOAD_FAILED,
 ];
+
+const TOKEN_ENV = 'PLACEMENT_UPGRADE_TOKEN';
 
 export default class Verify extends BaseCommand {
   static override exitCodes = EXIT_CODES;
+
+  // Ctrl-C under --workload stops before the next request and removes the run's own objects.
+  static override handlesStopSignals = true;
 
   static override summary =
     'Check the migrated placement data the way nova will see it, through the Placement API.';
@@ -52,6 +68,21 @@ reachable in its tree.
 It prints the counts compared and the differences (the first --max-differences; all with
 --json), and exits 0 only when there is none.
 
+With --workload, it replays what nova does through the Placement API instead: nova-compute's
+inventory report over --sample compute nodes drawn from the data (--seed), the scheduler's
+GET /allocation_candidates and claim for flavors derived from the instances they run, a cold
+migration, a resize and its revert, a delete, and a flat compute node with VGPUs reshaped into
+a nested tree followed by a granular claim; after every step usage must stay within capacity,
+every allocation must show through its consumer and its provider, and generations must have
+moved exactly where the step wrote. By default the target is first copied to a scratch
+database (a temporary SQLite file, or --scratch URL, which must be empty) and the embedded API
+serves the copy: the target itself is never written. With --endpoint URL it runs against a
+live Placement service (the real placement after the cut-over, or api serve), creating only
+compute nodes, consumers and a trait of its own (named placement-upgrade-workload-…,
+CUSTOM_PLACEMENT_UPGRADE_WORKLOAD_…), which every request of the run requires, and removing
+them at the end, also after a failure or Ctrl-C. Exit 0 only when every step passed; 27 names
+the failing step with its request and response in full.
+
 ${CONNECTION_HELP}
 
 EXIT CODES
@@ -62,6 +93,16 @@ ${exitCodeHelp(EXIT_CODES)}`;
       description: 'After a migration: compare placement with the nova_api it came from',
       command:
         '<%= config.bin %> <%= command.id %> --source mysql+pymysql://nova@db/nova_api --target mysql+pymysql://placement@db/placement',
+    },
+    {
+      description: 'Prove the migrated placement works the way nova uses it, on a scratch copy',
+      command:
+        '<%= config.bin %> <%= command.id %> --workload --target mysql+pymysql://placement@db/placement',
+    },
+    {
+      description: 'The same against the live service after the cut-over, for CI',
+      command:
+        '<%= config.bin %> <%= command.id %> --workload --endpoint http://controller:8778 --token "$(openstack token issue -f value -c id)" --json',
     },
     {
       description: 'Check a placement database on its own, result as JSON',
@@ -101,11 +142,44 @@ ${exitCodeHelp(EXIT_CODES)}`;
       min: 0,
     }),
     concurrency: Flags.integer({ summary: 'API requests in flight at once.', default: 8, min: 1 }),
+    workload: Flags.boolean({
+      summary:
+        "Replay nova's workload (reports, scheduling, moves, reshape) instead of comparing rows.",
+      default: false,
+    }),
+    endpoint: Flags.string({
+      summary: 'With --workload: a live Placement API to run against instead of a scratch copy.',
+      helpValue: 'URL',
+      dependsOn: ['workload'],
+    }),
+    token: Flags.string({
+      summary: `With --endpoint: the token to send (X-Auth-Token). Env: ${TOKEN_ENV}. A noauth2 service takes "admin".`,
+      dependsOn: ['endpoint'],
+    }),
+    scratch: Flags.string({
+      summary:
+        'With --workload: an empty database to copy the target into (default: a temporary SQLite file).',
+      helpValue: 'URL',
+      dependsOn: ['workload'],
+      exclusive: ['endpoint'],
+    }),
+    sample: Flags.integer({
+      summary: 'With --workload: compute nodes to draw from the data, and flavors to derive.',
+      default: 3,
+      min: 1,
+      max: 100,
+    }),
+    seed: Flags.integer({
+      summary: 'With --workload: the seed of the draw (the same seed, the same run).',
+      default: 1,
+    }),
     'connect-timeout': connectTimeoutFlag,
   };
 
-  async run(): Promise<VerifyReport> {
+  async run(): Promise<VerifyReport | WorkloadReport> {
     const { flags } = await this.parse(Verify);
+    if (flags.workload) return this.workload(flags);
+    this.exitOnStopSignals();
     const withSource = this.novaNamed({ url: flags.source, config: flags['nova-config'] });
     const target = await this.open(
       'placement',
@@ -161,6 +235,105 @@ ${exitCodeHelp(EXIT_CODES)}`;
     } finally {
       await Promise.all([target.close(), source?.close()]);
     }
+  }
+
+  /** `--workload`: the steps on a scratch copy of the target, or on --endpoint. */
+  private async workload(flags: {
+    source?: string;
+    'nova-config'?: string[];
+    target?: string;
+    'placement-config'?: string[];
+    endpoint?: string;
+    token?: string;
+    scratch?: string;
+    sample: number;
+    seed: number;
+    'connect-timeout': number;
+  }): Promise<WorkloadReport> {
+    if (flags.source || (flags['nova-config']?.length ?? 0) > 0) {
+      throw new UsageError(
+        '--workload does not compare with a source: it exercises the target.',
+        'Run verify --source … and verify --workload as two commands.',
+      );
+    }
+    // Ctrl-C or SIGTERM: stop before the next request, clean up, then exit 130/143.
+    const stop = new AbortController();
+    let signalled: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled)
+        process.exit(
+          signal === 'SIGINT' ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM,
+        );
+      signalled = signal;
+      this.note(
+        `\n${signal}: stopping before the next request${flags.endpoint ? " and removing the run's own objects" : ''} (again to leave at once).`,
+      );
+      stop.abort();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    const run = { sample: flags.sample, seed: flags.seed, signal: stop.signal };
+    let report: WorkloadReport | ScratchReport;
+    try {
+      if (flags.endpoint) {
+        const endpoint = parseEndpoint(flags.endpoint);
+        this.note(
+          `Running nova's workload against ${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}`,
+        );
+        report = await this.withWorkloadProgress((onProgress) =>
+          workloadOnEndpoint(endpoint, flags.token ?? process.env[TOKEN_ENV], {
+            ...run,
+            onProgress,
+          }),
+        );
+      } else {
+        const target = await this.open(
+          'placement',
+          {
+            url: flags.target,
+            urlFlagName: '--target',
+            config: flags['placement-config'],
+            connectTimeout: flags['connect-timeout'],
+          },
+          { max: 2 },
+        );
+        await this.refuseUnfinished(target);
+        try {
+          this.note(
+            `Running nova's workload on a scratch copy of ${target.display} (the target is only read)`,
+          );
+          report = await this.withWorkloadProgress((onProgress) =>
+            workloadOnScratch(target, { ...run, onProgress, scratchUrl: flags.scratch }),
+          );
+        } finally {
+          await target.close();
+        }
+      }
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    for (const line of reportLines(report)) this.say(line);
+    if (signalled) {
+      this.exitWithResult(
+        report,
+        signalled === 'SIGINT' ? ExitCode.INTERRUPTED_SIGINT : ExitCode.INTERRUPTED_SIGTERM,
+      );
+    }
+    if (!report.ok) this.exitWithResult(report, ExitCode.WORKLOAD_FAILED);
+    return report;
+  }
+
+  /** listr2 on a terminal, a plain line per step otherwise, nothing under --json. */
+  private async withWorkloadProgress<T>(
+    work: (onProgress: (e: ProgressEvent) => void) => Promise<T>,
+  ): Promise<T> {
+    if (this.jsonEnabled()) return work(() => undefined);
+    if (process.stderr.isTTY) return withWorkloadList(work);
+    return work((e) => {
+      if (e.type === 'workload-step' && e.state !== 'start') this.note(stepLine(e));
+      else if (e.type === 'step') this.note(e.message);
+    });
   }
 
   /** listr2 on a terminal, plain lines otherwise, nothing under --json. */

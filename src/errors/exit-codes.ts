@@ -27,6 +27,7 @@ export const ExitCode = {
   INTERRUPTED_RUN: 24,
   UNFINISHED_MIGRATION: 25,
   ENVIRONMENT: 26,
+  WORKLOAD_FAILED: 27,
   INTERNAL: 70,
   /** 128 + the signal's number, as shells report a process a signal ended. */
   INTERRUPTED_SIGINT: 130,
@@ -59,6 +60,7 @@ export const EXIT_CODE_DOCS: Record<ExitCodeValue, string> = {
   24: 'migrate: the target holds an interrupted run; re-run with --apply to resume it',
   25: 'the placement database holds a migration that has not finished: run the same migrate --apply to finish it (nothing was changed)',
   26: "the database's storage refused the work (disk full, file or directory not writable, database file deleted, database dropped); what was committed stays committed",
+  27: "verify --workload: a step of nova's workload failed (the report shows the request and the response that showed it), or, on a live service, objects of the run's own could not be removed",
   70: 'internal error (a bug: please report it with the output)',
   130: 'interrupted by SIGINT (Ctrl-C); what was committed stays committed: run again to resume',
   143: 'interrupted by SIGTERM (a playbook timeout, systemd); what was committed stays committed: run again to resume',

@@ -26,7 +26,16 @@ export type ProgressEvent =
   /** One online data migration's share of one batch. */
   | { type: 'data-migration-batch'; migration: string; found: number; done: number }
   /** An online data migration threw; the run goes on with the next one. */
-  | { type: 'data-migration-error'; migration: string; message: string };
+  | { type: 'data-migration-error'; migration: string; message: string }
+  /** A workload step began, passed, failed or was skipped (verify --workload). */
+  | {
+      type: 'workload-step';
+      step: string;
+      title: string;
+      state: 'start' | 'pass' | 'fail' | 'skip';
+      ms?: number;
+      summary?: string;
+    };
 
 export type ProgressListener = (event: ProgressEvent) => void;
 

@@ -1,0 +1,171 @@
+/**
+ * How the workload talks to placement: one request at a time, through the
+ * embedded API in-process (a scratch copy) or over HTTP (a live service,
+ * `--endpoint`). Every exchange is kept whole, so that the step that fails
+ * can show the request and the response that showed it.
+ */
+import type { PlacementApi } from '../api/app.js';
+import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
+import { ExitCode } from '../errors/exit-codes.js';
+
+/** One request and its answer, as a person reading a failure needs them. */
+export interface Exchange {
+  method: string;
+  path: string;
+  /** The microversion asked for; undefined when none was sent (placement then answers 1.0). */
+  version?: string;
+  requestBody?: unknown;
+  status: number;
+  /** The parsed JSON body (null for none or not JSON). */
+  body: unknown;
+  /** The body as sent, for when it is not JSON. */
+  text: string;
+  ms: number;
+}
+
+export interface CallOptions {
+  version?: string;
+  body?: unknown;
+}
+
+/** What the workload needs of a Placement API. */
+export interface PlacementClient {
+  /** Where requests go, for the report ("embedded API on …", a URL). */
+  readonly description: string;
+  call(method: string, path: string, options?: CallOptions): Promise<Exchange>;
+  close(): Promise<void>;
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/** The embedded API, called in-process: no socket, the same pipeline as `api serve`. */
+export class EmbeddedClient implements PlacementClient {
+  constructor(
+    private readonly api: PlacementApi,
+    readonly description: string,
+    private readonly onClose: () => Promise<void> = async () => undefined,
+  ) {}
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Exchange> {
+    const started = performance.now();
+    const q = path.indexOf('?');
+    const headers: Record<string, string> = { 'x-auth-token': 'admin', accept: 'application/json' };
+    if (options.version) headers['openstack-api-version'] = `placement ${options.version}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    const res = await this.api.handle({
+      method,
+      rawPath: q === -1 ? path : path.slice(0, q),
+      query: q === -1 ? '' : path.slice(q + 1),
+      headers,
+      body,
+    });
+    return {
+      method,
+      path,
+      version: options.version,
+      requestBody: options.body,
+      status: res.status,
+      body: parseBody(res.body),
+      text: res.body,
+      ms: performance.now() - started,
+    };
+  }
+
+  close(): Promise<void> {
+    return this.onClose();
+  }
+}
+
+/** A live Placement service over HTTP (keystone token, or noauth2's "admin"). */
+export class HttpClient implements PlacementClient {
+  readonly description: string;
+  private readonly base: string;
+
+  constructor(
+    endpoint: URL,
+    private readonly token: string | undefined,
+    private readonly timeoutMs = 30_000,
+  ) {
+    this.base = endpoint.href.replace(/\/+$/, '');
+    this.description = `${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}`;
+  }
+
+  async call(method: string, path: string, options: CallOptions = {}): Promise<Exchange> {
+    const started = performance.now();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (this.token !== undefined) headers['x-auth-token'] = this.token;
+    if (options.version) headers['openstack-api-version'] = `placement ${options.version}`;
+    let body: string | undefined;
+    if (options.body !== undefined) {
+      body = JSON.stringify(options.body);
+      headers['content-type'] = 'application/json';
+    }
+    let res: Response;
+    try {
+      res = await fetch(this.base + path, {
+        method,
+        headers,
+        body,
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      throw endpointError(this.description, err);
+    }
+    const text = await res.text();
+    return {
+      method,
+      path,
+      version: options.version,
+      requestBody: options.body,
+      status: res.status,
+      body: parseBody(text),
+      text,
+      ms: performance.now() - started,
+    };
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** An endpoint that cannot be reached, as an operator would want it said. */
+function endpointError(where: string, err: unknown): PlacementUpgradeError {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? (err as { name?: string }).name ?? '';
+  const why =
+    code === 'ECONNREFUSED'
+      ? 'the connection was refused (nothing listens there)'
+      : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
+        ? 'the host name does not resolve'
+        : code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT'
+          ? 'it did not answer in time'
+          : (cause?.message ?? (err as Error).message);
+  return new ConnectionError(
+    'unreachable',
+    `Cannot reach the Placement API at ${where}: ${why}.`,
+    'Check --endpoint (the URL nova uses for placement, e.g. http://controller:8778) and that the service is running.',
+    err,
+  );
+}
+
+/** The endpoint refused our token: exit 9, as a database refusing a password is. */
+export function endpointAuthError(where: string, status: number): PlacementUpgradeError {
+  return new PlacementUpgradeError(
+    'endpoint_auth',
+    ExitCode.AUTH_FAILED,
+    `The Placement API at ${where} refused the token (HTTP ${status}).`,
+    {
+      hint: 'Give an admin token with --token or PLACEMENT_UPGRADE_TOKEN (openstack token issue); a noauth2 service takes "admin".',
+    },
+  );
+}
