@@ -55,7 +55,7 @@ interface PlaybookRun {
   tasks: Map<string, PlaybookTask['hosts'][string]>;
 }
 
-/** ansible-playbook with the json callback: every task's result, by name. */
+/** ansible-playbook with the test's JSON callback: every task's result, by name. */
 function playbook(work: string, vars: Record<string, string>): Promise<PlaybookRun> {
   const varsFile = join(work, `vars-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
   writeFileSync(varsFile, JSON.stringify(vars), { mode: 0o600 });
@@ -69,7 +69,9 @@ function playbook(work: string, vars: Record<string, string>): Promise<PlaybookR
         env: {
           PATH: process.env['PATH'] ?? '',
           HOME: work,
-          ANSIBLE_STDOUT_CALLBACK: 'json',
+          // ansible-core alone has no JSON stdout callback: the test brings its own.
+          ANSIBLE_STDOUT_CALLBACK: 'pu_results',
+          ANSIBLE_CALLBACK_PLUGINS: join(ROOT, 'test', 'helpers', 'ansible', 'callback_plugins'),
           ANSIBLE_LOCALHOST_WARNING: 'False',
           ANSIBLE_PYTHON_INTERPRETER: '/usr/bin/python3',
           ANSIBLE_LOCAL_TEMP: join(work, '.ansible-local'),
