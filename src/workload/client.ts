@@ -4,6 +4,8 @@
  * `--endpoint`). Every exchange is kept whole, so that the step that fails
  * can show the request and the response that showed it.
  */
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { PlacementApi } from '../api/app.js';
 import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
@@ -87,48 +89,63 @@ export class EmbeddedClient implements PlacementClient {
   }
 }
 
-/** A live Placement service over HTTP (keystone token, or noauth2's "admin"). */
+/**
+ * A live Placement service over HTTP (keystone token, or noauth2's
+ * "admin"). One connection per request, closed after it: uwsgi's
+ * http-socket and many front ends close idle keep-alive connections
+ * without notice, and a write must never be sent twice on a retry.
+ */
 export class HttpClient implements PlacementClient {
   readonly description: string;
-  private readonly base: string;
+  private readonly base: URL;
 
   constructor(
     endpoint: URL,
     private readonly token: string | undefined,
     private readonly timeoutMs = 30_000,
   ) {
-    this.base = endpoint.href.replace(/\/+$/, '');
+    this.base = endpoint;
     this.description = `${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}`;
   }
 
   async call(method: string, path: string, options: CallOptions = {}): Promise<Exchange> {
     const started = performance.now();
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', connection: 'close' };
     if (this.token !== undefined) headers['x-auth-token'] = this.token;
     if (options.version) headers['openstack-api-version'] = `placement ${options.version}`;
     let body: string | undefined;
     if (options.body !== undefined) {
       body = JSON.stringify(options.body);
       headers['content-type'] = 'application/json';
+      headers['content-length'] = String(Buffer.byteLength(body));
     }
-    let res: Response;
-    try {
-      res = await fetch(this.base + path, {
-        method,
-        headers,
-        body,
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
+    const url = new URL(this.base.pathname.replace(/\/+$/, '') + path, this.base);
+    const { status, text } = await new Promise<{ status: number; text: string }>(
+      (resolve, reject) => {
+        const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+        const req = send(url, { method, headers, agent: false, timeout: this.timeoutMs }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+          );
+          res.on('error', reject);
+        });
+        req.on('timeout', () =>
+          req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })),
+        );
+        req.on('error', reject);
+        req.end(body);
+      },
+    ).catch((err: unknown) => {
       throw endpointError(this.description, err);
-    }
-    const text = await res.text();
+    });
     return {
       method,
       path,
       version: options.version,
       requestBody: options.body,
-      status: res.status,
+      status,
       body: parseBody(text),
       text,
       ms: performance.now() - started,
@@ -140,16 +157,17 @@ export class HttpClient implements PlacementClient {
 
 /** An endpoint that cannot be reached, as an operator would want it said. */
 function endpointError(where: string, err: unknown): PlacementUpgradeError {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-  const code = cause?.code ?? (err as { name?: string }).name ?? '';
+  const code = (err as { code?: string }).code ?? '';
   const why =
     code === 'ECONNREFUSED'
       ? 'the connection was refused (nothing listens there)'
       : code === 'ENOTFOUND' || code === 'EAI_AGAIN'
         ? 'the host name does not resolve'
-        : code === 'TimeoutError' || code === 'UND_ERR_CONNECT_TIMEOUT'
+        : code === 'ETIMEDOUT'
           ? 'it did not answer in time'
-          : (cause?.message ?? (err as Error).message);
+          : code === 'ECONNRESET'
+            ? 'the service closed the connection without an answer'
+            : (err as Error).message;
   return new ConnectionError(
     'unreachable',
     `Cannot reach the Placement API at ${where}: ${why}.`,
