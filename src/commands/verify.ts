@@ -22,6 +22,7 @@ import {
   type ScratchReport,
 } from '../workload/session.js';
 import { UsageError } from '../errors/errors.js';
+import { readRcConnections } from '../config/rc-file.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
@@ -136,6 +137,16 @@ ${exitCodeHelp(EXIT_CODES)}`;
     'incomplete-consumer-user-id': Flags.string({
       summary: `User given to allocations that had no consumer (default: placement.conf, else ${DEFAULT_INCOMPLETE.userId}).`,
     }),
+    rc: Flags.string({
+      summary:
+        'The rc file of migrate --rc (NOVA_API_* / PLACEMENT_* variables): the source and target from it; "-" for the environment.',
+      helpValue: 'FILE',
+    }),
+    'rc-engine': Flags.string({
+      summary: 'Database type the rc file describes.',
+      options: ['mysql', 'postgresql'],
+      default: 'mysql',
+    }),
     'max-differences': Flags.integer({
       summary: 'Differences to print (all of them go into --json).',
       default: 20,
@@ -178,9 +189,13 @@ ${exitCodeHelp(EXIT_CODES)}`;
 
   async run(): Promise<VerifyReport | WorkloadReport> {
     const { flags } = await this.parse(Verify);
-    if (flags.workload) return this.workload(flags);
+    const rc = flags.rc
+      ? readRcConnections(flags.rc, flags['rc-engine'] as 'mysql' | 'postgresql')
+      : undefined;
+    if (flags.workload) return this.workload({ ...flags, rcTarget: rc?.target });
     this.exitOnStopSignals();
-    const withSource = this.novaNamed({ url: flags.source, config: flags['nova-config'] });
+    const withSource =
+      rc !== undefined || this.novaNamed({ url: flags.source, config: flags['nova-config'] });
     const target = await this.open(
       'placement',
       {
@@ -188,6 +203,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
         urlFlagName: '--target',
         config: flags['placement-config'],
         connectTimeout: flags['connect-timeout'],
+        fallback: rc?.target,
       },
       { max: flags.concurrency + 2 },
     );
@@ -202,6 +218,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
             urlFlagName: '--source',
             config: flags['nova-config'],
             connectTimeout: flags['connect-timeout'],
+            fallback: rc?.source,
           },
           { max: 2, mustExist: true },
         );
@@ -249,6 +266,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
     sample: number;
     seed: number;
     'connect-timeout': number;
+    rcTarget?: { url: string; password: string; origin: string };
   }): Promise<WorkloadReport> {
     if (flags.source || (flags['nova-config']?.length ?? 0) > 0) {
       throw new UsageError(
@@ -294,6 +312,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
             urlFlagName: '--target',
             config: flags['placement-config'],
             connectTimeout: flags['connect-timeout'],
+            fallback: flags.rcTarget,
           },
           { max: 2 },
         );

@@ -283,6 +283,13 @@ export class NovaPlacement {
     return this.call('DELETE', `/traits/${enc(name)}`, { version: NOVA.traits });
   }
 
+  putAggregates(uuid: string, generation: number, aggregates: string[]): Promise<Exchange> {
+    return this.call('PUT', `/resource_providers/${enc(uuid)}/aggregates`, {
+      version: NOVA.aggregates,
+      body: { resource_provider_generation: generation, aggregates },
+    });
+  }
+
   putProviderTraits(uuid: string, generation: number, traits: string[]): Promise<Exchange> {
     return this.call('PUT', `/resource_providers/${enc(uuid)}/traits`, {
       version: NOVA.traits,

@@ -93,6 +93,18 @@ function parentsFirst(rows: Row[], written: Set<unknown>): Row[] {
   return out;
 }
 
+/**
+ * Multi-row INSERTs of at most INSERT_ROWS rows: knex writes SQLite's as a
+ * compound SELECT, which SQLite caps at 500 terms.
+ */
+const INSERT_ROWS = 250;
+
+async function insertRows(db: Database, table: string, rows: Row[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_ROWS) {
+    await db.knex(table).insert(rows.slice(i, i + INSERT_ROWS));
+  }
+}
+
 /** Copies every placement row of `source` into `scratch`, which must be empty. */
 export async function copyToScratch(
   source: Database,
@@ -117,14 +129,11 @@ export async function copyToScratch(
       const all: Row[] = [];
       for await (const page of pages(source, name, key)) all.push(...page.map(plain));
       const ordered = parentsFirst(all, new Set());
-      for (let i = 0; i < ordered.length; i += PAGE) {
-        await scratch.knex(name).insert(ordered.slice(i, i + PAGE));
-      }
+      await insertRows(scratch, name, ordered);
       n = ordered.length;
     } else {
       for await (const page of pages(source, name, key)) {
-        // SQLite binds at most 32766 values per statement: 1000 rows × ≤ 12 columns stays below.
-        await scratch.knex(name).insert(page.map(plain));
+        await insertRows(scratch, name, page.map(plain));
         n += page.length;
       }
     }

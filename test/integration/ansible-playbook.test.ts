@@ -158,6 +158,7 @@ describe.runIf(runIt)('the README playbook under ansible-core (mysql)', () => {
   });
 
   const MIGRATE = 'Migrate placement data out of nova_api';
+  const WORKLOAD = 'Prove placement works the way nova uses it';
 
   it('migrates on the first run (changed), with the passwords in a 0600 file', async () => {
     const run = await playbook(work, vars(source));
@@ -166,6 +167,10 @@ describe.runIf(runIt)('the README playbook under ansible-core (mysql)', () => {
     expect(migrate?.rc, run.output).toBe(0);
     expect(migrate?.changed).toBe(true);
     expect(run.tasks.get('Say what migrate found')?.msg).toBe('migrated');
+    // The last task: nova's workload on a scratch copy, every step passed.
+    const workload = run.tasks.get(WORKLOAD);
+    expect(workload?.rc, run.output).toBe(0);
+    expect((JSON.parse(String(workload?.stdout)) as { ok: boolean }).ok).toBe(true);
     expect(statSync(rcFile).mode & 0o777).toBe(0o600);
     expect(run.output).not.toContain(PASSWORD);
     expect(run.output).not.toContain('An$ible');
@@ -177,6 +182,7 @@ describe.runIf(runIt)('the README playbook under ansible-core (mysql)', () => {
     const migrate = run.tasks.get(MIGRATE);
     expect(migrate?.rc, run.output).toBe(3);
     expect(migrate?.changed).toBe(false);
+    expect(run.tasks.get(WORKLOAD)?.rc, run.output).toBe(0);
     expect(migrate?.failed ?? false).toBe(false);
     expect(run.output).not.toContain('An$ible');
   }, 180_000);
@@ -188,6 +194,7 @@ describe.runIf(runIt)('the README playbook under ansible-core (mysql)', () => {
     const migrate = run.tasks.get(MIGRATE);
     expect(migrate?.failed, run.output).toBe(true);
     expect(migrate?.rc).toBe(21);
+    expect(run.tasks.has(WORKLOAD)).toBe(false);
     const shown = `${migrate?.stdout ?? ''}\n${migrate?.stderr ?? ''}`;
     expect(shown).not.toMatch(/censored/i);
     expect(shown).toMatch(

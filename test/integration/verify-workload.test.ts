@@ -33,11 +33,11 @@ async function migratedTarget(
   release: string,
   seed: number,
   revision?: string,
+  size: { providers: number; consumers: number } = { providers: 8, consumers: 30 },
 ): Promise<TestDatabase> {
   const source = await novaApiSource(fresh, engine, `wl_src_${release}`, {
     release,
-    providers: 8,
-    consumers: 30,
+    ...size,
     seed,
     flaws: { orphans: false },
   });
@@ -105,6 +105,23 @@ describeEach(testEngines())('verify --workload on a scratch copy (%s)', (engine)
       expect(await digests(target)).toEqual(before);
     });
   }
+
+  it.runIf(engine === 'sqlite')(
+    'a full cloud: the new compute nodes take what the hosts of the data cannot',
+    async () => {
+      // 500 instances on 13 hosts leave no room for another of their flavors.
+      const target = await migratedTarget(engine, 'pike', 49, undefined, {
+        providers: 13,
+        consumers: 500,
+      });
+      const { code, report } = await workload(['--target', target.url]);
+      expectAllPassed(report);
+      expect(code).toBe(0);
+      expect(report.steps.find((s) => s.step === 'schedule')!.summary).toBe(
+        '3 of 3 flavors scheduled and claimed',
+      );
+    },
+  );
 
   it.runIf(engine !== 'sqlite')(
     'copies into a scratch database named by --scratch, and refuses a used one',

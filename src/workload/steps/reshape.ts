@@ -31,9 +31,9 @@ const device = (total: number): InventoryRecord => ({
   allocation_ratio: 1,
 });
 
-/** The host to reshape: the last of the run's hosts (its own on a live service). */
+/** The host to reshape: a compute node of the data on a scratch copy, the run's own last one on a live service. */
 function hostToReshape(ctx: WorkloadContext) {
-  const host = ctx.hosts.at(-1);
+  const host = ctx.mode === 'scratch' ? ctx.sampled[0]?.ref : ctx.hosts.at(-1);
   if (!host) throw new StepFailure('no host to reshape');
   return host;
 }
@@ -159,7 +159,8 @@ export async function reshape(ctx: WorkloadContext): Promise<StepEffects> {
   // 5. A new instance on the nested tree, asked as nova asks a granular VGPU.
   const nested: Flavor = {
     name: 'a granular VGPU instance',
-    resources: 'VCPU' in rootInventories ? { VCPU: 1 } : {},
+    // The unsuffixed VCPU from the root too, where the root has one to spare.
+    resources: (await spare(ctx, host.uuid, 'VCPU')) ? { VCPU: 1 } : {},
     required: [],
     memberOf: [],
     granular: { '1': { [VGPU]: 1 } },
@@ -185,6 +186,14 @@ export async function reshape(ctx: WorkloadContext): Promise<StepEffects> {
     bumped: touched,
     summary: `${host.name} reshaped: ${VGPU} moved to ${CHILDREN} children with ${holders.length} consumers' allocations, then a granular claim on a child`,
   };
+}
+
+/** Whether one more unit of `rc` fits on the provider. */
+async function spare(ctx: WorkloadContext, uuid: string, rc: string): Promise<boolean> {
+  const inv = (await ctx.p.inventories(uuid)).inventories[rc];
+  if (!inv) return false;
+  const used = (await ctx.p.usages(uuid)).usages[rc] ?? 0;
+  return inv.min_unit <= 1 && used + 1 <= (inv.total - inv.reserved) * inv.allocation_ratio;
 }
 
 async function consumersOfClass(ctx: WorkloadContext, provider: string, rc: string) {
