@@ -23,6 +23,7 @@ import {
 } from '../workload/session.js';
 import { UsageError } from '../errors/errors.js';
 import { readRcConnections } from '../config/rc-file.js';
+import { registerSecret } from '../errors/redact.js';
 
 function show(v: unknown): string {
   if (v === undefined) return '(absent)';
@@ -171,8 +172,6 @@ ${exitCodeHelp(EXIT_CODES)}`;
       summary:
         'With --workload: an empty database to copy the target into (default: a temporary SQLite file).',
       helpValue: 'URL',
-      dependsOn: ['workload'],
-      exclusive: ['endpoint'],
     }),
     sample: Flags.integer({
       summary: 'With --workload: compute nodes to draw from the data, and flavors to derive.',
@@ -193,6 +192,12 @@ ${exitCodeHelp(EXIT_CODES)}`;
       ? readRcConnections(flags.rc, flags['rc-engine'] as 'mysql' | 'postgresql')
       : undefined;
     if (flags.workload) return this.workload({ ...flags, rcTarget: rc?.target });
+    if (flags.scratch) {
+      throw new UsageError(
+        '--scratch goes with --workload.',
+        'Add --workload, or leave --scratch out.',
+      );
+    }
     this.exitOnStopSignals();
     const withSource =
       rc !== undefined || this.novaNamed({ url: flags.source, config: flags['nova-config'] });
@@ -268,6 +273,12 @@ ${exitCodeHelp(EXIT_CODES)}`;
     'connect-timeout': number;
     rcTarget?: { url: string; password: string; origin: string };
   }): Promise<WorkloadReport> {
+    if (flags.scratch && flags.endpoint) {
+      throw new UsageError(
+        '--scratch and --endpoint do not go together: a live service writes to its own database.',
+        'Leave one out.',
+      );
+    }
     if (flags.source || (flags['nova-config']?.length ?? 0) > 0) {
       throw new UsageError(
         '--workload does not compare with a source: it exercises the target.',
@@ -295,6 +306,10 @@ ${exitCodeHelp(EXIT_CODES)}`;
     try {
       if (flags.endpoint) {
         const endpoint = parseEndpoint(flags.endpoint);
+        const token = flags.token ?? process.env[TOKEN_ENV];
+        // A keystone token is a credential: never in the output, whatever echoes
+        // it (noauth2's "admin" or "user:project" are names, not secrets).
+        if (token && token.length >= 12) registerSecret(token);
         this.note(
           `Running nova's workload against ${endpoint.origin}${endpoint.pathname.replace(/\/+$/, '')}`,
         );
