@@ -76,6 +76,11 @@ export interface StepEffects {
   summary: string;
 }
 
+/** A provider's name for the report (its uuid when the run never saw it). */
+export function nameOf(ctx: WorkloadContext, uuid: string): string {
+  return ctx.hosts.find((h) => h.uuid === uuid)?.name ?? ctx.baseline?.all.get(uuid)?.name ?? uuid;
+}
+
 /** mulberry32: a small seeded generator, so `--seed` repeats a run exactly. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;

@@ -138,7 +138,9 @@ export async function copyToScratch(
       }
     }
     rows[name] = n;
-    onProgress({ type: 'step', step: 'scratch', message: `scratch copy: ${name} ${n} rows` });
+    if (n >= 10_000) {
+      onProgress({ type: 'step', step: 'scratch', message: `scratch copy: ${name}, ${n} rows` });
+    }
   }
   // The workload creates providers, consumers and more: their ids continue after the copied ones.
   for (const { name, key } of TABLES) {
@@ -155,5 +157,11 @@ export async function copyToScratch(
       );
     }
   }
+  const total = Object.values(rows).reduce((a, b) => a + b, 0);
+  onProgress({
+    type: 'step',
+    step: 'scratch',
+    message: `scratch copy: ${total} rows in ${Object.keys(rows).length} tables, counted on both sides`,
+  });
   return { revision, rows };
 }

@@ -92,8 +92,8 @@ const sameResources = (a: Resources | undefined, b: Resources | undefined) => {
 /** Throws the first broken invariant, with the exchange that showed it. */
 export function checkInvariants(s: Snapshot): void {
   checkTrees(s);
-  for (const state of s.providers.values()) checkCapacity(state);
   checkVisibility(s);
+  for (const state of s.providers.values()) checkCapacity(state);
 }
 
 function checkTrees(s: Snapshot): void {
@@ -139,6 +139,16 @@ function checkCapacity(state: ProviderState): void {
         `provider ${state.ref.uuid} (${state.ref.name}) uses ${used} ${rc} of a capacity of ${capacity} ((total ${inv.total} − reserved ${inv.reserved}) × ${inv.allocation_ratio})`,
         state.seen.usages,
         { expected: `≤ ${capacity}`, actual: used },
+      );
+    }
+  }
+  const held = summedAllocations(state);
+  for (const rc of new Set([...Object.keys(held), ...Object.keys(state.usages)])) {
+    if ((held[rc] ?? 0) !== (state.usages[rc] ?? 0)) {
+      throw new StepFailure(
+        `provider ${state.ref.uuid} (${state.ref.name}) reports ${state.usages[rc] ?? 0} ${rc} used, but its allocations hold ${held[rc] ?? 0}`,
+        state.seen.usages,
+        { expected: held[rc] ?? 0, actual: state.usages[rc] ?? 0 },
       );
     }
   }

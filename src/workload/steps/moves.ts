@@ -11,6 +11,7 @@ import type { AllocationRequest, Resources } from '../placement.js';
 import {
   expectAdvanced,
   expectConsumer,
+  nameOf,
   newConsumer,
   plainAllocations,
   type Flavor,
@@ -109,8 +110,8 @@ export async function coldMigrate(ctx: WorkloadContext): Promise<StepEffects> {
     bumped: touched,
     summary:
       source === dest.host
-        ? `migrated within ${source} (no other host had room) and confirmed`
-        : `migrated from ${source} to ${dest.host} and confirmed`,
+        ? `migrated within ${nameOf(ctx, source)} (no other host had room) and confirmed`
+        : `migrated from ${nameOf(ctx, source)} to ${nameOf(ctx, dest.host)} and confirmed`,
   };
 }
 
@@ -150,7 +151,7 @@ export async function resizeAndRevert(ctx: WorkloadContext): Promise<StepEffects
   return {
     touched,
     bumped: touched,
-    summary: `resized to ${JSON.stringify(bigger.resources)} on ${dest.host}, then reverted to ${instance.host}`,
+    summary: `resized to ${JSON.stringify(bigger.resources)} on ${nameOf(ctx, dest.host)}, then reverted to ${nameOf(ctx, instance.host)}`,
   };
 }
 
