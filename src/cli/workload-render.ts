@@ -89,6 +89,11 @@ export function reportLines(report: WorkloadReport): string[] {
       `Removed the run's own ${c.removed.consumers} consumers, ${c.removed.providers} providers and ${c.removed.traits} trait (${report.prefix}…).`,
     );
     for (const l of c.left) lines.push(`  NOT removed: ${l}`);
+    if (c.kept.length > 0) {
+      lines.push(
+        `  Kept by placement, which has no API to remove them (the service had no consumer whose project and user to reuse): the rows of ${c.kept.join(' and ')}.`,
+      );
+    }
     if (c.changedMeanwhile.length > 0) {
       lines.push(
         `  ${c.changedMeanwhile.length} providers of the service changed during the run (nova writes while it runs; the run itself wrote only to its own).`,

@@ -55,6 +55,8 @@ export interface WorkloadContext {
   ownTrait?: string;
   project: string;
   user: string;
+  /** No consumer to take a project and user from: placement creates rows for ours, and keeps them. */
+  newOwner?: boolean;
   baseline: Snapshot;
   /** Compute nodes drawn from the data (read, reported, scheduled on in scratch mode). */
   sampled: ProviderState[];

@@ -228,7 +228,12 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     const started = performance.now();
     // Clean-up is never interrupted: it is what makes the service end as it began.
     const quiet = new NovaPlacement(options.client);
-    result.cleanup = await cleanup(quiet, ctx.ledger, ctx.baseline?.all);
+    result.cleanup = await cleanup(
+      quiet,
+      ctx.ledger,
+      ctx.baseline?.all,
+      ctx.newOwner ? { project: ctx.project, user: ctx.user } : undefined,
+    );
     result.requests += quiet.requests;
     const ok = result.cleanup.left.length === 0;
     progress({

@@ -325,6 +325,32 @@ describe('verify --workload against a live service ends with the database as it 
     });
   }
 
+  it.runIf(engines.includes('sqlite'))(
+    'an empty cloud: it still runs, and says which rows placement keeps',
+    async () => {
+      const target = await fresh('sqlite', 'wl_empty');
+      const sync = await runCli(['db', 'sync', '--placement-url', target.url]);
+      expect(sync.code, sync.stderr).toBe(0);
+      const api = await startOurApi(target.url, []);
+      try {
+        const before = await digests(target);
+        const { code, report } = await workload(['--endpoint', api.url, '--token', 'admin']);
+        expectAllPassed(report);
+        expect(code).toBe(0);
+        expect(report.cleanup!.kept).toEqual([
+          'project placement-upgrade-workload',
+          'user placement-upgrade-workload',
+        ]);
+        // Only the project and user rows placement keeps differ.
+        const after = await digests(target);
+        const changed = Object.keys(after).filter((t) => after[t] !== before[t]);
+        expect(changed.sort()).toEqual(['projects', 'users']);
+      } finally {
+        await api.stop();
+      }
+    },
+  );
+
   it.runIf(engines.includes('mysql'))(
     'Ctrl-C in the middle: the run stops, removes its objects, exits 130',
     async () => {

@@ -37,6 +37,7 @@ export async function baseline(ctx: WorkloadContext, sample: number): Promise<St
   ctx.flavors = deriveFlavors(ctx, ctx.sampled, sample);
   const owner = firstOwner(ctx);
   if (owner) [ctx.project, ctx.user] = owner;
+  else ctx.newOwner = true;
   return {
     touched: new Set(),
     bumped: new Set(),
@@ -84,6 +85,15 @@ function deriveFlavors(ctx: WorkloadContext, nodes: ProviderState[], sample: num
       out.push({ ...flavor, from: { consumer: c, host: node.ref.uuid } });
       if (out.length >= sample) return out;
     }
+  }
+  if (out.length === 0 && !nodes[0]) {
+    // An empty cloud: the smallest instance nova would boot.
+    out.push({
+      name: 'a small flavor',
+      resources: { VCPU: 1, MEMORY_MB: 512, DISK_GB: 1 },
+      required: [],
+      memberOf: [],
+    });
   }
   if (out.length === 0 && nodes[0]) {
     const node = nodes[0];

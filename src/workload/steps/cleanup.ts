@@ -14,17 +14,24 @@ export interface CleanupReport {
   left: string[];
   /** Providers of before the run whose generation differs now (written by someone else meanwhile). */
   changedMeanwhile: string[];
+  /**
+   * Rows placement keeps and has no API to remove: the project and user of
+   * the run's consumers when the service had no consumer to borrow them from.
+   */
+  kept: string[];
 }
 
 export async function cleanup(
   p: NovaPlacement,
   ledger: Ledger,
   before: Map<string, ProviderRef> | undefined,
+  newOwner?: { project: string; user: string },
 ): Promise<CleanupReport> {
   const report: CleanupReport = {
     removed: { consumers: 0, providers: 0, traits: 0 },
     left: [],
     changedMeanwhile: [],
+    kept: [],
   };
   for (const c of ledger.consumers) {
     const e = await p.deleteAllocations(c);
@@ -53,6 +60,9 @@ export async function cleanup(
     const { view } = await p.consumer(c);
     if (Object.keys(view.allocations).length > 0)
       report.left.push(`consumer ${c}: still holds allocations`);
+  }
+  if (newOwner && ledger.consumers.size > 0) {
+    report.kept.push(`project ${newOwner.project}`, `user ${newOwner.user}`);
   }
   for (const [uuid, was] of before ?? []) {
     const is = now.get(uuid);

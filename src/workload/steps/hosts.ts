@@ -8,7 +8,7 @@
  * requires), so the real hosts never receive an allocation and the database
  * can end as it began.
  */
-import { expectStatus, StepFailure } from '../failure.js';
+import { expectStatus } from '../failure.js';
 import type { Inventories, ProviderRef } from '../placement.js';
 import type { StepEffects, WorkloadContext } from '../context.js';
 
@@ -20,9 +20,6 @@ const NEW_HOSTS = 2;
 export async function hosts(ctx: WorkloadContext): Promise<StepEffects> {
   const touched = new Set<string>();
   const scratch = ctx.mode === 'scratch';
-  if (scratch && ctx.sampled.length === 0) {
-    throw new StepFailure('the data has no compute node to work on');
-  }
   const traits = scratch
     ? [...new Set(ctx.sampled.flatMap((s) => s.traits))].filter(
         (t) => t !== 'COMPUTE_STATUS_DISABLED',

@@ -31,7 +31,9 @@ function inventoryChanged(cached: Inventories, reported: Inventories): boolean {
 export async function report(ctx: WorkloadContext): Promise<StepEffects> {
   let reads = 0;
   for (const node of ctx.sampled) reads += await reportUnchanged(ctx, node.ref.uuid);
-  const changed = ctx.mode === 'scratch' ? ctx.sampled[0]?.ref.uuid : ctx.hosts[0]?.uuid;
+  // A node of the data on a scratch copy (a new one when the cloud has none); the run's own on a live service.
+  const changed =
+    (ctx.mode === 'scratch' ? ctx.sampled[0]?.ref.uuid : undefined) ?? ctx.hosts[0]?.uuid;
   const touched = new Set<string>();
   if (changed) {
     await reportChangeAndBack(ctx, changed);

@@ -33,7 +33,7 @@ const device = (total: number): InventoryRecord => ({
 
 /** The host to reshape: a compute node of the data on a scratch copy, the run's own last one on a live service. */
 function hostToReshape(ctx: WorkloadContext) {
-  const host = ctx.mode === 'scratch' ? ctx.sampled[0]?.ref : ctx.hosts.at(-1);
+  const host = (ctx.mode === 'scratch' ? ctx.sampled[0]?.ref : undefined) ?? ctx.hosts.at(-1);
   if (!host) throw new StepFailure('no host to reshape');
   return host;
 }
