@@ -13,7 +13,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isIP } from 'node:net';
+import { createServer as createNetServer, isIP } from 'node:net';
 import type { Database } from '../db/connect.js';
 import { PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
@@ -189,6 +189,39 @@ function answerClientError(api: PlacementApi, err: NodeJS.ErrnoException, socket
 }
 
 /** Starts the API on an open placement database (check it with requireServableSchema first). */
+/** A port that cannot be listened on: in use (1) or not allowed (11). */
+function listenError(
+  host: string,
+  port: number,
+  err: NodeJS.ErrnoException,
+): PlacementUpgradeError {
+  return new PlacementUpgradeError(
+    'listen_failed',
+    err.code === 'EACCES' ? ExitCode.PERMISSION_DENIED : ExitCode.USAGE,
+    `Cannot listen on ${host}:${port}: ${err.message}`,
+    {
+      hint:
+        err.code === 'EADDRINUSE'
+          ? 'Another process uses that port: choose another with --port.'
+          : 'Check --host and --port.',
+      cause: err,
+    },
+  );
+}
+
+/**
+ * Binds the address once and lets it go: the primary of --workers finds a
+ * port in use before it forks, so the error is said once, not per worker.
+ */
+export async function probeListen(host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  const probe = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(host, port, err)));
+    probe.listen(port, host, () => probe.close(() => resolve()));
+  });
+}
+
 export async function serveApi(db: Database, options: ServeOptions): Promise<RunningApi> {
   checkBindAddress(options.host, options.authToken);
   const standardSync =
@@ -205,22 +238,9 @@ export async function serveApi(db: Database, options: ServeOptions): Promise<Run
     answerClientError(api, err, socket),
   );
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      reject(
-        new PlacementUpgradeError(
-          'listen_failed',
-          err.code === 'EACCES' ? ExitCode.PERMISSION_DENIED : ExitCode.USAGE,
-          `Cannot listen on ${options.host}:${options.port}: ${err.message}`,
-          {
-            hint:
-              err.code === 'EADDRINUSE'
-                ? 'Another process uses that port: choose another with --port.'
-                : 'Check --host and --port.',
-            cause: err,
-          },
-        ),
-      );
-    });
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(listenError(options.host, options.port, err)),
+    );
     server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address();

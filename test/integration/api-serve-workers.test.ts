@@ -7,6 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { freePort, serveExpectingRefusal } from '../helpers/api-services.js';
 import { ROOT, runCli } from '../helpers/cli.js';
@@ -182,6 +183,23 @@ describeEach(testEngines())('api serve --workers on %s', (engine) => {
     expect(one.code).toBe(engine === 'sqlite' ? 10 : 5);
     expect(two.code).toBe(one.code);
     expect(two.stderr).toBe(one.stderr);
+  });
+
+  it('a port in use: said once, with one process’s exit code, before any worker starts', async () => {
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((r) => taken.listen(port, '127.0.0.1', () => r()));
+    try {
+      const args = ['--placement-url', database.url, '--port', String(port)];
+      const one = await serveExpectingRefusal([...args, '--workers', '1']);
+      const two = await serveExpectingRefusal([...args, '--workers', '2']);
+      expect(one.code, one.stderr).toBe(1);
+      expect(two.code).toBe(1);
+      expect(two.stderr.match(/Cannot listen on/g)?.length, two.stderr).toBe(1);
+      expect(two.stderr).not.toMatch(/worker/i);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
   });
 
   it.runIf(engine === 'sqlite')(

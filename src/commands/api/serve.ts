@@ -18,6 +18,7 @@ import {
 } from '../../api/cluster.js';
 import {
   checkBindAddress,
+  probeListen,
   serveApi,
   type AccessLogEntry,
   type ServeOptions,
@@ -165,8 +166,10 @@ ${exitCodeHelp(EXIT_CODES)}`;
 
   static override flags = {
     workers: Flags.integer({
-      summary: 'Processes serving the one port (1: no cluster); default: the number of cores.',
+      summary: 'Processes serving the one port (1: no cluster).',
       default: availableParallelism(),
+      // The same help on every machine: the count is this machine's.
+      defaultHelp: async () => 'one per core',
       min: 1,
     }),
     ...placementConnectionFlags(),
@@ -251,6 +254,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
    */
   private async serveWithWorkers(flags: ServeFlags, config: ServeConfig): Promise<ServeResult> {
     checkBindAddress(flags.host, flags['auth-token']);
+    await probeListen(flags.host, flags.port);
     const db = await this.openPlacement(flags, { max: 1, mustExist: true });
     let schema: { revision: string | null };
     let standardSync: StandardSyncResult | null;
