@@ -201,17 +201,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
     this.exitOnStopSignals();
     const withSource =
       rc !== undefined || this.novaNamed({ url: flags.source, config: flags['nova-config'] });
-    const target = await this.open(
-      'placement',
-      {
-        url: flags.target,
-        urlFlagName: '--target',
-        config: flags['placement-config'],
-        connectTimeout: flags['connect-timeout'],
-        fallback: rc?.target,
-      },
-      { max: flags.concurrency + 2 },
-    );
+    const target = await this.openTarget(flags, rc?.target, flags.concurrency + 2);
     await this.refuseUnfinished(target);
     let source: Database | undefined;
     try {
@@ -257,6 +247,25 @@ ${exitCodeHelp(EXIT_CODES)}`;
     } finally {
       await Promise.all([target.close(), source?.close()]);
     }
+  }
+
+  /** The placement database to verify: --target, the rc file's PLACEMENT_*, or placement.conf. */
+  private openTarget(
+    flags: { target?: string; 'placement-config'?: string[]; 'connect-timeout': number },
+    fallback: { url: string; password: string; origin: string } | undefined,
+    max: number,
+  ): Promise<Database> {
+    return this.open(
+      'placement',
+      {
+        url: flags.target,
+        urlFlagName: '--target',
+        config: flags['placement-config'],
+        connectTimeout: flags['connect-timeout'],
+        fallback,
+      },
+      { max },
+    );
   }
 
   /** `--workload`: the steps on a scratch copy of the target, or on --endpoint. */
@@ -320,17 +329,7 @@ ${exitCodeHelp(EXIT_CODES)}`;
           }),
         );
       } else {
-        const target = await this.open(
-          'placement',
-          {
-            url: flags.target,
-            urlFlagName: '--target',
-            config: flags['placement-config'],
-            connectTimeout: flags['connect-timeout'],
-            fallback: flags.rcTarget,
-          },
-          { max: 2 },
-        );
+        const target = await this.openTarget(flags, flags.rcTarget, 2);
         await this.refuseUnfinished(target);
         try {
           this.note(

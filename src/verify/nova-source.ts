@@ -5,6 +5,7 @@
  * read as absent, not as errors.
  */
 import type { Database } from '../db/connect.js';
+import { INVENTORY_FIELDS } from '../api/store/inventories.js';
 
 export interface SourceProvider {
   id: number;
@@ -101,16 +102,7 @@ export async function readNovaPlacementData(db: Database): Promise<NovaPlacement
   }));
 
   const inventories = (
-    await rows('inventories', [
-      'resource_provider_id',
-      'resource_class_id',
-      'total',
-      'reserved',
-      'min_unit',
-      'max_unit',
-      'step_size',
-      'allocation_ratio',
-    ])
+    await rows('inventories', ['resource_provider_id', 'resource_class_id', ...INVENTORY_FIELDS])
   ).map((r) => ({
     resourceProviderId: num(r['resource_provider_id']),
     resourceClassId: num(r['resource_class_id']),

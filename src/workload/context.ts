@@ -4,6 +4,9 @@
  * live service, and the checks every step ends with.
  */
 import { randomUUID } from 'node:crypto';
+import { seededRandom } from '../util/seeded-random.js';
+
+export { seededRandom };
 import type { Exchange } from './client.js';
 import { StepFailure } from './failure.js';
 import type {
@@ -81,18 +84,6 @@ export interface StepEffects {
 /** A provider's name for the report (its uuid when the run never saw it). */
 export function nameOf(ctx: WorkloadContext, uuid: string): string {
   return ctx.hosts.find((h) => h.uuid === uuid)?.name ?? ctx.baseline?.all.get(uuid)?.name ?? uuid;
-}
-
-/** mulberry32: a small seeded generator, so `--seed` repeats a run exactly. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fisher–Yates with the run's generator. */

@@ -7,6 +7,7 @@
  * deletes with no version at all). Answers are parsed into the shapes the
  * steps need; an unexpected status fails the step with its exchange.
  */
+import type { INVENTORY_FIELDS } from '../api/store/inventories.js';
 import type { CallOptions, Exchange, PlacementClient } from './client.js';
 import { expectStatus, StepFailure } from './failure.js';
 
@@ -33,14 +34,8 @@ export interface ProviderRef {
   root: string;
 }
 
-export interface InventoryRecord {
-  total: number;
-  reserved: number;
-  min_unit: number;
-  max_unit: number;
-  step_size: number;
-  allocation_ratio: number;
-}
+/** One inventory as the API shows it: its six fields. */
+export type InventoryRecord = Record<(typeof INVENTORY_FIELDS)[number], number>;
 
 export type Inventories = Record<string, InventoryRecord>;
 

@@ -25,16 +25,10 @@ import {
   PUT_INVENTORY_SCHEMA,
 } from '../schemas/inventories.js';
 import type { InventoryRow, PlacementStore, ProviderRow } from '../store/index.js';
+import { INVENTORY_FIELDS } from '../store/inventories.js';
 
 /** OUTPUT_INVENTORY_FIELDS, in placement's order. */
-const OUTPUT_FIELDS = [
-  'total',
-  'reserved',
-  'min_unit',
-  'max_unit',
-  'step_size',
-  'allocation_ratio',
-] as const;
+const OUTPUT_FIELDS = INVENTORY_FIELDS;
 
 function serializeInventory(inv: InventoryRow): Record<string, unknown> {
   return {

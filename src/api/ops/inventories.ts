@@ -24,7 +24,7 @@ import type { RequestContext } from '../context.js';
 import type { Version } from '../microversion.js';
 import { failedInsertText, type BoundValue } from '../sqlalchemy-errors.js';
 import { MAX_INT, type PlacementStore, type ProviderRow } from '../store/index.js';
-import type { InventoryValues } from '../store/inventories.js';
+import { INVENTORY_FIELDS, type InventoryValues } from '../store/inventories.js';
 
 /** One inventory's settings (placement's Inventory object without its provider and class). */
 export type InventoryFields = InventoryValues;
@@ -114,14 +114,7 @@ export class NoInventoryToDelete extends InventoryNotFound {
 }
 
 /** The fields in the order placement's INSERT binds them (after created_at and the two ids). */
-const INSERT_FIELDS = [
-  'total',
-  'reserved',
-  'min_unit',
-  'max_unit',
-  'step_size',
-  'allocation_ratio',
-] as const;
+const INSERT_FIELDS = INVENTORY_FIELDS;
 
 /**
  * DBDuplicateEntry: an insert met a row of the same provider and class.

@@ -5,6 +5,16 @@
  */
 import { type Access, type DbTime, num, placeholders } from './base.js';
 
+/** An inventory's six fields, in placement's order (its output and its INSERT alike). */
+export const INVENTORY_FIELDS = [
+  'total',
+  'reserved',
+  'min_unit',
+  'max_unit',
+  'step_size',
+  'allocation_ratio',
+] as const;
+
 export interface InventoryRow {
   resource_class_id: number;
   total: number;

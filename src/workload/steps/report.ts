@@ -8,17 +8,11 @@
  * generation in between that placement must refuse with 409.
  */
 import { expectStatus, StepFailure } from '../failure.js';
+import { INVENTORY_FIELDS } from '../../api/store/inventories.js';
 import { NOVA, type Inventories, type InventoryRecord } from '../placement.js';
 import type { StepEffects, WorkloadContext } from '../context.js';
 
-const FIELDS: (keyof InventoryRecord)[] = [
-  'total',
-  'reserved',
-  'min_unit',
-  'max_unit',
-  'step_size',
-  'allocation_ratio',
-];
+const FIELDS: readonly (keyof InventoryRecord)[] = INVENTORY_FIELDS;
 
 /** ProviderTree.has_inventory_changed: other classes, or a differing field. */
 function inventoryChanged(cached: Inventories, reported: Inventories): boolean {

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { seededRandom } from '../../../src/util/seeded-random.js';
 import { pformat, pyValueRepr, type PyValue } from '../../../src/api/py-format.js';
 import {
   dumpsPyJson,
@@ -152,17 +153,8 @@ function tag(v: Dumpable): Tagged {
   return { t: 'dict', v: entries.filter(([, x]) => x !== undefined).map(([k, x]) => [k, tag(x)]) };
 }
 
-/** mulberry32, for a reproducible fuzz corpus. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A reproducible fuzz corpus. */
+const prng = seededRandom;
 
 const VALID = [
   '0',
