@@ -9,6 +9,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           // Unit tests first: they fail fast, before the database suites start.
           sequence: { groupOrder: 0 },
+          // A few ask a Python oracle (oslo.policy, json): seconds on a loaded two-core machine.
+          testTimeout: 30_000,
         },
       },
       {

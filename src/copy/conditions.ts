@@ -287,6 +287,16 @@ export async function findConditions(
   });
 
   await nameChecks(conn, shape, target, out);
+  const charset = await target.dialect.narrowCharset(target.knex, 'resource_providers', 'name');
+  if (charset && !out.some((c) => c.id.startsWith('unstorable_'))) {
+    out.push({
+      id: 'narrow_target_charset',
+      severity: 'warning',
+      count: 1,
+      message: `The target's text is ${charset}: every name copies, but placement will refuse a provider, trait or class name beyond ${charset} that nova sends later`,
+      hint: `Give the target database utf8mb4 before migrating: ALTER DATABASE ${target.spec.database ?? 'placement'} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci (or create it so).`,
+    });
+  }
   return out;
 }
 
@@ -338,6 +348,22 @@ async function nameChecks(
         message: `${count(groups.length, 'group')} of ${table}.${column} values ${groups.length === 1 ? 'is' : 'are'} distinct in nova_api but equal under the target's collation (its unique index would refuse them)`,
         examples: groups.slice(0, SAMPLE).map((g) => g.map((v) => JSON.stringify(v)).join(' = ')),
         hint: `${RENAME_HINTS[table] ?? `Change one of each group in nova_api with SQL (UPDATE ${table} SET ${column} = … WHERE id = …)`}, or create the target database with a case-sensitive collation (e.g. utf8mb4_bin).`,
+      });
+    }
+    const charset = await target.dialect.narrowCharset(target.knex, table, column);
+    const unstorable = charset
+      ? await target.dialect.unstorableValues(target.knex, charset, values)
+      : [];
+    if (unstorable.length > 0) {
+      out.push({
+        id: `unstorable_${table}`,
+        severity: 'blocking',
+        count: unstorable.length,
+        message: `${count(unstorable.length, 'value')} of ${table}.${column} cannot be stored in the target's ${charset} character set (the server would refuse ${unstorable.length === 1 ? 'it' : 'them'})`,
+        examples: unstorable.slice(0, SAMPLE).map((v) => JSON.stringify(v)),
+        hint: (await target.dialect.listTables(target.knex)).includes(table)
+          ? `The target's tables already have ${charset}: convert each (ALTER TABLE ${table} CONVERT TO CHARACTER SET utf8mb4, and so on), or drop the target database and create it with CHARACTER SET utf8mb4 if it holds nothing but this tool's unfinished copy; then run again.`
+          : `Give the target database utf8mb4 before anything is written: ALTER DATABASE ${target.spec.database ?? 'placement'} CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci (or create it so), then run again.`,
       });
     }
     const garbled = values.filter((v) => MOJIBAKE.test(v));

@@ -1,9 +1,11 @@
 import {
   ConnectionError,
   LockedError,
+  PlacementUpgradeError,
   PermissionDeniedError,
   StorageFaultError,
 } from '../errors/errors.js';
+import { ExitCode } from '../errors/exit-codes.js';
 import type { Database } from './connect.js';
 import type { Dialect } from './dialect/dialect.js';
 
@@ -48,7 +50,13 @@ export function classifyDatabaseError(
   err: unknown,
   action: string,
   fallback?: Origin & { database?: string },
-): PermissionDeniedError | ConnectionError | StorageFaultError | LockedError | null {
+):
+  | PermissionDeniedError
+  | ConnectionError
+  | StorageFaultError
+  | LockedError
+  | PlacementUpgradeError
+  | null {
   const origin = originOf(err) ?? fallback;
   if (!origin) return null;
   if (origin.dialect.isPermissionError(err)) {
@@ -69,6 +77,19 @@ export function classifyDatabaseError(
       `${origin.display} refused the work while ${action}: ${fault} (${detail}). What was committed before stays committed.`,
       STORAGE_HINT,
       err,
+    );
+  }
+  if (origin.dialect.isUnstorableText(err)) {
+    const e = err as { sqlMessage?: string; message?: string };
+    const detail = (e.sqlMessage ?? e.message ?? String(err)).split(' - ').pop();
+    return new PlacementUpgradeError(
+      'unstorable_text',
+      ExitCode.COPY_BLOCKED,
+      `${origin.display} cannot store a value while ${action}: ${detail}. What was committed before stays committed.`,
+      {
+        hint: "The target's character set cannot hold that text: give the database (and its tables) utf8mb4, then run again.",
+        cause: err,
+      },
     );
   }
   if (origin.dialect.isTransientConflict(err)) {

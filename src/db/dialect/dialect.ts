@@ -126,6 +126,8 @@ export interface Dialect {
    * SQLite file), so the same work can simply be retried.
    */
   isTransientConflict(err: unknown): boolean;
+  /** True when the server refused text its character set cannot hold (MySQL latin1, a non-UTF8 PostgreSQL). */
+  isUnstorableText(err: unknown): boolean;
   /**
    * Where stored text cannot hold all of Unicode: MySQL tables or columns in
    * a non-UTF-8 character set (nova created its tables latin1), a
@@ -219,6 +221,14 @@ export interface Dialect {
    * collations), each group sorted. Binary collations only group exact duplicates.
    */
   collidingValues(db: Knex, values: readonly string[], length: number): Promise<string[][]>;
+  /**
+   * The character set text takes in `table`.`column` of `db` (the column's
+   * when the table exists, else the database's default), when it cannot hold
+   * every character: MySQL's latin1 or 3-byte utf8. Null when it holds all.
+   */
+  narrowCharset(db: Knex, table: string, column: string): Promise<string | null>;
+  /** Those of `values` that text in `charset` cannot hold (they would be refused or garbled). */
+  unstorableValues(db: Knex, charset: string, values: readonly string[]): Promise<string[]>;
   /** Fractional-second digits a DATETIME column keeps (MySQL DATETIME: 0). */
   readonly timestampFractionDigits: number;
 }

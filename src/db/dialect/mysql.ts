@@ -341,6 +341,7 @@ export const mysqlDialect: Dialect = {
     return Number(header?.affectedRows ?? 0);
   },
 
+  isUnstorableText: (err: unknown) => errorCode(err) === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
 
   async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
@@ -575,6 +576,43 @@ export const mysqlDialect: Dialect = {
     } finally {
       await db.raw(`DROP TEMPORARY TABLE IF EXISTS ${quote(table)}`);
     }
+  },
+
+  async narrowCharset(db: Knex, table: string, column: string): Promise<string | null> {
+    const col = this.rows<{ cs: string | null }>(
+      await db.raw(
+        'SELECT CHARACTER_SET_NAME AS cs FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? AND COLUMN_NAME = ?',
+        [table, column],
+      ),
+    )[0];
+    const charset =
+      col?.cs ??
+      this.rows<{ cs: string }>(
+        await db.raw(
+          'SELECT DEFAULT_CHARACTER_SET_NAME AS cs FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = DATABASE()',
+        ),
+      )[0]?.cs ??
+      'utf8mb4';
+    return charset.toLowerCase() === 'utf8mb4' ? null : charset.toLowerCase();
+  },
+
+  async unstorableValues(db: Knex, charset: string, values: readonly string[]): Promise<string[]> {
+    if (!/^[a-z0-9_]+$/.test(charset)) throw new Error(`unexpected charset name ${charset}`);
+    // Only text beyond ASCII can be lost; the server converts it and says what did not survive.
+    const wide = [...new Set(values)].filter((v) => /[^ -~\t\n\r]/.test(v));
+    const out: string[] = [];
+    for (let i = 0; i < wide.length; i += 500) {
+      const chunk = wide.slice(i, i + 500);
+      const rows = this.rows<{ v: string }>(
+        await db.raw(
+          `SELECT x.v FROM (${chunk.map(() => 'SELECT ? AS v').join(' UNION ALL ')}) x
+            WHERE CONVERT(CONVERT(x.v USING ${charset}) USING utf8mb4) COLLATE utf8mb4_bin <> x.v COLLATE utf8mb4_bin`,
+          chunk as string[],
+        ),
+      );
+      out.push(...rows.map((r) => r.v));
+    }
+    return out;
   },
 
   timestampFractionDigits: 0,

@@ -287,6 +287,8 @@ export const postgresqlDialect: Dialect = {
 
   affectedRows: (result: unknown) => Number((result as { rowCount?: number })?.rowCount ?? 0),
 
+  // character_not_in_repertoire, untranslatable_character
+  isUnstorableText: (err: unknown) => ['22021', '22P05'].includes(errorCode(err) ?? ''),
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
 
   async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
@@ -490,6 +492,15 @@ export const postgresqlDialect: Dialect = {
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // Default (deterministic) collations compare byte-wise for uniqueness.
     return exactDuplicates(values);
+  },
+
+  async narrowCharset(): Promise<string | null> {
+    // PostgreSQL databases placement uses are UTF8; the encoding is fixed at CREATE DATABASE.
+    return null;
+  },
+
+  async unstorableValues(): Promise<string[]> {
+    return [];
   },
 
   timestampFractionDigits: 6,

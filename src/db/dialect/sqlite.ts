@@ -270,6 +270,8 @@ export const sqliteDialect: Dialect = {
 
   // The busy timeout already waited; a deferred transaction that could not
   // upgrade its lock gets SQLITE_BUSY at once and must start over.
+  // SQLite stores any text.
+  isUnstorableText: () => false,
   isTransientConflict: (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(errorCode(err) ?? ''),
 
   // SQLite text is always UTF-8 or UTF-16.
@@ -459,6 +461,15 @@ export const sqliteDialect: Dialect = {
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
     // BINARY collation, as placement creates its tables on SQLite.
     return exactDuplicates(values);
+  },
+
+  async narrowCharset(): Promise<string | null> {
+    // SQLite stores text as UTF-8.
+    return null;
+  },
+
+  async unstorableValues(): Promise<string[]> {
+    return [];
   },
 
   timestampFractionDigits: 6,
