@@ -145,6 +145,22 @@ describeEach(testEngines())('verify --workload on a scratch copy (%s)', (engine)
   );
 });
 
+describe.runIf(testEngines().includes('sqlite'))(
+  'verify --workload on the bundled sample cloud',
+  () => {
+    it("passes for several seeds on the README's migration of it (nested trees, GPUs, old flaws)", async () => {
+      const target = await fresh('sqlite', 'wl_sample');
+      const m = await runCli(['migrate', '--source', 'sample', '--target', target.url, '--apply']);
+      expect(m.code, m.stderr).toBe(0);
+      for (const seed of ['1', '2', '3', '4']) {
+        const { code, report } = await workload(['--target', target.url, '--seed', seed]);
+        expectAllPassed(report);
+        expect(code, `seed ${seed}`).toBe(0);
+      }
+    });
+  },
+);
+
 describe('verify --workload finds a broken target and names the request', () => {
   const engine: Engine = 'sqlite';
 

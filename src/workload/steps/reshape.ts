@@ -17,7 +17,7 @@ import {
   type StepEffects,
   type WorkloadContext,
 } from '../context.js';
-import { candidatesFor, claim, hostOf, pickCandidate } from './schedule.js';
+import { candidatesFor, claim, hostOf } from './schedule.js';
 
 const VGPU = 'VGPU';
 const CHILDREN = 2;
@@ -56,8 +56,13 @@ export async function reshape(ctx: WorkloadContext): Promise<StepEffects> {
     memberOf: [],
   };
   const first = await candidatesFor(ctx, flat, { in_tree: host.uuid });
-  const req = pickCandidate(ctx, first.answer);
-  if (!req) throw new StepFailure(`no candidate for one VGPU on ${host.uuid}`, first.exchange);
+  // The VGPU from the root itself (a tree may already have GPU children of its own).
+  const req = first.answer.allocation_requests.find(
+    (r) => (r.allocations[host.uuid]?.resources[VGPU] ?? 0) > 0,
+  );
+  if (!req) {
+    throw new StepFailure(`no candidate takes one VGPU from ${host.uuid} itself`, first.exchange);
+  }
   const gpuInstance = newConsumer(ctx);
   await claim(ctx, gpuInstance, req, 'VGPU claim on the flat node');
 
@@ -166,11 +171,23 @@ export async function reshape(ctx: WorkloadContext): Promise<StepEffects> {
     granular: { '1': { [VGPU]: 1 } },
   };
   const second = await candidatesFor(ctx, nested, { in_tree1: host.uuid });
-  const onChild = pickCandidate(ctx, second.answer);
-  if (
-    !onChild ||
-    !Object.keys(onChild.allocations).some((rp) => children.some((c) => c.uuid === rp))
-  ) {
+  // A child the reshape made, or one the tree had already: never the root, which has no VGPU left.
+  const onChild = second.answer.allocation_requests.find((r) =>
+    Object.keys(r.allocations).some(
+      (rp) =>
+        rp !== host.uuid && second.answer.provider_summaries[rp]?.root_provider_uuid === host.uuid,
+    ),
+  );
+  const fromRoot = second.answer.allocation_requests.find(
+    (r) => (r.allocations[host.uuid]?.resources[VGPU] ?? 0) > 0,
+  );
+  if (fromRoot) {
+    throw new StepFailure(
+      `after the reshape a candidate still takes ${VGPU} from the root ${host.uuid}`,
+      second.exchange,
+    );
+  }
+  if (!onChild) {
     throw new StepFailure(
       `no candidate puts a VGPU on a child of the reshaped ${host.uuid}`,
       second.exchange,
@@ -181,9 +198,17 @@ export async function reshape(ctx: WorkloadContext): Promise<StepEffects> {
   if (hostOf(second.answer, onChild) !== host.uuid) {
     throw new StepFailure(`the granular claim landed outside the reshaped tree`, second.exchange);
   }
+  // Written to: the root, the new children, and wherever the two claims landed;
+  // anything else of the tree (children it had already) may have been touched.
+  const bumped = new Set([
+    ...touched,
+    ...Object.keys(req.allocations),
+    ...Object.keys(onChild.allocations),
+  ]);
+  for (const rp of await p.tree(host.uuid)) touched.add(rp.uuid);
   return {
     touched,
-    bumped: touched,
+    bumped,
     summary: `${host.name} reshaped: ${VGPU} moved to ${CHILDREN} children with ${holders.length} consumers' allocations, then a granular claim on a child`,
   };
 }
