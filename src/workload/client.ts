@@ -35,7 +35,6 @@ export interface PlacementClient {
   /** Where requests go, for the report ("embedded API on …", a URL). */
   readonly description: string;
   call(method: string, path: string, options?: CallOptions): Promise<Exchange>;
-  close(): Promise<void>;
 }
 
 function parseBody(text: string): unknown {
@@ -52,7 +51,6 @@ export class EmbeddedClient implements PlacementClient {
   constructor(
     private readonly api: PlacementApi,
     readonly description: string,
-    private readonly onClose: () => Promise<void> = async () => undefined,
   ) {}
 
   async call(method: string, path: string, options: CallOptions = {}): Promise<Exchange> {
@@ -82,10 +80,6 @@ export class EmbeddedClient implements PlacementClient {
       text: res.body,
       ms: performance.now() - started,
     };
-  }
-
-  close(): Promise<void> {
-    return this.onClose();
   }
 }
 
@@ -151,8 +145,6 @@ export class HttpClient implements PlacementClient {
       ms: performance.now() - started,
     };
   }
-
-  async close(): Promise<void> {}
 }
 
 /** An endpoint that cannot be reached, as an operator would want it said. */

@@ -68,7 +68,6 @@ export interface WorkloadContext {
   flavors: Flavor[];
   instances: Instance[];
   ledger: Ledger;
-  signal?: AbortSignal;
 }
 
 /** What a step wrote, for the checks that end it. */

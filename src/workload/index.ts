@@ -135,7 +135,6 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     flavors: [],
     instances: [],
     ledger: { providers: [], consumers: new Set(), traits: [] },
-    signal: options.signal,
   };
   const result: WorkloadReport = {
     ok: false,
