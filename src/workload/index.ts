@@ -114,12 +114,11 @@ function describe(
   };
 }
 
-export async function runWorkload(options: WorkloadOptions): Promise<WorkloadReport> {
-  const progress = options.onProgress ?? ignoreProgress;
-  const p = new NovaPlacement(options.client, options.signal);
+/** The shared state of one run: nothing drawn yet, nothing created. */
+function newContext(options: WorkloadOptions): WorkloadContext {
   const runId = randomBytes(4).toString('hex');
-  const ctx: WorkloadContext = {
-    p,
+  return {
+    p: new NovaPlacement(options.client, options.signal),
     mode: options.mode,
     rng: seededRandom(options.seed),
     prefix: `placement-upgrade-workload-${runId}`,
@@ -136,6 +135,99 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     instances: [],
     ledger: { providers: [], consumers: new Set(), traits: [] },
   };
+}
+
+/** One step and the checks it ends with; a failure or an interruption is its outcome, not a throw. */
+async function runStep(
+  ctx: WorkloadContext,
+  step: Step,
+  previous: Snapshot | undefined,
+): Promise<{ entry: StepReport; after?: Snapshot; interrupted: boolean }> {
+  const started = performance.now();
+  const requestsBefore = ctx.p.requests;
+  ctx.p.exchanges = [];
+  const entry: StepReport = {
+    step: step.step,
+    title: step.title,
+    state: 'pass',
+    ms: 0,
+    requests: 0,
+  };
+  let after: Snapshot | undefined;
+  let interrupted = false;
+  try {
+    const effects = await step.run(ctx);
+    after = step.first ? ctx.baseline : await checkStep(ctx, previous!, effects);
+    entry.summary = effects.summary;
+  } catch (err) {
+    if (err instanceof WorkloadInterrupted) {
+      interrupted = true;
+      entry.state = 'skip';
+      entry.summary = 'interrupted';
+    } else if (err instanceof StepFailure) {
+      entry.state = 'fail';
+      entry.failure = { message: err.message, ...(err.details ?? {}), ...describe(err.exchange) };
+      if (err.exchange) entry.summary = `failed at ${exchangeLabel(err.exchange)}`;
+    } else {
+      throw err;
+    }
+  }
+  entry.ms = Math.round(performance.now() - started);
+  entry.requests = ctx.p.requests - requestsBefore;
+  return { entry, after, interrupted };
+}
+
+/** On a scratch copy, the end state as a whole: every provider read again, every invariant. */
+async function endState(ctx: WorkloadContext): Promise<StepReport | null> {
+  try {
+    checkInvariants(await takeSnapshot(ctx.p));
+    return null;
+  } catch (err) {
+    if (!(err instanceof StepFailure)) throw err;
+    return {
+      step: 'end-state',
+      title: 'Every provider and consumer at the end',
+      state: 'fail',
+      ms: 0,
+      requests: 0,
+      failure: { message: err.message, ...describe(err.exchange) },
+    };
+  }
+}
+
+/** On a live service, the run's own objects removed, never interrupted: it is what makes the service end as it began. */
+async function removeOwn(
+  ctx: WorkloadContext,
+  client: PlacementClient,
+  progress: ProgressListener,
+): Promise<{ report: CleanupReport; requests: number }> {
+  const title = "Remove the run's own objects";
+  progress({ type: 'workload-step', step: 'cleanup', title, state: 'start' });
+  const started = performance.now();
+  const quiet = new NovaPlacement(client);
+  const report = await cleanup(
+    quiet,
+    ctx.ledger,
+    ctx.baseline?.all,
+    ctx.newOwner ? { project: ctx.project, user: ctx.user } : undefined,
+  );
+  const ok = report.left.length === 0;
+  progress({
+    type: 'workload-step',
+    step: 'cleanup',
+    title,
+    state: ok ? 'pass' : 'fail',
+    ms: Math.round(performance.now() - started),
+    summary: ok
+      ? `removed ${report.removed.consumers} consumers, ${report.removed.providers} providers, ${report.removed.traits} trait`
+      : `left behind: ${report.left.join('; ')}`,
+  });
+  return { report, requests: quiet.requests };
+}
+
+export async function runWorkload(options: WorkloadOptions): Promise<WorkloadReport> {
+  const progress = options.onProgress ?? ignoreProgress;
+  const ctx = newContext(options);
   const result: WorkloadReport = {
     ok: false,
     mode: options.mode,
@@ -156,40 +248,10 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
       continue;
     }
     progress({ type: 'workload-step', step: step.step, title: step.title, state: 'start' });
-    const started = performance.now();
-    const requestsBefore = p.requests;
-    p.exchanges = [];
-    const entry: StepReport = {
-      step: step.step,
-      title: step.title,
-      state: 'pass',
-      ms: 0,
-      requests: 0,
-    };
-    try {
-      const effects = await step.run(ctx);
-      previous = step.first ? ctx.baseline : await checkStep(ctx, previous!, effects);
-      entry.summary = effects.summary;
-    } catch (err) {
-      stopped = true;
-      if (err instanceof WorkloadInterrupted) {
-        result.interrupted = true;
-        entry.state = 'skip';
-        entry.summary = 'interrupted';
-      } else if (err instanceof StepFailure) {
-        entry.state = 'fail';
-        entry.failure = {
-          message: err.message,
-          ...(err.details ?? {}),
-          ...describe(err.exchange),
-        };
-        if (err.exchange) entry.summary = `failed at ${exchangeLabel(err.exchange)}`;
-      } else {
-        throw err;
-      }
-    }
-    entry.ms = Math.round(performance.now() - started);
-    entry.requests = p.requests - requestsBefore;
+    const { entry, after, interrupted } = await runStep(ctx, step, previous);
+    previous = after;
+    stopped = entry.state !== 'pass';
+    result.interrupted ||= interrupted;
     result.steps.push(entry);
     progress({
       type: 'workload-step',
@@ -201,52 +263,15 @@ export async function runWorkload(options: WorkloadOptions): Promise<WorkloadRep
     });
   }
   if (options.mode === 'scratch' && !stopped) {
-    // The end state as a whole: every provider read again, every invariant.
-    const end = await takeSnapshot(p);
-    try {
-      checkInvariants(end);
-    } catch (err) {
-      if (!(err instanceof StepFailure)) throw err;
-      result.steps.push({
-        step: 'end-state',
-        title: 'Every provider and consumer at the end',
-        state: 'fail',
-        ms: 0,
-        requests: 0,
-        failure: { message: err.message, ...describe(err.exchange) },
-      });
-    }
+    const failed = await endState(ctx);
+    if (failed) result.steps.push(failed);
   }
   if (options.mode === 'endpoint') {
-    progress({
-      type: 'workload-step',
-      step: 'cleanup',
-      title: "Remove the run's own objects",
-      state: 'start',
-    });
-    const started = performance.now();
-    // Clean-up is never interrupted: it is what makes the service end as it began.
-    const quiet = new NovaPlacement(options.client);
-    result.cleanup = await cleanup(
-      quiet,
-      ctx.ledger,
-      ctx.baseline?.all,
-      ctx.newOwner ? { project: ctx.project, user: ctx.user } : undefined,
-    );
-    result.requests += quiet.requests;
-    const ok = result.cleanup.left.length === 0;
-    progress({
-      type: 'workload-step',
-      step: 'cleanup',
-      title: "Remove the run's own objects",
-      state: ok ? 'pass' : 'fail',
-      ms: Math.round(performance.now() - started),
-      summary: ok
-        ? `removed ${result.cleanup.removed.consumers} consumers, ${result.cleanup.removed.providers} providers, ${result.cleanup.removed.traits} trait`
-        : `left behind: ${result.cleanup.left.join('; ')}`,
-    });
+    const removed = await removeOwn(ctx, options.client, progress);
+    result.cleanup = removed.report;
+    result.requests += removed.requests;
   }
-  result.requests += p.requests;
+  result.requests += ctx.p.requests;
   result.ok =
     !result.interrupted &&
     result.steps.every((s) => s.state === 'pass') &&
