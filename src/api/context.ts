@@ -35,6 +35,11 @@ export class AttributeCache {
     private readonly notFound: (key: string | number) => ObjectNotFound,
   ) {}
 
+  /** The ObjectNotFound a lookup of `key` throws, for a caller that found it missing itself. */
+  missing(key: string | number): ObjectNotFound {
+    return this.notFound(key);
+  }
+
   async all(): Promise<NamedRow[]> {
     if (this.rows) return this.rows;
     this.loading ??= this.load().then((rows) => {

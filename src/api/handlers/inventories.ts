@@ -159,7 +159,12 @@ function requireGeneration(rp: ProviderRow, given: PyJson | undefined): void {
 
 const conflict = (detail: string, code?: string) => new ApiError(409, detail, { code });
 
-/** Runs an inventory op in one transaction, the request's class cache loaded first (see setInventories). */
+/**
+ * Runs an inventory op that looks classes up by name in one transaction,
+ * the request's class cache loaded first (on SQLite the pool's only
+ * connection is the transaction's). setInventories reads its classes
+ * itself: its callers open the transaction directly.
+ */
 async function write<T>(ctx: RequestContext, work: (tx: PlacementStore) => Promise<T>): Promise<T> {
   await ctx.resourceClasses.all();
   return ctx.store.transaction(work);
@@ -210,7 +215,9 @@ export const putInventories: Handler = async (ctx) => {
   let generation: number;
   try {
     checkInventoryCapacity(ctx.version, rp.uuid, inventories);
-    ({ generation } = await write(ctx, (tx) => setInventories(tx, ctx, rp, inventories)));
+    ({ generation } = await ctx.store.transaction((tx) =>
+      setInventories(tx, ctx, rp, inventories),
+    ));
   } catch (err) {
     if (err instanceof ObjectNotFound) {
       throw badRequest(
@@ -308,7 +315,7 @@ export const deleteOneInventory: Handler = async (ctx) => {
 export const deleteInventories: Handler = async (ctx) => {
   const rp = await writableProvider(ctx);
   try {
-    await write(ctx, (tx) => setInventories(tx, ctx, rp, new Map()));
+    await ctx.store.transaction((tx) => setInventories(tx, ctx, rp, new Map()));
   } catch (err) {
     if (err instanceof ProviderConcurrentUpdate) {
       throw conflict(

@@ -191,16 +191,6 @@ function driverMessage(err: unknown): string {
   return String(e.message ?? err).replace(/^[\s\S]* - (?=[^-]*$)/, '');
 }
 
-/** Resolves class names to ids from the request's cache (ObjectNotFound "No such resource class X." otherwise). */
-async function classIds(
-  ctx: RequestContext,
-  names: Iterable<string>,
-): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  for (const name of names) ids.set(name, await ctx.resourceClasses.idOf(name));
-  return ids;
-}
-
 /** Moves the generation on by compare-and-swap, or throws ProviderConcurrentUpdate. */
 async function bumpGeneration(tx: PlacementStore, provider: ProviderRow): Promise<number> {
   if (!(await tx.providers.bumpGeneration(provider.id, provider.generation))) {
@@ -227,23 +217,33 @@ async function insertInventory(
   }
 }
 
-/** _update_inventory_for_provider for one class: notes over-capacity, throws InventoryClassNotFound when absent. */
-async function updateOne(
+/**
+ * _update_inventory_for_provider: overwrites the classes given (one
+ * statement), noting those whose allocations exceed their new capacity;
+ * throws InventoryClassNotFound for the first class, in the order given,
+ * that the provider no longer has.
+ */
+async function updateClasses(
   tx: PlacementStore,
   provider: ProviderRow,
-  rc: string,
-  classId: number,
-  inv: InventoryFields,
+  updates: readonly (readonly [rc: string, classId: number, inv: InventoryFields])[],
+  used: (classId: number) => number | null | Promise<number | null>,
   overCapacity: string[],
-  knownUsed?: ReadonlyMap<number, number>,
 ): Promise<void> {
-  const used = knownUsed
-    ? (knownUsed.get(classId) ?? null)
-    : await tx.inventories.used(provider.id, classId);
-  if (used !== null && used > inventoryCapacity(inv)) overCapacity.push(rc);
-  if ((await tx.inventories.update(provider.id, classId, inv)) === 0) {
-    throw new InventoryClassNotFound(rc);
+  for (const [rc, classId, inv] of updates) {
+    const allocated = await used(classId);
+    if (allocated !== null && allocated > inventoryCapacity(inv)) overCapacity.push(rc);
   }
+  const matched = await tx.inventories.updateMany(
+    provider.id,
+    updates.map(([, classId, inv]) => [classId, inv] as const),
+  );
+  if (matched === updates.length) return;
+  const held = new Set(
+    (await tx.inventories.ofProvider(provider.id)).map((r) => r.resource_class_id),
+  );
+  const gone = updates.find(([, classId]) => !held.has(classId));
+  throw new InventoryClassNotFound(gone?.[0] ?? updates[0]![0]);
 }
 
 /** The in-use check of _delete_inventory_from_provider, then the delete; returns the rows deleted. */
@@ -275,9 +275,8 @@ async function deleteClasses(
  *   nothing itself, and on a throw the caller's transaction must roll back
  *   (ctx.store.transaction does). Safe to rerun when the transaction is
  *   retried: it keeps no state and does not modify `provider`.
- * - `ctx.resourceClasses` must be loaded before the transaction opens
- *   (`await ctx.resourceClasses.all()`): on SQLite the pool's only
- *   connection is the transaction's.
+ * - Reads only through `tx` (the classes named come with the provider's
+ *   inventories in one read), so it needs no cache loaded beforehand.
  * - `provider.generation` is the generation the caller expects (the one
  *   the client sent, or the one read when the request began). For a second
  *   call on the same provider in one transaction pass the generation the
@@ -286,7 +285,8 @@ async function deleteClasses(
  * - Checks, in order: every class name exists (else ObjectNotFound
  *   "No such resource class X.", kind 'resource_class'); no class to
  *   delete has allocations (else InventoryInUse, classes in id order);
- *   then, after the rows are written, the generation compare-and-swap
+ *   then, after the rows are written (updates in one statement), the
+ *   generation compare-and-swap
  *   (else ProviderConcurrentUpdate). A writer that raced this one can also
  *   surface as DuplicateInventory (it inserted a class this one inserts)
  *   or InventoryClassNotFound (it deleted a class this one updates), as
@@ -302,30 +302,37 @@ export async function setInventories(
   provider: ProviderRow,
   inventories: ReadonlyMap<string, InventoryFields>,
 ): Promise<InventoryChange> {
-  const wanted = await classIds(ctx, inventories.keys());
-  const existing = new Set(
-    (await tx.inventories.ofProvider(provider.id)).map((r) => r.resource_class_id),
-  );
+  // One read: the provider's inventories with what is allocated of each, and the classes named.
+  const { held, classIds } = await tx.inventories.forWrite(provider.id, [...inventories.keys()]);
+  const wanted = new Map<string, number>();
+  for (const rc of inventories.keys()) {
+    const id = classIds.get(rc);
+    if (id === undefined) throw ctx.resourceClasses.missing(rc);
+    wanted.set(rc, id);
+  }
   const wantedIds = new Set(wanted.values());
-  await deleteClasses(
-    tx,
-    ctx,
-    provider,
-    [...existing].filter((id) => !wantedIds.has(id)).sort((a, b) => a - b),
-  );
+  const toDelete = [...held.keys()].filter((id) => !wantedIds.has(id)).sort((a, b) => a - b);
+  const inUse = toDelete.filter((id) => held.get(id)!.used !== null);
+  if (inUse.length > 0) {
+    const names = inUse.map((id) => {
+      const name = held.get(id)!.name;
+      if (name === null) throw ctx.resourceClasses.missing(id);
+      return name;
+    });
+    throw new InventoryInUse(names, provider.uuid);
+  }
+  if (toDelete.length > 0) await tx.inventories.delete(provider.id, toDelete);
   // Inserts, then updates, each in class id order: every writer takes the row locks in one order.
-  const byId = [...inventories].sort(([a], [b]) => wanted.get(a)! - wanted.get(b)!);
-  for (const [rc, inv] of byId) {
-    if (!existing.has(wanted.get(rc)!))
-      await insertInventory(tx, provider, rc, wanted.get(rc)!, inv);
+  const byId = [...inventories]
+    .map(([rc, inv]) => [rc, wanted.get(rc)!, inv] as const)
+    .sort(([, a], [, b]) => a - b);
+  for (const [rc, id, inv] of byId) {
+    if (!held.has(id)) await insertInventory(tx, provider, rc, id, inv);
   }
   const overCapacity: string[] = [];
-  const updated = byId.map(([rc]) => wanted.get(rc)!).filter((id) => existing.has(id));
-  // What is allocated of every class updated, in one query rather than one per class.
-  const used = await tx.inventories.usedByClass(provider.id, updated);
-  for (const [rc, inv] of byId) {
-    const id = wanted.get(rc)!;
-    if (existing.has(id)) await updateOne(tx, provider, rc, id, inv, overCapacity, used);
+  const updates = byId.filter(([, id]) => held.has(id));
+  if (updates.length > 0) {
+    await updateClasses(tx, provider, updates, (id) => held.get(id)!.used, overCapacity);
   }
   return { generation: await bumpGeneration(tx, provider), overCapacity };
 }
@@ -364,7 +371,13 @@ export async function updateInventory(
 ): Promise<InventoryChange> {
   const id = await ctx.resourceClasses.idOf(resourceClass);
   const overCapacity: string[] = [];
-  await updateOne(tx, provider, resourceClass, id, inventory, overCapacity);
+  await updateClasses(
+    tx,
+    provider,
+    [[resourceClass, id, inventory]],
+    (classId) => tx.inventories.used(provider.id, classId),
+    overCapacity,
+  );
   return { generation: await bumpGeneration(tx, provider), overCapacity };
 }
 

@@ -37,6 +37,14 @@ export interface InventoryValues {
   allocation_ratio: number;
 }
 
+/** forWrite's answer. */
+export interface InventoryWriteBasis {
+  /** The provider's inventories by class id: the class's name and what is allocated of it. */
+  held: Map<number, { name: string | null; used: number | null }>;
+  /** Class name → id, for the names asked that exist. */
+  classIds: Map<string, number>;
+}
+
 export class InventoryStore {
   constructor(private readonly access: Access) {}
 
@@ -86,16 +94,40 @@ export class InventoryStore {
     return used === null || used === undefined ? null : num(used);
   }
 
-  /** The sums of the provider's allocations per class, for the classes that have any. */
-  async usedByClass(providerId: number, classIds: readonly number[]): Promise<Map<number, number>> {
-    if (classIds.length === 0) return new Map();
+  /**
+   * What a whole-set write starts from, in one read: every inventory the
+   * provider holds (its class's name, null for a class id with no row, and
+   * the sum of its allocations, null when it has none), and the ids of the
+   * classes in `names` (matched exactly: MySQL's IN would ignore case).
+   */
+  async forWrite(providerId: number, names: readonly string[]): Promise<InventoryWriteBasis> {
+    const classes =
+      names.length === 0
+        ? ''
+        : `UNION ALL
+           SELECT 0, id, name, NULL FROM resource_classes WHERE name IN (${placeholders(names.length)})`;
     const rows = await this.access.rows(
-      `SELECT resource_class_id, SUM(used) AS used FROM allocations
-        WHERE resource_provider_id = ? AND resource_class_id IN (${placeholders(classIds.length)})
-        GROUP BY resource_class_id`,
-      [providerId, ...classIds],
+      `SELECT 1 AS held, i.resource_class_id AS id, rc.name AS name,
+              (SELECT SUM(a.used) FROM allocations a
+                WHERE a.resource_provider_id = i.resource_provider_id
+                  AND a.resource_class_id = i.resource_class_id) AS used
+         FROM inventories i LEFT JOIN resource_classes rc ON rc.id = i.resource_class_id
+        WHERE i.resource_provider_id = ?
+       ${classes}`,
+      [providerId, ...names],
     );
-    return new Map(rows.map((r) => [num(r['resource_class_id']), num(r['used'])]));
+    const basis: InventoryWriteBasis = { held: new Map(), classIds: new Map() };
+    const wanted = new Set(names);
+    for (const r of rows) {
+      const id = num(r['id']);
+      const name = r['name'] === null ? null : String(r['name']);
+      if (num(r['held']) === 1) {
+        basis.held.set(id, { name, used: r['used'] === null ? null : num(r['used']) });
+      } else if (name !== null && wanted.has(name)) {
+        basis.classIds.set(name, id);
+      }
+    }
+    return basis;
   }
 
   /** Inserts one inventory row (created_at as placement sets it); a duplicate class throws the driver's unique violation. */
@@ -118,24 +150,31 @@ export class InventoryStore {
     );
   }
 
-  /** Overwrites one inventory row; returns the rows matched (0: the provider has no such class). */
-  async update(providerId: number, classId: number, v: InventoryValues): Promise<number> {
+  /**
+   * Overwrites the provider's rows of the classes given, in one statement
+   * (its row locks taken in index order, class id ascending); returns the
+   * rows matched, fewer than given when a class is gone.
+   */
+  async updateMany(
+    providerId: number,
+    updates: readonly (readonly [classId: number, values: InventoryValues])[],
+  ): Promise<number> {
+    if (updates.length === 0) return 0;
+    const bindings: unknown[] = [this.access.now()];
+    // ELSE keeps the column: it is never taken (the WHERE names the same
+    // classes), but it gives PostgreSQL the type of the untyped parameters.
+    const sets = INVENTORY_FIELDS.map((field) => {
+      const whens = updates.map(([classId, values]) => {
+        bindings.push(classId, values[field]);
+        return 'WHEN ? THEN ?';
+      });
+      return `${field} = CASE resource_class_id ${whens.join(' ')} ELSE ${field} END`;
+    });
+    bindings.push(providerId, ...updates.map(([classId]) => classId));
     return this.access.run(
-      `UPDATE inventories
-          SET updated_at = ?, total = ?, reserved = ?, min_unit = ?, max_unit = ?, step_size = ?,
-              allocation_ratio = ?
-        WHERE resource_provider_id = ? AND resource_class_id = ?`,
-      [
-        this.access.now(),
-        v.total,
-        v.reserved,
-        v.min_unit,
-        v.max_unit,
-        v.step_size,
-        v.allocation_ratio,
-        providerId,
-        classId,
-      ],
+      `UPDATE inventories SET updated_at = ?, ${sets.join(', ')}
+        WHERE resource_provider_id = ? AND resource_class_id IN (${placeholders(updates.length)})`,
+      bindings,
     );
   }
 
