@@ -9,10 +9,13 @@
 # and the api-serve benchmark; openssl, which makes the self-signed CA and
 # certificates of the TLS tests (their MariaDB and PostgreSQL servers are the
 # ones the suite already uses); ansible-core, which runs the README's playbook
-# (examples/ansible). Idempotent; skips what is already installed.
+# (examples/ansible); galera-4, rsync and socat for the three-node Galera
+# cluster of the tests (scripts/galera-cluster.sh; its mariadbd is the
+# machine's own binary, run in datadirs and ports of its own). Idempotent;
+# skips what is already installed.
 set -euo pipefail
 packages=(python3-placement placement-common python3-pymysql python3-psycopg2 python3-nova pgloader time
-  placement-api uwsgi-core uwsgi-plugin-python3 openssl ansible-core)
+  placement-api uwsgi-core uwsgi-plugin-python3 openssl ansible-core galera-4 rsync socat mariadb-server)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
