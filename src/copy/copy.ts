@@ -69,6 +69,8 @@ export async function copyUnit(
     onRows?: (n: number) => void;
     /** Checked before every batch: true stops the copy (another writer failed). */
     stopped?: () => boolean;
+    /** Hears of a batch written again (a line of output). */
+    onRetry?: (message: string) => void;
   },
 ): Promise<CopiedSlice> {
   const { table } = source.layout;
@@ -103,8 +105,7 @@ export async function copyUnit(
       }
       values.push(columns.map((c) => row[c] ?? null));
     }
-    if (values.length > 0)
-      await target.dialect.insertRows(target.conn, table.name, columns, values);
+    if (values.length > 0) await writeBatch(target, table.name, columns, values, options.onRetry);
     rows += values.length;
     options.onRows?.(batch.length);
   }
@@ -115,6 +116,42 @@ export async function copyUnit(
     sourceChecksum: checksum ? checksum.digest() : null,
     sourceRows: checksum ? checksum.rows : 0,
   };
+}
+
+/** How long a batch is written again before its error ends the copy. */
+const RETRY_FOR_MS = 60_000;
+
+/**
+ * Writes one batch (it commits on its own), again after a failure that says
+ * "try again": a conflicting transaction (a deadlock, a Galera certification
+ * failure) or a Galera node outside the Primary Component for a moment.
+ * Backs off from 0.25 s to 8 s, for up to a minute; then the error stands.
+ * A batch that failed committed nothing, so writing it again duplicates
+ * nothing.
+ */
+async function writeBatch(
+  target: { conn: Knex; dialect: Dialect },
+  table: string,
+  columns: readonly string[],
+  values: unknown[][],
+  onRetry?: (message: string) => void,
+): Promise<void> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await target.dialect.insertRows(target.conn, table, columns, values);
+      return;
+    } catch (err) {
+      const fault = target.dialect.clusterFault(err);
+      const again = fault?.kind === 'not_primary' || target.dialect.isTransientConflict(err);
+      if (!again || Date.now() - started > RETRY_FOR_MS) throw err;
+      const wait = Math.min(8000, 250 * 2 ** (attempt - 1));
+      onRetry?.(
+        `${table}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; writing the batch of ${values.length} rows again in ${wait / 1000} s (attempt ${attempt + 1}).`,
+      );
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 export interface CopyTablesOptions extends CopyOptions {
@@ -185,6 +222,7 @@ export async function copyTables(
         }
       },
       stopped: () => failure !== null,
+      onRetry: (message) => progress({ type: 'warning', message }),
       onRows: (n) => {
         s.done += n;
         progress({ type: 'table-progress', phase: 'copy', table: unit.table, done: s.done, total });

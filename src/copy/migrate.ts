@@ -1,3 +1,4 @@
+import { CLUSTER_LOCK_TABLE } from '../db/dialect/galera.js';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
@@ -287,7 +288,11 @@ function refuseMismatches(ctx: RunContext): MigrateResult | null {
     );
   }
   const foreign = targetTables.filter(
-    (t) => !PLACEMENT_TABLES.includes(t) && t !== VERSION_TABLE && t !== RUN_TABLE,
+    (t) =>
+      !PLACEMENT_TABLES.includes(t) &&
+      t !== VERSION_TABLE &&
+      t !== RUN_TABLE &&
+      t !== CLUSTER_LOCK_TABLE,
   );
   if (foreign.length > 0 && !options.allowOtherTables) {
     return ctx.end(

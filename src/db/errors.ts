@@ -1,4 +1,5 @@
 import {
+  ClusterError,
   ConnectionError,
   LockedError,
   PlacementUpgradeError,
@@ -35,6 +36,14 @@ const LOST_HINT =
 /** What to do after the storage refused a write, whichever command it was. */
 const STORAGE_HINT =
   'Free space, make the database file and its directory writable, or restore the database, then run the same command again: migrate --apply resumes after the last committed row (or reports the target as interrupted), db sync finishes the revision it was in.';
+
+/** What to do on a Galera node outside the Primary Component. */
+const NOT_PRIMARY_HINT =
+  "The node has left its cluster's Primary Component (a network split, the other nodes down) or is still joining. Point the command at a node whose wsrep_cluster_status is Primary, or wait for this one to rejoin, then run the same command again: migrate --apply resumes after the last committed row, db sync finishes the revision it was in, and the online data migrations pick up the rows still to do.";
+
+/** What to do when a write set was over the cluster's limits. */
+const WRITE_SET_HINT =
+  'Lower --batch-size (migrate) or --max-count (db online-data-migrations), or raise wsrep_max_ws_rows / wsrep_max_ws_size on the cluster, then run the same command again: it resumes after the last committed row.';
 
 /** What to do after another session kept a lock past the server's timeout, or a deadlock was not retried. */
 const LOCK_HINT =
@@ -92,6 +101,22 @@ export function classifyDatabaseError(
       },
     );
   }
+  const cluster = origin.dialect.clusterFault(err);
+  if (cluster) {
+    return cluster.kind === 'not_primary'
+      ? new ClusterError(
+          'not_primary',
+          `${origin.display} is a Galera node that cannot take work now, while ${action}: ${cluster.detail}. What was committed before stays committed.`,
+          NOT_PRIMARY_HINT,
+          err,
+        )
+      : new ClusterError(
+          'write_set_too_large',
+          `A write exceeded the Galera cluster's write-set limits on ${origin.display} while ${action}: ${cluster.detail}. What was committed before stays committed.`,
+          WRITE_SET_HINT,
+          err,
+        );
+  }
   if (origin.dialect.isTransientConflict(err)) {
     const e = err as { sqlMessage?: string; message?: string };
     const detail = (e.sqlMessage ?? e.message ?? String(err)).split(' - ').pop();
@@ -126,12 +151,25 @@ export async function withDatabaseErrors<T>(
   try {
     return await work();
   } catch (err) {
-    throw (
-      classifyDatabaseError(err, action, {
-        display: database.display,
-        dialect: database.dialect,
-        database: database.spec.database,
-      }) ?? err
-    );
+    const typed = classifyDatabaseError(err, action, {
+      display: database.display,
+      dialect: database.dialect,
+      database: database.spec.database,
+    });
+    if (typed instanceof ClusterError) throw typed.withNodeState(await nodeState(database));
+    throw typed ?? err;
+  }
+}
+
+/** What a Galera node says of itself, for a cluster error's message; empty if it does not answer within 3 s. */
+async function nodeState(database: Database): Promise<string> {
+  const describe = database.dialect.clusterNodeState;
+  if (!describe) return '';
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<string>((resolve) => (timer = setTimeout(() => resolve(''), 3000)));
+  try {
+    return await Promise.race([describe.call(database.dialect, database.knex), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -163,6 +163,33 @@ export class StorageFaultError extends PlacementUpgradeError {
   }
 }
 
+/**
+ * A Galera cluster refused the work: the node is outside the Primary
+ * Component or not ready (exit 28), or a write set broke the cluster's
+ * limits (exit 29).
+ */
+export class ClusterError extends PlacementUpgradeError {
+  constructor(
+    readonly kind: 'not_primary' | 'write_set_too_large',
+    message: string,
+    hint: string,
+    cause?: unknown,
+  ) {
+    super(
+      kind === 'not_primary' ? 'galera_not_primary' : 'galera_write_set_too_large',
+      kind === 'not_primary' ? ExitCode.CLUSTER_UNAVAILABLE : ExitCode.WRITE_SET_TOO_LARGE,
+      message,
+      { hint, cause },
+    );
+  }
+
+  /** The message with what the node says of itself appended (its name, cluster status, state). */
+  withNodeState(state: string): ClusterError {
+    if (!state) return this;
+    return new ClusterError(this.kind, `${this.message} ${state}`, this.hint ?? '', this.cause);
+  }
+}
+
 export class PermissionDeniedError extends PlacementUpgradeError {
   constructor(message: string, hint: string, cause?: unknown) {
     super('permission_denied', ExitCode.PERMISSION_DENIED, message, { hint, cause });

@@ -256,49 +256,55 @@ export async function syncSchema(
   const progress = options.onProgress ?? ignoreProgress;
   const db = database.knex;
   return withDatabaseErrors(database, 'upgrading the schema', () =>
-    database.dialect.withSchemaLock(db, LOCK_NAME, options.lockTimeoutSeconds ?? 60, async () => {
-      const { revision: from, tables } = await currentRevision(database, db);
-      refuseUpgrade(from, target, release);
-      if (from === null) {
-        const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
-        if (present.length > 0 && !interruptedInitialRevision(database, tables, present)) {
-          const novaApi = looksLikeNovaApi(tables);
-          throw new SchemaStateError(
-            `The database already has placement tables (${present.join(', ')}) but no revision in ${VERSION_TABLE}, so it is unclear which schema they have.`,
-            novaApi
-              ? 'This looks like a nova_api database, not a placement database: point the placement connection at placement\'s own database, and use "placement-upgrade migrate" to copy the data.'
-              : `If these tables came from a copy of nova_api's placement tables (the upstream migrate-db script), stamp the initial revision with "placement-upgrade db stamp ${INITIAL_REVISION}" and run db sync again.`,
-            { tables: present },
-          );
+    database.dialect.withSchemaLock(
+      db,
+      LOCK_NAME,
+      options.lockTimeoutSeconds ?? 60,
+      async () => {
+        const { revision: from, tables } = await currentRevision(database, db);
+        refuseUpgrade(from, target, release);
+        if (from === null) {
+          const present = tables.filter((t) => PLACEMENT_TABLES.includes(t));
+          if (present.length > 0 && !interruptedInitialRevision(database, tables, present)) {
+            const novaApi = looksLikeNovaApi(tables);
+            throw new SchemaStateError(
+              `The database already has placement tables (${present.join(', ')}) but no revision in ${VERSION_TABLE}, so it is unclear which schema they have.`,
+              novaApi
+                ? 'This looks like a nova_api database, not a placement database: point the placement connection at placement\'s own database, and use "placement-upgrade migrate" to copy the data.'
+                : `If these tables came from a copy of nova_api's placement tables (the upstream migrate-db script), stamp the initial revision with "placement-upgrade db stamp ${INITIAL_REVISION}" and run db sync again.`,
+              { tables: present },
+            );
+          }
         }
-      }
-      const path = upgradePath(from, target);
-      const applied: SyncResult['applied'] = [];
-      if (path.length > 0 && !tables.includes(VERSION_TABLE)) {
-        for (const sql of database.dialect.createTableSql(VERSION_TABLE_DEF)) await db.raw(sql);
-      }
-      let current = from;
-      for (const rev of path) {
-        progress({ type: 'revision-start', revision: rev.id, description: rev.description });
-        const started = performance.now();
-        const ops = database.dialect.supportsTransactionalDdl
-          ? schemaOps(database, db)
-          : resumableOps(database, db, await database.dialect.introspect(db), rev.id);
-        await rev.upgrade(ops);
-        await writeRevision(db, current, rev.id);
-        current = rev.id;
-        const ms = Math.round(performance.now() - started);
-        applied.push({ revision: rev.id, description: rev.description, ms });
-        progress({ type: 'revision-done', revision: rev.id, description: rev.description, ms });
-      }
-      return {
-        from,
-        to: target,
-        release: release ?? releaseOf(target) ?? null,
-        applied,
-        upToDate: path.length === 0,
-      };
-    }),
+        const path = upgradePath(from, target);
+        const applied: SyncResult['applied'] = [];
+        if (path.length > 0 && !tables.includes(VERSION_TABLE)) {
+          for (const sql of database.dialect.createTableSql(VERSION_TABLE_DEF)) await db.raw(sql);
+        }
+        let current = from;
+        for (const rev of path) {
+          progress({ type: 'revision-start', revision: rev.id, description: rev.description });
+          const started = performance.now();
+          const ops = database.dialect.supportsTransactionalDdl
+            ? schemaOps(database, db)
+            : resumableOps(database, db, await database.dialect.introspect(db), rev.id);
+          await rev.upgrade(ops);
+          await writeRevision(db, current, rev.id);
+          current = rev.id;
+          const ms = Math.round(performance.now() - started);
+          applied.push({ revision: rev.id, description: rev.description, ms });
+          progress({ type: 'revision-done', revision: rev.id, description: rev.description, ms });
+        }
+        return {
+          from,
+          to: target,
+          release: release ?? releaseOf(target) ?? null,
+          applied,
+          upToDate: path.length === 0,
+        };
+      },
+      (message) => progress({ type: 'step', step: 'lock', message }),
+    ),
   );
 }
 

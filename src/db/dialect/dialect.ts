@@ -48,6 +48,13 @@ export interface PlacementDriver {
  * rest of placement-upgrade asks this interface questions and never branches
  * on the engine's name.
  */
+/** What clusterFault() found. */
+export interface ClusterFault {
+  kind: 'not_primary' | 'write_set_too_large';
+  /** The server's own words. */
+  detail: string;
+}
+
 export interface Dialect {
   readonly engine: Engine;
   /** How the engine is called in messages. */
@@ -126,6 +133,14 @@ export interface Dialect {
    * SQLite file), so the same work can simply be retried.
    */
   isTransientConflict(err: unknown): boolean;
+  /**
+   * A Galera cluster's refusal (MySQL family only; null elsewhere and for
+   * any other error): the node is outside the Primary Component or not
+   * ready, or a write set broke the cluster's limits.
+   */
+  clusterFault(err: unknown): ClusterFault | null;
+  /** A Galera node's name and wsrep state in a few words, for a cluster error's message ('' when unknown). */
+  clusterNodeState?(db: Knex): Promise<string>;
   /** True when the server refused text its character set cannot hold (MySQL latin1, a non-UTF8 PostgreSQL). */
   isUnstorableText(err: unknown): boolean;
   /**
@@ -177,13 +192,15 @@ export interface Dialect {
   /**
    * Runs `work` while holding the schema lock, on the single connection of
    * `db`. With transactional DDL, `work` runs inside one transaction that is
-   * rolled back if it throws.
+   * rolled back if it throws. On a Galera cluster the lock holds across
+   * every node, and `notice` hears of a wait or a takeover.
    */
   withSchemaLock<T>(
     db: Knex,
     lockName: string,
     timeoutSeconds: number,
     work: () => Promise<T>,
+    notice?: (line: string) => void,
   ): Promise<T>;
 
   /**

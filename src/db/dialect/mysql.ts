@@ -3,6 +3,7 @@ import { connect as netConnect, isIP } from 'node:net';
 import mysql, { type ConnectionOptions, type SslOptions } from 'mysql2/promise';
 import { ConnectionError, LockedError, TlsConnectionError } from '../../errors/errors.js';
 import { UNVERIFIED_TLS, type TlsOptions } from '../tls.js';
+import { describeNode, galeraFault, galeraNode, withClusterLock } from './galera.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
@@ -343,6 +344,10 @@ export const mysqlDialect: Dialect = {
 
   isUnstorableText: (err: unknown) => errorCode(err) === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
+  clusterFault: galeraFault,
+  clusterNodeState(db: Knex): Promise<string> {
+    return describeNode(db, (r) => this.rows(r));
+  },
 
   async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
     const tables = this.rows<{ t: string; charset: string }>(
@@ -503,7 +508,11 @@ export const mysqlDialect: Dialect = {
     lockName: string,
     timeoutSeconds: number,
     work: () => Promise<T>,
+    notice?: (line: string) => void,
   ): Promise<T> {
+    // GET_LOCK holds on one Galera node only: a cluster takes a lock of its own.
+    const node = await galeraNode(db, (r) => this.rows(r));
+    if (node) return withClusterLock(db, this, node, timeoutSeconds, work, notice);
     // GET_LOCK is server-wide, so the name carries the database name. It is
     // a session lock: the schema connection pool has exactly one connection.
     const [dbRow] = this.rows<{ name: string }>(await db.raw('SELECT DATABASE() AS name'));

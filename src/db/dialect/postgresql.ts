@@ -290,6 +290,7 @@ export const postgresqlDialect: Dialect = {
   // character_not_in_repertoire, untranslatable_character
   isUnstorableText: (err: unknown) => ['22021', '22P05'].includes(errorCode(err) ?? ''),
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
+  clusterFault: () => null,
 
   async nonUnicodeText(db: Knex): Promise<NonUnicodeText[]> {
     const [row] = this.rows<{ charset: string }>(

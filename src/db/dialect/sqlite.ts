@@ -273,6 +273,7 @@ export const sqliteDialect: Dialect = {
   // SQLite stores any text.
   isUnstorableText: () => false,
   isTransientConflict: (err: unknown) => /^SQLITE_(BUSY|LOCKED)/.test(errorCode(err) ?? ''),
+  clusterFault: () => null,
 
   // SQLite text is always UTF-8 or UTF-16.
   nonUnicodeText: async (): Promise<NonUnicodeText[]> => [],

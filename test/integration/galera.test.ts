@@ -1,0 +1,248 @@
+/**
+ * On a real three-node MariaDB Galera cluster (scripts/galera-cluster.sh,
+ * which CI starts): db sync from every node at once, migrate across nodes,
+ * a node outside the Primary Component, and the cluster-wide schema lock
+ * of a run that died. CI sets PU_REQUIRE_GALERA=1: no cluster fails there.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLUSTER_LOCK_TABLE } from '../../src/db/dialect/galera.js';
+import { generateNovaApi } from '../../src/fixtures/index.js';
+import { HEAD, INITIAL_REVISION } from '../../src/migrations/index.js';
+import { migrateArgs, parseJson, runCli } from '../helpers/cli.js';
+import { galeraCluster, type GaleraCluster } from '../helpers/galera.js';
+import { loadReference } from '../helpers/reference-schema.js';
+import { tableDigests } from '../helpers/table-digest.js';
+
+const found = await galeraCluster();
+const required = process.env['PU_REQUIRE_GALERA'] === '1';
+if (typeof found === 'string') {
+  process.stderr.write(
+    `\n!! ${found} — the Galera suite is ${required ? 'REQUIRED (PU_REQUIRE_GALERA=1): failing' : 'skipped'}\n`,
+  );
+}
+
+describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera cluster', () => {
+  let cluster: GaleraCluster;
+  const made: string[] = [];
+
+  beforeAll(() => {
+    if (typeof found === 'string') throw new Error(found);
+    cluster = found;
+  });
+  afterAll(async () => {
+    if (!cluster) return;
+    const db = await cluster.open(1);
+    try {
+      for (const name of made) await db.knex.raw(`DROP DATABASE IF EXISTS \`${name}\``);
+    } finally {
+      await db.close();
+    }
+  });
+
+  /** A new empty database, created on node 1 and present on every node before it is returned. */
+  async function fresh(prefix: string): Promise<string> {
+    const name = `pu_galera_${prefix}_${randomBytes(3).toString('hex')}`;
+    made.push(name);
+    const db = await cluster.open(1);
+    try {
+      await db.knex.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4`);
+    } finally {
+      await db.close();
+    }
+    for (const n of [2, 3]) {
+      const other = await cluster.open(n);
+      try {
+        // A causal read: it waits until this node has applied the CREATE.
+        await other.knex.raw('SET SESSION wsrep_sync_wait = 1');
+        const rows = other.dialect.rows<unknown>(
+          await other.knex.raw('SHOW DATABASES LIKE ?', [name]),
+        );
+        expect(rows).toHaveLength(1);
+      } finally {
+        await other.close();
+      }
+    }
+    return name;
+  }
+
+  async function tablesOn(n: number, database: string): Promise<string[]> {
+    const db = await cluster.open(n, database);
+    try {
+      await db.knex.raw('SET SESSION wsrep_sync_wait = 1');
+      return await db.dialect.listTables(db.knex);
+    } finally {
+      await db.close();
+    }
+  }
+
+  it.each([
+    ['an empty database', null],
+    ['the initial revision', INITIAL_REVISION],
+  ])(
+    'three db syncs at once from three nodes, from %s, ten rounds: every run exits 0, one applies, the schema is placement’s',
+    async (_label, from) => {
+      const reference = loadReference('mysql')[HEAD];
+      for (let round = 1; round <= 10; round++) {
+        const name = await fresh('sync');
+        if (from) {
+          const first = await runCli([
+            'db',
+            'sync',
+            '--revision',
+            from,
+            '--placement-url',
+            cluster.url(1, name),
+          ]);
+          expect(first.code, first.stderr).toBe(0);
+        }
+        const runs = await Promise.all(
+          [1, 2, 3].map((n) => runCli(['db', 'sync', '--placement-url', cluster.url(n, name)])),
+        );
+        for (const r of runs) expect(r.code, `round ${round}: ${r.stdout}\n${r.stderr}`).toBe(0);
+        // Exactly one run applied the revisions; the others found them applied.
+        expect(
+          runs.filter((r) => `${r.stdout}${r.stderr}`.includes('Applying ')),
+          `round ${round}`,
+        ).toHaveLength(1);
+        for (const n of [1, 2, 3]) {
+          const db = await cluster.open(n, name);
+          try {
+            await db.knex.raw('SET SESSION wsrep_sync_wait = 1');
+            expect(await db.dialect.introspect(db.knex), `node ${n}, round ${round}`).toEqual(
+              reference,
+            );
+          } finally {
+            await db.close();
+          }
+        }
+        expect(await tablesOn(3, name)).not.toContain(CLUSTER_LOCK_TABLE);
+      }
+    },
+  );
+
+  it('the schema lock of a run that died is taken over; a live holder makes others wait, then exit 14', async () => {
+    const name = await fresh('lock');
+    const db = await cluster.open(1, name);
+    const lockTable = (age: number) =>
+      db.knex.raw(
+        `INSERT INTO ${CLUSTER_LOCK_TABLE} (id, holder, node, taken_at, heartbeat_at)
+         VALUES (1, 'deadhost pid 4242 (test)', 'node1', NOW(6), NOW(6) - INTERVAL ? SECOND)`,
+        [age],
+      );
+    try {
+      await db.knex.raw(
+        `CREATE TABLE ${CLUSTER_LOCK_TABLE} (id INT NOT NULL PRIMARY KEY, holder VARCHAR(255) NOT NULL,
+           node VARCHAR(255) NOT NULL, taken_at DATETIME(6) NOT NULL, heartbeat_at DATETIME(6) NOT NULL)`,
+      );
+      // A holder silent for a minute: it died (kill -9 leaves exactly this).
+      await lockTable(60);
+      const taken = await runCli(['db', 'sync', '--placement-url', cluster.url(2, name)]);
+      expect(taken.code, taken.stderr).toBe(0);
+      expect(taken.stdout + taken.stderr).toContain(
+        "Took over the cluster's schema lock from deadhost pid 4242 (test) on node1",
+      );
+      expect(await tablesOn(3, name)).not.toContain(CLUSTER_LOCK_TABLE);
+
+      // A holder that said it was alive just now: the run waits, then gives up.
+      await db.knex.raw(
+        `CREATE TABLE ${CLUSTER_LOCK_TABLE} (id INT NOT NULL PRIMARY KEY, holder VARCHAR(255) NOT NULL,
+           node VARCHAR(255) NOT NULL, taken_at DATETIME(6) NOT NULL, heartbeat_at DATETIME(6) NOT NULL)`,
+      );
+      await lockTable(0);
+      const waited = await runCli([
+        'db',
+        'sync',
+        '--lock-timeout',
+        '2',
+        '--placement-url',
+        cluster.url(3, name),
+      ]);
+      expect(waited.code, waited.stderr).toBe(14);
+      expect(waited.stdout + waited.stderr).toContain("Waiting for another run's schema lock");
+      expect(waited.stderr).toContain('deadhost pid 4242 (test), on node node1');
+      await db.knex.raw(`DROP TABLE ${CLUSTER_LOCK_TABLE}`);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('migrate from nova_api on node 1 into placement on node 2; verify and upgrade check agree on every node', async () => {
+    const source = await fresh('nova');
+    const target = await fresh('placement');
+    const nova = await cluster.open(1, source);
+    try {
+      await generateNovaApi(nova, {
+        release: 'rocky',
+        providers: 40,
+        consumers: 600,
+        seed: 14,
+        flaws: { caseVariantNames: false },
+      });
+    } finally {
+      await nova.close();
+    }
+    const migrated = await runCli(
+      migrateArgs(cluster.url(1, source), cluster.url(2, target), '--apply'),
+    );
+    expect(migrated.code, migrated.stderr).toBe(0);
+    const verified = await runCli([
+      'verify',
+      '--source',
+      cluster.url(3, source),
+      '--target',
+      cluster.url(3, target),
+    ]);
+    expect(verified.code, `${verified.stdout}\n${verified.stderr}`).toBe(0);
+
+    const digests = [];
+    for (const n of [1, 2, 3]) {
+      const db = await cluster.open(n, target);
+      try {
+        await db.knex.raw('SET SESSION wsrep_sync_wait = 1');
+        digests.push(await tableDigests(db));
+      } finally {
+        await db.close();
+      }
+    }
+    expect(digests[1]).toEqual(digests[0]);
+    expect(digests[2]).toEqual(digests[0]);
+
+    const checks = await Promise.all(
+      [1, 2, 3].map((n) =>
+        runCli(['upgrade', 'check', '--json', '--placement-url', cluster.url(n, target)]),
+      ),
+    );
+    const answers = checks.map((c) => ({ code: c.code, json: parseJson(c) }));
+    expect(answers[1]).toEqual(answers[0]);
+    expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('a node outside the Primary Component: db sync there exits 28 naming the node and its state, and succeeds once it rejoins', async () => {
+    const name = await fresh('nonprim');
+    await cluster.fault('isolate', 3);
+    try {
+      await cluster.waitForStatus(3, 'non-Primary');
+      const refused = await runCli([
+        'db',
+        'sync',
+        '--json',
+        '--placement-url',
+        cluster.url(3, name),
+      ]);
+      expect(refused.code, refused.stderr).toBe(28);
+      const error = parseJson<{ error: { code: string; message: string; hint: string } }>(
+        refused,
+      ).error;
+      expect(error.code).toBe('galera_not_primary');
+      expect(error.message).toContain('127.0.0.1:' + String(cluster.ports[2]));
+      expect(error.message).toContain('node node3: cluster status non-Primary');
+      expect(error.hint).toContain('Primary');
+      expect(refused.stderr).not.toContain('This is a bug');
+    } finally {
+      await cluster.fault('rejoin', 3);
+    }
+    const synced = await runCli(['db', 'sync', '--placement-url', cluster.url(3, name)]);
+    expect(synced.code, synced.stderr).toBe(0);
+  });
+});
