@@ -1,3 +1,4 @@
+import type { BatchSplitter } from './write-set.js';
 import type { Knex } from 'knex';
 import type { Dialect } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
@@ -38,6 +39,8 @@ export interface CopyUnit {
 
 export interface CopyOptions {
   batchSize: number;
+  /** Cuts a batch into pieces that fit the target's write sets (Galera); one piece otherwise. */
+  split?: BatchSplitter;
   /** Changes a source row before it is written (orphan references set NULL …), or drops it (null). */
   transform?: (row: Row) => Row | null;
 }
@@ -105,7 +108,11 @@ export async function copyUnit(
       }
       values.push(columns.map((c) => row[c] ?? null));
     }
-    if (values.length > 0) await writeBatch(target, table.name, columns, values, options.onRetry);
+    if (values.length > 0) {
+      for (const piece of options.split ? options.split(values) : [values]) {
+        await writeBatch(target, table.name, columns, piece, options.onRetry);
+      }
+    }
     rows += values.length;
     options.onRows?.(batch.length);
   }
@@ -209,6 +216,7 @@ export async function copyTables(
     if (first) s.startedAt = performance.now();
     const slice = await copyUnit(sourceSide(unit.table), target, unit.range, {
       batchSize: options.batchSize,
+      split: options.split,
       transform: options.transformFor?.(unit.table),
       onStart: (resumedAfter) => {
         if (first) {

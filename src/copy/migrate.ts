@@ -1,4 +1,5 @@
 import { CLUSTER_LOCK_TABLE } from '../db/dialect/galera.js';
+import { writeSetNotice, writeSetSplitter } from './write-set.js';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
@@ -608,6 +609,9 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
     build.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
     indexBuilds.push(build);
   };
+  const limits = (await target.dialect.writeSetLimits?.(target.knex)) ?? null;
+  const fitting = writeSetNotice(limits, options.batchSize);
+  if (fitting) progress({ type: 'warning', message: fitting });
   base.copied = await withDatabaseErrors(target, 'copying', () =>
     copyTables(
       units,
@@ -615,6 +619,7 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
       { conn: writers, dialect: target.dialect },
       {
         batchSize: options.batchSize,
+        split: writeSetSplitter(limits),
         parallel,
         totals: sourceRows,
         transformFor: (t) => rowTransform(t, orphanFilter),

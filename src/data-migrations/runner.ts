@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
+import type { WriteSetLimits } from '../db/dialect/dialect.js';
 import { classifyDatabaseError } from '../db/errors.js';
 import { errorMessage, UsageError } from '../errors/errors.js';
 import { yieldToEventLoop } from '../util/event-loop.js';
@@ -7,6 +8,7 @@ import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { onlineDataMigrations } from './registry.js';
 import {
   DEFAULT_INCOMPLETE_CONSUMER_ID,
+  type BatchResult,
   type DataMigrationContext,
   type MigrationBatch,
   type OnlineDataMigration,
@@ -97,6 +99,39 @@ export function parseMaxCount(value: string | undefined): number | undefined {
   return n;
 }
 
+/** Rows a write set keeps free for what else a batch writes (a projects or users row). */
+const WRITE_SET_MARGIN = 10;
+
+/** The rows one transaction may change on this database: Infinity unless a Galera limit says less. */
+function writeSetRows(limits: WriteSetLimits | null | undefined): number {
+  if (!limits || limits.rows <= 0) return Infinity;
+  return Math.max(1, limits.rows - WRITE_SET_MARGIN);
+}
+
+/**
+ * A batch of `n` rows as transactions of at most `perTransaction` rows, as
+ * placement-manage's batches of that size would run: their counts add up,
+ * and it stops at the first transaction that migrated fewer than it was
+ * asked (nothing left, or rows it cannot fix, which the next would find
+ * again).
+ */
+function inWriteSets(batch: MigrationBatch, perTransaction: number): MigrationBatch {
+  if (!Number.isFinite(perTransaction)) return batch;
+  return async (n) => {
+    const total: BatchResult = { found: 0, done: 0 };
+    for (let left = n; left > 0;) {
+      const ask = Math.min(left, perTransaction);
+      const r = await batch(ask);
+      total.found += r.found;
+      total.done += r.done;
+      if (r.unfixable) total.unfixable = r.unfixable;
+      left -= r.done;
+      if (r.done < ask) break;
+    }
+    return total;
+  };
+}
+
 /**
  * Runs the online data migrations with placement-manage's algorithm:
  * without maxCount, batches of 50 until a batch migrates nothing; with it,
@@ -123,11 +158,18 @@ export async function runOnlineDataMigrations(
     },
   };
   const migrations = options.migrations ?? (await onlineDataMigrations());
+  const perWriteSet = writeSetRows(await database.dialect.writeSetLimits?.(database.knex));
+  if (perWriteSet < batchSize) {
+    progress({
+      type: 'warning',
+      message: `The database is a Galera node whose write sets hold at most ${perWriteSet + WRITE_SET_MARGIN} rows: each batch of ${batchSize} is run as several transactions of up to ${perWriteSet} rows.`,
+    });
+  }
   const batchOf = new Map<string, MigrationBatch>();
   const batchFor = (m: OnlineDataMigration): MigrationBatch => {
     let batch = batchOf.get(m.name);
     if (!batch) {
-      batch = m.start(context);
+      batch = inWriteSets(m.start(context), perWriteSet);
       batchOf.set(m.name, batch);
     }
     return batch;

@@ -66,6 +66,12 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     return name;
   }
 
+  /** db sync to head on node 2. */
+  async function db_sync(database: string): Promise<void> {
+    const r = await runCli(['db', 'sync', '--placement-url', cluster.url(2, database)]);
+    expect(r.code, r.stderr).toBe(0);
+  }
+
   async function tablesOn(n: number, database: string): Promise<string[]> {
     const db = await cluster.open(n, database);
     try {
@@ -216,6 +222,80 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     const answers = checks.map((c) => ({ code: c.code, json: parseJson(c) }));
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
+  });
+
+  it('write sets of at most 1,000 rows and 256 KiB: migrate and the online data migrations fit their writes to them', async () => {
+    const source = await fresh('nova');
+    const target = await fresh('placement');
+    const nova = await cluster.open(1, source);
+    try {
+      // Ocata: no consumers table, so every instance's allocations need a consumers row.
+      const summary = await generateNovaApi(nova, {
+        release: 'ocata',
+        providers: 30,
+        consumers: 1600,
+        seed: 21,
+        flaws: { caseVariantNames: false },
+      });
+      expect(summary.tables['allocations']).toBeGreaterThan(3000);
+    } finally {
+      await nova.close();
+    }
+    const node2 = await cluster.open(2, target);
+    try {
+      await node2.knex.raw('SET GLOBAL wsrep_max_ws_rows = 1000');
+      await node2.knex.raw('SET GLOBAL wsrep_max_ws_size = 262144');
+      // The limits bite: one statement of 1,200 rows is refused.
+      await node2.knex.raw('CREATE TABLE probe (id INT PRIMARY KEY)');
+      const values = Array.from({ length: 1200 }, (_, i) => `(${i})`).join(',');
+      await expect(node2.knex.raw(`INSERT INTO probe VALUES ${values}`)).rejects.toMatchObject({
+        errno: expect.any(Number),
+      });
+      await node2.knex.raw('DROP TABLE probe');
+
+      const migrated = await runCli(
+        migrateArgs(
+          cluster.url(1, source),
+          cluster.url(2, target),
+          '--apply',
+          '--revision',
+          INITIAL_REVISION,
+        ),
+      );
+      expect(migrated.code, migrated.stderr).toBe(0);
+      expect(migrated.stdout + migrated.stderr).toContain(
+        'whose write sets hold at most 1,000 rows and 256 KiB',
+      );
+      const odm = await runCli([
+        'db',
+        'online-data-migrations',
+        '--max-count',
+        '5000',
+        '--placement-url',
+        cluster.url(2, target),
+      ]);
+      // placement-manage's code for a limited run that migrated rows: 1, "more may remain".
+      expect(odm.code, `${odm.stdout}\n${odm.stderr}`).toBe(1);
+      expect(odm.stdout + odm.stderr).toContain('several transactions of up to 990 rows');
+      const again = await runCli([
+        'db',
+        'online-data-migrations',
+        '--placement-url',
+        cluster.url(2, target),
+      ]);
+      expect(again.code, `${again.stdout}\n${again.stderr}`).toBe(0);
+      const [row] = node2.dialect.rows<{ missing: number | string }>(
+        await node2.knex.raw(
+          'SELECT COUNT(*) AS missing FROM allocations a LEFT JOIN consumers c ON c.uuid = a.consumer_id WHERE c.id IS NULL',
+        ),
+      );
+      expect(Number(row?.missing)).toBe(0);
+      await db_sync(target);
+    } finally {
+      await node2.knex.raw('SET GLOBAL wsrep_max_ws_rows = 0');
+      await node2.knex.raw('SET GLOBAL wsrep_max_ws_size = 2147483647');
+      await node2.close();
+    }
   });
 
   it('a node outside the Primary Component: db sync there exits 28 naming the node and its state, and succeeds once it rejoins', async () => {

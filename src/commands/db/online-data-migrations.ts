@@ -113,6 +113,8 @@ ${OWN_CODES.map((c) => code(c, EXIT_CODE_DOCS[c])).join('\n')}`;
     } else if (event.type === 'data-migration-error') {
       this.say(`Error attempting to run ${event.migration}`);
       this.note(`${event.migration}: ${event.message}`);
+    } else if (event.type === 'warning') {
+      this.note(event.message);
     }
   };
 

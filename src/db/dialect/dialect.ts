@@ -48,6 +48,14 @@ export interface PlacementDriver {
  * rest of placement-upgrade asks this interface questions and never branches
  * on the engine's name.
  */
+/** A Galera node's write-set limits (wsrep_max_ws_rows, 0 for none; wsrep_max_ws_size), and whether statements travel with their rows. */
+export interface WriteSetLimits {
+  node: string;
+  rows: number;
+  bytes: number;
+  annotate: boolean;
+}
+
 /** What clusterFault() found. */
 export interface ClusterFault {
   kind: 'not_primary' | 'write_set_too_large';
@@ -139,6 +147,8 @@ export interface Dialect {
    * ready, or a write set broke the cluster's limits.
    */
   clusterFault(err: unknown): ClusterFault | null;
+  /** A Galera node's write-set limits; null when the server is not one (and on other engines). */
+  writeSetLimits?(db: Knex): Promise<WriteSetLimits | null>;
   /** A Galera node's name and wsrep state in a few words, for a cluster error's message ('' when unknown). */
   clusterNodeState?(db: Knex): Promise<string>;
   /** True when the server refused text its character set cannot hold (MySQL latin1, a non-UTF8 PostgreSQL). */

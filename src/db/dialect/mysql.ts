@@ -25,6 +25,7 @@ import {
   type TypeNames,
   type NonUnicodeText,
   type PoolOptions,
+  type WriteSetLimits,
 } from './dialect.js';
 
 const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
@@ -345,6 +346,16 @@ export const mysqlDialect: Dialect = {
   isUnstorableText: (err: unknown) => errorCode(err) === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
   clusterFault: galeraFault,
+  async writeSetLimits(db: Knex): Promise<WriteSetLimits | null> {
+    const node = await galeraNode(db, (r) => this.rows(r));
+    if (!node) return null;
+    return {
+      node: node.nodeName,
+      rows: node.maxWsRows,
+      bytes: node.maxWsSize,
+      annotate: node.annotateRows,
+    };
+  },
   clusterNodeState(db: Knex): Promise<string> {
     return describeNode(db, (r) => this.rows(r));
   },
