@@ -25,7 +25,7 @@ describe('write-set splitting', () => {
     const pieces = writeSetSplitter(limits)(rows(3000));
     expect(pieces.length).toBeGreaterThan(2);
     for (const p of pieces) {
-      const bytes = p.reduce((a, r) => a + 2 * (24 + 12 + 39 + 12 + 7 + 4), 0);
+      const bytes = p.reduce((a) => a + 2 * (24 + 12 + 39 + 12 + 7 + 4), 0);
       expect(bytes).toBeLessThanOrEqual(limits.bytes / 2);
     }
     const plain = writeSetSplitter({ ...limits, annotate: false })(rows(3000));
