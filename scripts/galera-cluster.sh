@@ -117,10 +117,13 @@ wait_synced() {
 
 node_pid() { cat "$(node_dir "$1")/node.pid" 2>/dev/null; }
 
+# Running means alive: a killed node can linger a moment as a zombie.
 node_running() {
-  local pid
+  local pid state
   pid="$(node_pid "$1")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)"
+  [ -n "$state" ] && [ "$state" != "Z" ]
 }
 
 launch() {
@@ -239,6 +242,11 @@ case "${1:-}" in
     check_node "${2:-}"
     pid="$(node_pid "$2")"
     [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null
+    for _ in $(seq 1 100); do
+      node_running "$2" || break
+      sleep 0.1
+    done
+    node_running "$2" && die "node $2 (pid $pid) is still alive after kill -9"
     echo "galera-cluster: node $2 killed"
     ;;
   isolate)

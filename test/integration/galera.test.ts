@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_LOCK_TABLE } from '../../src/db/dialect/galera.js';
 import { generateNovaApi } from '../../src/fixtures/index.js';
 import { HEAD, INITIAL_REVISION } from '../../src/migrations/index.js';
-import { migrateArgs, parseJson, runCli } from '../helpers/cli.js';
+import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { galeraCluster, type GaleraCluster } from '../helpers/galera.js';
 import { loadReference } from '../helpers/reference-schema.js';
 import { tableDigests } from '../helpers/table-digest.js';
@@ -53,12 +53,18 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     for (const n of [2, 3]) {
       const other = await cluster.open(n);
       try {
-        // A causal read: it waits until this node has applied the CREATE.
+        // A causal read waits until this node has applied the CREATE; a node
+        // that has just rejoined may still be catching up, so ask again.
         await other.knex.raw('SET SESSION wsrep_sync_wait = 1');
-        const rows = other.dialect.rows<unknown>(
-          await other.knex.raw('SHOW DATABASES LIKE ?', [name]),
-        );
-        expect(rows).toHaveLength(1);
+        const deadline = Date.now() + 30_000;
+        for (;;) {
+          const rows = other.dialect.rows<unknown>(
+            await other.knex.raw('SHOW DATABASES LIKE ?', [name]),
+          );
+          if (rows.length === 1) break;
+          if (Date.now() > deadline) throw new Error(`${name} never appeared on node ${n}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
       } finally {
         await other.close();
       }
@@ -223,6 +229,173 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     expect(answers[1]).toEqual(answers[0]);
     expect(answers[2]).toEqual(answers[0]);
   });
+
+  /** A Queens nova_api on node 1, big enough that its allocations take many batches of 25. */
+  async function interruptibleSource(): Promise<string> {
+    const source = await fresh('nova');
+    const nova = await cluster.open(1, source);
+    try {
+      await generateNovaApi(nova, {
+        release: 'queens',
+        providers: 30,
+        consumers: 1500,
+        seed: 21,
+        flaws: { caseVariantNames: false },
+      });
+    } finally {
+      await nova.close();
+    }
+    return source;
+  }
+
+  const applyArgs = (source: string, target: string, node: number) => [
+    ...migrateArgs(cluster.url(1, source), cluster.url(node, target), '--apply'),
+    '--batch-size',
+    '25',
+  ];
+
+  /** The target's table digests on every node (after each has applied everything). */
+  async function digestsEverywhere(target: string): Promise<Record<string, string>[]> {
+    const out = [];
+    for (const n of [1, 2, 3]) {
+      const db = await cluster.open(n, target);
+      try {
+        await db.knex.raw('SET SESSION wsrep_sync_wait = 1');
+        out.push(await tableDigests(db));
+      } finally {
+        await db.close();
+      }
+    }
+    return out;
+  }
+
+  async function expectVerifiedEverywhere(source: string, target: string): Promise<void> {
+    const verified = await runCli([
+      'verify',
+      '--source',
+      cluster.url(1, source),
+      '--target',
+      cluster.url(3, target),
+    ]);
+    expect(verified.code, `${verified.stdout}\n${verified.stderr}`).toBe(0);
+    const [a, b, c] = await digestsEverywhere(target);
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+  }
+
+  it('the target node killed (-9) during the copy: exit 5; it rejoins, and the run resumes on another node', async () => {
+    const source = await interruptibleSource();
+    const target = await fresh('placement');
+    const killed = await runWatching(
+      applyArgs(source, target, 2),
+      (l) => l.startsWith('copy allocations'),
+      () => cluster.fault('kill', 2),
+    );
+    expect(killed.actError).toBeNull();
+    // 0 would mean the copy ended before the kill landed: another test, not this one.
+    expect(killed.code, killed.lines.join('\n')).toBe(5);
+    expect(killed.lines.join('\n')).not.toContain('This is a bug');
+    await cluster.fault('start-node', 2);
+    const resumed = await runCli(applyArgs(source, target, 3));
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout + resumed.stderr).toMatch(/resum/i);
+    await expectVerifiedEverywhere(source, target);
+  });
+
+  it('another node killed (-9) during the copy: the copy goes on, and the node catches up when it rejoins', async () => {
+    const source = await interruptibleSource();
+    const target = await fresh('placement');
+    const run = await runWatching(
+      applyArgs(source, target, 2),
+      (l) => l.startsWith('copy allocations'),
+      () => cluster.fault('kill', 3),
+    );
+    expect(run.actError).toBeNull();
+    try {
+      expect(run.code, run.lines.join('\n')).toBe(0);
+    } finally {
+      await cluster.fault('start-node', 3);
+    }
+    await expectVerifiedEverywhere(source, target);
+  });
+
+  it('the target node outside the Primary Component for a while during the copy: the batch is written again until it is back', async () => {
+    const source = await interruptibleSource();
+    const target = await fresh('placement');
+    const sync = await runCli([
+      'db',
+      'sync',
+      '--revision',
+      INITIAL_REVISION,
+      '--placement-url',
+      cluster.url(2, target),
+    ]);
+    expect(sync.code, sync.stderr).toBe(0);
+    const nova = await cluster.open(1, source);
+    const [last] = nova.dialect.rows<{ id: number }>(
+      await nova.knex.raw('SELECT MAX(id) AS id FROM allocations'),
+    );
+    await nova.close();
+    // Hold the key of the source's last allocation on the target: the copy's
+    // batch that carries it waits on that row until the hold ends.
+    const hold = await cluster.open(2, target);
+    await hold.knex.raw('START TRANSACTION');
+    await hold.knex.raw(
+      "INSERT INTO allocations (id, resource_provider_id, consumer_id, resource_class_id, used) VALUES (?, 1, 'held', 0, 1)",
+      [last!.id],
+    );
+    let isolated = false;
+    let retried = false;
+    try {
+      const run = await runWatching(
+        applyArgs(source, target, 2),
+        (l) => l.startsWith('copy allocations'),
+        async () => {
+          await waitForBlockedInsert(target);
+          await cluster.fault('isolate', 2);
+          isolated = true;
+          await cluster.waitForStatus(2, 'non-Primary');
+          // Outside the Primary Component even ROLLBACK is refused: ending the
+          // session rolls the hold back.
+          await hold.close();
+        },
+        (line) => {
+          if (!retried && isolated && /writing the batch of \d+ rows again/.test(line)) {
+            retried = true;
+            void cluster.fault('rejoin', 2);
+          }
+        },
+      );
+      expect(run.actError).toBeNull();
+      expect(retried, run.lines.join('\n')).toBe(true);
+      expect(run.code, run.lines.join('\n')).toBe(0);
+    } finally {
+      await hold.close();
+      if (isolated) await cluster.fault('rejoin', 2).catch(() => undefined);
+    }
+    await cluster.waitForStatus(2, 'Primary');
+    await expectVerifiedEverywhere(source, target);
+  });
+
+  /** Resolves once node 2 shows the copy's INSERT into allocations waiting on the held row. */
+  async function waitForBlockedInsert(database: string): Promise<void> {
+    const admin = await cluster.open(2);
+    try {
+      for (let i = 0; i < 600; i++) {
+        const rows = admin.dialect.rows<{ q: string | null }>(
+          await admin.knex.raw(
+            "SELECT INFO AS q FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Query' AND ID <> CONNECTION_ID()",
+            [database],
+          ),
+        );
+        if (rows.some((r) => /^\s*INSERT INTO\s+`?allocations\b/i.test(r.q ?? ''))) return;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('the copy never reached the held allocation');
+    } finally {
+      await admin.close();
+    }
+  }
 
   it('write sets of at most 1,000 rows and 256 KiB: migrate and the online data migrations fit their writes to them', async () => {
     const source = await fresh('nova');
