@@ -202,7 +202,7 @@ export abstract class BaseCommand extends Command {
       connectTimeout?: number;
       fallback?: { url: string; origin: string; password?: string };
     },
-    options: { max?: number; mustExist?: boolean } = {},
+    options: { max?: number; mustExist?: boolean; causalReads?: boolean } = {},
   ): Promise<Database> {
     const spec = resolveConnection(role, {
       url: flags.url,
@@ -220,7 +220,12 @@ export abstract class BaseCommand extends Command {
    */
   protected async openPlacement(
     flags: { 'placement-url'?: string; 'placement-config'?: string[]; 'connect-timeout'?: number },
-    options: { max?: number; mustExist?: boolean; allowUnfinishedMigration?: boolean } = {},
+    options: {
+      max?: number;
+      mustExist?: boolean;
+      causalReads?: boolean;
+      allowUnfinishedMigration?: boolean;
+    } = {},
   ): Promise<Database> {
     const { allowUnfinishedMigration, ...pool } = options;
     const db = await this.open(

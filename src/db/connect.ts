@@ -52,6 +52,7 @@ export async function openDatabase(
     max: options.max ?? 4,
     mustExist: options.mustExist ?? false,
     connectTimeoutSeconds: options.connectTimeoutSeconds ?? DEFAULT_CONNECT_TIMEOUT_SECONDS,
+    causalReads: options.causalReads ?? true,
   };
   // The TLS files are read here, once: a missing one is a configuration error before any connection.
   const attempts = tlsAttempts(spec.tls, spec.origin);

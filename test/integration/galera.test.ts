@@ -6,12 +6,15 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../../src/db/connect.js';
 import { CLUSTER_LOCK_TABLE } from '../../src/db/dialect/galera.js';
+import { parseConnectionUrl } from '../../src/db/url.js';
 import { generateNovaApi } from '../../src/fixtures/index.js';
 import { HEAD, INITIAL_REVISION } from '../../src/migrations/index.js';
 import { migrateArgs, parseJson, runCli, runWatching } from '../helpers/cli.js';
 import { galeraCluster, type GaleraCluster } from '../helpers/galera.js';
 import { loadReference } from '../helpers/reference-schema.js';
+import { ADMIN_URLS } from '../helpers/servers.js';
 import { tableDigests } from '../helpers/table-digest.js';
 
 const found = await galeraCluster();
@@ -469,6 +472,24 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
       await node2.knex.raw('SET GLOBAL wsrep_max_ws_size = 2147483647');
       await node2.close();
     }
+  });
+
+  it('connections of the commands read causally on a Galera node, and only there; api serve reads as placement does', async () => {
+    const syncWait = async (url: string, causalReads?: boolean) => {
+      const db = await openDatabase(parseConnectionUrl(url, 'test'), { max: 1, causalReads });
+      try {
+        const [row] = db.dialect.rows<{ w: number | string }>(
+          await db.knex.raw('SELECT @@SESSION.wsrep_sync_wait AS w'),
+        );
+        return Number(row?.w);
+      } finally {
+        await db.close();
+      }
+    };
+    expect(await syncWait(cluster.url(2, 'mysql'))).toBe(1);
+    expect(await syncWait(cluster.url(2, 'mysql'), false)).toBe(0);
+    // The machine's own MariaDB has no wsrep on: left as it is.
+    expect(await syncWait(ADMIN_URLS.mysql)).toBe(0);
   });
 
   it('a node outside the Primary Component: db sync there exits 28 naming the node and its state, and succeeds once it rejoins', async () => {

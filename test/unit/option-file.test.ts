@@ -185,6 +185,7 @@ describe('read_default_file in a MySQL URL', () => {
       max: 1,
       mustExist: false,
       connectTimeoutSeconds: 1,
+      causalReads: true,
     });
     expect(config).toMatchObject({
       connection: { socketPath: '/run/mysqld/mysqld.sock', host: undefined },
@@ -198,10 +199,11 @@ describe('read_default_file in a MySQL URL', () => {
       max: 1,
       mustExist: false,
       connectTimeoutSeconds: 1,
+      causalReads: true,
     });
     expect(typeof (config.connection as { stream?: unknown }).stream).toBe('function');
     // mysql2's own socket otherwise, but for a verified TLS connection to an IP address (named for Node).
-    const pool = { max: 1, mustExist: false, connectTimeoutSeconds: 1 };
+    const pool = { max: 1, mustExist: false, connectTimeoutSeconds: 1, causalReads: true };
     const stream = (url: string, tls: TlsOptions | null) =>
       (
         mysqlDialect.knexConfig(parseConnectionUrl(url, 't'), pool, tls).connection as {

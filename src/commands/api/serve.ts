@@ -224,7 +224,12 @@ ${exitCodeHelp(EXIT_CODES)}`;
     for (const warning of config.policy.warnings) this.note(`Policy warning: ${warning}`);
     if (flags.workers > 1) return this.serveWithWorkers(flags, config);
     // A read-only server must not create a SQLite file; the check below needs the schema anyway.
-    const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
+    const db = await this.openPlacement(flags, {
+      max: flags['pool-size'],
+      mustExist: true,
+      // Reads as placement's own service does: no wait for the cluster on every request.
+      causalReads: false,
+    });
     const access = accessLog();
     try {
       const schema = await requireServableSchema(db);
@@ -302,7 +307,12 @@ ${exitCodeHelp(EXIT_CODES)}`;
 
   /** One worker of --workers: serves until the primary (or a stop signal) says stop. */
   private async serveAsWorker(flags: ServeFlags, config: ServeConfig): Promise<ServeResult> {
-    const db = await this.openPlacement(flags, { max: flags['pool-size'], mustExist: true });
+    const db = await this.openPlacement(flags, {
+      max: flags['pool-size'],
+      mustExist: true,
+      // Reads as placement's own service does: no wait for the cluster on every request.
+      causalReads: false,
+    });
     const access = accessLog();
     try {
       const running = await serveApi(db, {

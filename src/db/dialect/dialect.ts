@@ -19,6 +19,12 @@ export interface PoolOptions {
   mustExist: boolean;
   /** Seconds to wait for a server to answer before giving up. */
   connectTimeoutSeconds: number;
+  /**
+   * On a Galera node, every read sees what the whole cluster committed
+   * before it (wsrep_sync_wait): what plans, checks and verifications need.
+   * A service answering many reads (api serve) reads as placement does.
+   */
+  causalReads: boolean;
 }
 
 /** placement's DBAPI driver for an engine (PyMySQL, psycopg2, sqlite3), as SQLAlchemy 1.4 prints its errors. */

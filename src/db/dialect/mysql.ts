@@ -55,6 +55,23 @@ const PERMISSION_CODES = new Set([
 // Deadlock, lock wait timeout: InnoDB rolled the statement or transaction back; retrying is safe.
 const TRANSIENT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
 
+/**
+ * A new connection's reads wait until its node has applied everything the
+ * cluster committed before them (wsrep_sync_wait = 1), on a Galera node
+ * only: a plain MySQL has no such variable, a MariaDB without wsrep needs
+ * none.
+ */
+function causalReadsOnGalera(
+  conn: { query(sql: string, cb: (err: Error | null, rows?: unknown) => void): void },
+  done: (err: Error | null, conn: unknown) => void,
+): void {
+  conn.query("SHOW VARIABLES LIKE 'wsrep_on'", (err, rows) => {
+    const on = !err && (rows as { Value?: string }[] | undefined)?.[0]?.Value === 'ON';
+    if (!on) return done(null, conn);
+    conn.query('SET SESSION wsrep_sync_wait = 1', (setErr) => done(setErr, conn));
+  });
+}
+
 /** The parameter names the TLS hints give, PyMySQL's. */
 const TLS_NAMES = {
   ca: 'ssl_ca=',
@@ -163,7 +180,11 @@ export const mysqlDialect: Dialect = {
         ssl: tls ? mysqlSsl(tls) : undefined,
         stream: tcpSocket(spec, tls),
       } as Knex.MySql2ConnectionConfig,
-      pool: { min: 0, max: options.max },
+      pool: {
+        min: 0,
+        max: options.max,
+        ...(options.causalReads ? { afterCreate: causalReadsOnGalera } : {}),
+      },
       acquireConnectionTimeout: (options.connectTimeoutSeconds + 5) * 1000,
     };
   },
