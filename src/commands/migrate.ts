@@ -377,12 +377,12 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       this.say('');
       this.say(
         renderTable(
-          ['verified', 'source rows', 'target rows', 'checksum (sha256)', 'result'],
+          ['verified', 'source rows', 'target rows', 'checksum', 'result'],
           r.verification.map((v) => [
             v.table,
             fmt(v.sourceRows),
             fmt(v.targetRows),
-            v.sourceChecksum.slice(0, 16),
+            v.sourceChecksum,
             v.equal
               ? `equal${v.toleratedExtras ? ` (+${v.toleratedExtras} placement rows)` : ''}`
               : `${v.differenceCount} differ`,

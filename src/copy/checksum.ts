@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { addRowHash, parseSum, sumText } from './row-hash.js';
 import type { CopyTable } from './tables.js';
 
 /**
@@ -49,19 +49,18 @@ function canonicalizer(kind: string): (value: unknown) => string | null {
   return (value) => canonicalValue(kind, value);
 }
 
-/** Rows buffered before one hash update: per-row updates cost more than the hashing. */
-const FLUSH_CHARS = 1 << 16;
-
 /**
- * An order-dependent SHA-256 over a table's canonical rows, fed in key order
- * by both sides, so equal checksums mean equal tables. Each value is hashed
- * as its length and text (NULL as one NUL), which is unambiguous without
+ * A table's checksum: the sum of its canonical rows' 128-bit hashes
+ * (row-hash.ts), so the same rows give the same checksum whatever their
+ * order, however the table was cut into key ranges, and over resumed runs;
+ * and, the rows being canonical, on every engine. Each value is hashed as
+ * its length and text (NULL as one NUL), which is unambiguous without
  * escaping: cheaper than canonicalRow's JSON, which stays the readable form.
+ * The row count is kept beside it (a checksum is compared with its count).
  */
 export class TableChecksum {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly sum = new Uint32Array(4);
   private readonly columns: { name: string; canon: (v: unknown) => string | null }[];
-  private pending = '';
   rows = 0;
 
   constructor(table: CopyTable) {
@@ -77,25 +76,22 @@ export class TableChecksum {
       const v = canon(row[name]);
       line += v === null ? '\0' : `${v.length}:${v}`;
     }
-    this.pending += `${line}\n`;
+    addRowHash(line, this.sum);
     this.rows += 1;
-    if (this.pending.length >= FLUSH_CHARS) {
-      this.hash.update(this.pending);
-      this.pending = '';
-    }
   }
 
   digest(): string {
-    if (this.pending.length > 0) this.hash.update(this.pending);
-    this.pending = '';
-    return this.hash.digest('hex');
+    return sumText(this.sum);
   }
 }
 
-/** A checksum over slices' checksums, in key order: equal iff every slice is. */
+/** The checksum of a table from its slices' checksums: their sum, so any slicing gives the same. */
 export function combineChecksums(parts: readonly string[]): string {
   if (parts.length === 1) return parts[0]!;
-  const h = createHash('sha256');
-  for (const p of parts) h.update(`${p}\n`);
-  return h.digest('hex');
+  const total = new Uint32Array(4);
+  for (const part of parts) {
+    const sum = parseSum(part);
+    for (let lane = 0; lane < 4; lane++) total[lane] = total[lane]! + sum[lane]!;
+  }
+  return sumText(total);
 }
