@@ -467,6 +467,14 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
       );
       expect(Number(row?.missing)).toBe(0);
       await db_sync(target);
+
+      // And the whole migration as a playbook runs it, default flags: copy,
+      // online data migrations, schema upgrade, all under the same limits.
+      const whole = await fresh('placement');
+      const all = await runCli(
+        migrateArgs(cluster.url(1, source), cluster.url(2, whole), '--apply'),
+      );
+      expect(all.code, all.stderr).toBe(0);
     } finally {
       await node2.knex.raw('SET GLOBAL wsrep_max_ws_rows = 0');
       await node2.knex.raw('SET GLOBAL wsrep_max_ws_size = 2147483647');
