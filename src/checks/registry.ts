@@ -1,6 +1,6 @@
 import type { Database } from '../db/connect.js';
 import { classifyDatabaseError } from '../db/errors.js';
-import { errorMessage, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { ClusterError, errorMessage, PlacementUpgradeError, UsageError } from '../errors/errors.js';
 import { NEWEST_RELEASE, RELEASES, releaseOf } from '../migrations/index.js';
 import { getSchemaVersion } from '../schema/migrator.js';
 import { discoverModules } from '../util/discover-modules.js';
@@ -49,7 +49,9 @@ export function upgradeChecks(): Promise<UpgradeCheck[]> {
 
 /**
  * Runs the checks that apply, in order. A check that throws is that
- * check's failure, with its message; the others still run.
+ * check's failure, with its message; the others still run. A Galera node
+ * outside the Primary Component stops them all (ClusterError): no check
+ * could have run there.
  */
 export async function runUpgradeChecks(
   context: CheckContext,
@@ -62,9 +64,16 @@ export async function runUpgradeChecks(
       const result = await check.run(context);
       outcomes.push({ check: check.title, result: result.code, details: result.details });
     } catch (err) {
-      const message =
-        classifyDatabaseError(err, `running the ${check.title} check`)?.message ??
-        errorMessage(err);
+      const typed = classifyDatabaseError(err, `running the ${check.title} check`);
+      // A Galera node that takes no work answers no check: the checks could not run (255).
+      if (typed instanceof ClusterError) {
+        throw typed.withNodeState(
+          (await context.database.dialect
+            .clusterNodeState?.(context.database.knex)
+            .catch(() => '')) ?? '',
+        );
+      }
+      const message = typed?.message ?? errorMessage(err);
       outcomes.push({
         check: check.title,
         result: CheckCode.FAILURE,

@@ -4,10 +4,10 @@ import { postgresqlDialect } from './dialect/postgresql.js';
 import { sqliteDialect } from './dialect/sqlite.js';
 import type { Dialect, PoolOptions } from './dialect/dialect.js';
 import { displayUrl, type ConnectionSpec, type Engine } from './url.js';
-import { tagOrigin } from './errors.js';
+import { clusterError, tagOrigin } from './errors.js';
 import { tlsAttempts, type TlsOptions } from './tls.js';
 import { withOptionFile } from './option-file.js';
-import { ConnectionError, TlsConnectionError } from '../errors/errors.js';
+import { ClusterError, ConnectionError, TlsConnectionError } from '../errors/errors.js';
 
 const DIALECTS: Record<Engine, Dialect> = {
   mysql: mysqlDialect,
@@ -63,6 +63,8 @@ export async function openDatabase(
       knex = await connectOnce(dialect, spec, pool, tls);
       break;
     } catch (err) {
+      // A Galera node outside the Primary Component answers, but takes no work: exit 28, not "cannot connect".
+      if (err instanceof ClusterError) throw err;
       const failure = dialect.classifyConnectError(err, spec);
       if (tls === null && dialect.tlsRequiredByServer) {
         failures.push((await dialect.tlsRequiredByServer(err, spec, pool)) ?? failure);
@@ -73,6 +75,16 @@ export async function openDatabase(
   }
   if (!knex) throw reportedFailure(failures);
   const display = displayUrl(spec);
+  const unready = await dialect.unreadyNode?.(knex).catch(() => null);
+  if (unready) {
+    await knex.destroy().catch(() => undefined);
+    throw clusterError(
+      { kind: 'not_primary', detail: 'wsrep_ready is OFF, so it refuses every table' },
+      display,
+      'connecting',
+      null,
+    ).withNodeState(unready);
+  }
   // Knex reports every failed query before the caller sees it: mark the error with its database.
   knex.on('query-error', (err: unknown) => tagOrigin(err, { display, dialect }));
   return {
@@ -97,6 +109,12 @@ async function connectOnce(
     await knex.raw('SELECT 1');
     return knex;
   } catch (err) {
+    const fault = dialect.clusterFault(err);
+    if (fault) {
+      const state = (await dialect.clusterNodeState?.(knex).catch(() => '')) ?? '';
+      await knex.destroy().catch(() => undefined);
+      throw clusterError(fault, displayUrl(spec), 'connecting', err).withNodeState(state);
+    }
     await knex.destroy().catch(() => undefined);
     throw err;
   }

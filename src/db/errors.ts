@@ -8,7 +8,7 @@ import {
 } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
 import type { Database } from './connect.js';
-import type { Dialect } from './dialect/dialect.js';
+import type { ClusterFault, Dialect } from './dialect/dialect.js';
 
 /** Which database a driver error came from: set on every failed query by openDatabase. */
 const ORIGIN = Symbol('placement-upgrade database');
@@ -102,21 +102,7 @@ export function classifyDatabaseError(
     );
   }
   const cluster = origin.dialect.clusterFault(err);
-  if (cluster) {
-    return cluster.kind === 'not_primary'
-      ? new ClusterError(
-          'not_primary',
-          `${origin.display} is a Galera node that cannot take work now, while ${action}: ${cluster.detail}. What was committed before stays committed.`,
-          NOT_PRIMARY_HINT,
-          err,
-        )
-      : new ClusterError(
-          'write_set_too_large',
-          `A write exceeded the Galera cluster's write-set limits on ${origin.display} while ${action}: ${cluster.detail}. What was committed before stays committed.`,
-          WRITE_SET_HINT,
-          err,
-        );
-  }
+  if (cluster) return clusterError(cluster, origin.display, action, err);
   if (origin.dialect.isTransientConflict(err)) {
     const e = err as { sqlMessage?: string; message?: string };
     const detail = (e.sqlMessage ?? e.message ?? String(err)).split(' - ').pop();
@@ -135,6 +121,28 @@ export function classifyDatabaseError(
     );
   }
   return null;
+}
+
+/** The typed error of a Galera refusal (exit 28 or 29), without the node's state (withNodeState adds it). */
+export function clusterError(
+  fault: ClusterFault,
+  display: string,
+  action: string,
+  err: unknown,
+): ClusterError {
+  return fault.kind === 'not_primary'
+    ? new ClusterError(
+        'not_primary',
+        `${display} is a Galera node that cannot take work now, while ${action}: ${fault.detail}.${action === 'connecting' ? '' : ' What was committed before stays committed.'}`,
+        NOT_PRIMARY_HINT,
+        err,
+      )
+    : new ClusterError(
+        'write_set_too_large',
+        `A write exceeded the Galera cluster's write-set limits on ${display} while ${action}: ${fault.detail}. What was committed before stays committed.`,
+        WRITE_SET_HINT,
+        err,
+      );
 }
 
 /**

@@ -7,6 +7,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import mysql from 'mysql2/promise';
 import { openDatabase, type Database } from '../../src/db/connect.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import { ROOT } from './cli.js';
@@ -94,14 +95,18 @@ export async function galeraCluster(): Promise<GaleraCluster | string> {
       let seen = '';
       while (Date.now() < deadline) {
         try {
-          const db = await open(n);
+          // mysql2 itself: openDatabase refuses a node that is not ready, which is what this waits for.
+          const conn = await mysql.createConnection({
+            host: '127.0.0.1',
+            port: ports[n - 1],
+            user: 'root',
+            connectTimeout: 3000,
+          });
           try {
-            const rows = db.dialect.rows<{ Value: string }>(
-              await db.knex.raw("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_status'"),
-            );
-            seen = rows[0]?.Value ?? '';
+            const [rows] = await conn.query("SHOW GLOBAL STATUS LIKE 'wsrep_cluster_status'");
+            seen = (rows as { Value?: string }[])[0]?.Value ?? '';
           } finally {
-            await db.close();
+            await conn.end();
           }
         } catch (err) {
           seen = (err as Error).message;

@@ -521,6 +521,21 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
       expect(error.message).toContain('node node3: cluster status non-Primary');
       expect(error.hint).toContain('Primary');
       expect(refused.stderr).not.toContain('This is a bug');
+      // Every command says the same, each with its own family's code.
+      const url = cluster.url(3, name);
+      for (const [args, code] of [
+        [['db', 'version', '--placement-url', url], 28],
+        [['db', 'online-data-migrations', '--placement-url', url], 28],
+        [['verify', '--target', url], 28],
+        // placement-status's "the checks could not run".
+        [['upgrade', 'check', '--placement-url', url], 255],
+      ] as const) {
+        const r = await runCli([...args, '--json']);
+        expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(code);
+        expect(parseJson<{ error: { code: string } }>(r).error.code, args.join(' ')).toBe(
+          'galera_not_primary',
+        );
+      }
     } finally {
       await cluster.fault('rejoin', 3);
     }

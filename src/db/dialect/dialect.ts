@@ -153,6 +153,13 @@ export interface Dialect {
    * ready, or a write set broke the cluster's limits.
    */
   clusterFault(err: unknown): ClusterFault | null;
+  /**
+   * Null when the server can take work; else (a Galera node outside the
+   * Primary Component, or still joining: wsrep_ready OFF) its name and wsrep
+   * state in a few words. Such a node still answers SELECT 1 and
+   * information_schema, and refuses every table.
+   */
+  unreadyNode?(db: Knex): Promise<string | null>;
   /** A Galera node's write-set limits; null when the server is not one (and on other engines). */
   writeSetLimits?(db: Knex): Promise<WriteSetLimits | null>;
   /** A Galera node's name and wsrep state in a few words, for a cluster error's message ('' when unknown). */

@@ -59,16 +59,21 @@ const TRANSIENT_CODES = new Set(['ER_LOCK_DEADLOCK', 'ER_LOCK_WAIT_TIMEOUT']);
  * A new connection's reads wait until its node has applied everything the
  * cluster committed before them (wsrep_sync_wait = 1), on a Galera node
  * only: a plain MySQL has no such variable, a MariaDB without wsrep needs
- * none.
+ * none, and a node that is not ready could not serve one.
  */
 function causalReadsOnGalera(
   conn: { query(sql: string, cb: (err: Error | null, rows?: unknown) => void): void },
   done: (err: Error | null, conn: unknown) => void,
 ): void {
+  const value = (rows: unknown) => (rows as { Value?: string }[] | undefined)?.[0]?.Value;
   conn.query("SHOW VARIABLES LIKE 'wsrep_on'", (err, rows) => {
-    const on = !err && (rows as { Value?: string }[] | undefined)?.[0]?.Value === 'ON';
-    if (!on) return done(null, conn);
-    conn.query('SET SESSION wsrep_sync_wait = 1', (setErr) => done(setErr, conn));
+    if (err || value(rows) !== 'ON') return done(null, conn);
+    // A node that is not ready could never satisfy a causal read: each would
+    // wait out its timeout. Left as it is, its first query says why (1047).
+    conn.query("SHOW GLOBAL STATUS LIKE 'wsrep_ready'", (statusErr, status) => {
+      if (statusErr || value(status) !== 'ON') return done(null, conn);
+      conn.query('SET SESSION wsrep_sync_wait = 1', (setErr) => done(setErr, conn));
+    });
   });
 }
 
@@ -367,6 +372,11 @@ export const mysqlDialect: Dialect = {
   isUnstorableText: (err: unknown) => errorCode(err) === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
   clusterFault: galeraFault,
+  async unreadyNode(db: Knex): Promise<string | null> {
+    const node = await galeraNode(db, (r) => this.rows(r));
+    if (!node || node.ready) return null;
+    return describeNode(db, (r) => this.rows(r));
+  },
   async writeSetLimits(db: Knex): Promise<WriteSetLimits | null> {
     const node = await galeraNode(db, (r) => this.rows(r));
     if (!node) return null;
