@@ -40,7 +40,18 @@ function scripted(
   };
 }
 
-const db = {} as Database;
+/** A database that is not a Galera node: no write-set limits. */
+const db = { dialect: {} } as unknown as Database;
+
+/** A Galera node whose write sets hold at most `rows` rows. */
+const galeraNode = (rows: number) =>
+  ({
+    dialect: {
+      writeSetLimits: () =>
+        Promise.resolve({ node: 'node2', rows, bytes: 2 ** 31 - 1, annotate: true }),
+    },
+    knex: {},
+  }) as unknown as Database;
 
 describe('runOnlineDataMigrations', () => {
   it('batches of 50 shared in order until a batch migrates nothing: exit 0', async () => {
@@ -108,5 +119,27 @@ describe('runOnlineDataMigrations', () => {
     expect(run.unfixable).toEqual([{ migration: 'a', rows: 2, reason: 'r', hint: 'h' }]);
     expect(run.migrations).toEqual([{ name: 'a', found: 74, done: 70 }]);
     expect(run.exitCode).toBe(2);
+  });
+  it('a --max-count batch larger than a Galera write set runs as several transactions whose counts add up', async () => {
+    const a = scripted('a', 70);
+    const warnings: string[] = [];
+    const run = await runOnlineDataMigrations(galeraNode(30), {
+      maxCount: 100,
+      migrations: [a],
+      onProgress: (e) => {
+        if (e.type === 'warning') warnings.push(e.message);
+      },
+    });
+    // 30 rows a write set, 10 kept free: transactions of 20, until one migrates fewer than asked.
+    expect(a.offered).toEqual([20, 20, 20, 20]);
+    expect(run.migrations).toEqual([{ name: 'a', found: 70, done: 70 }]);
+    expect(run.exitCode).toBe(1);
+    expect(warnings).toEqual([
+      'The database is a Galera node whose write sets hold at most 30 rows: each batch of 100 is run as several transactions of up to 20 rows.',
+    ]);
+    // Batches of 50 (no --max-count) fit as they are: nothing changes.
+    const b = scripted('b', 70);
+    await runOnlineDataMigrations(galeraNode(1000), { migrations: [b] });
+    expect(b.offered).toEqual([50, 50, 50]);
   });
 });
