@@ -110,7 +110,7 @@ export async function copyUnit(
     }
     if (values.length > 0) {
       for (const piece of options.split ? options.split(values) : [values]) {
-        await writeBatch(target, table.name, columns, piece, options.onRetry);
+        await writeBatch(target, table, piece, options.onRetry);
       }
     }
     rows += values.length;
@@ -133,20 +133,31 @@ const RETRY_FOR_MS = 60_000;
  * "try again": a conflicting transaction (a deadlock, a Galera certification
  * failure) or a Galera node outside the Primary Component for a moment.
  * Backs off from 0.25 s to 8 s, for up to a minute; then the error stands.
- * A batch that failed committed nothing, so writing it again duplicates
- * nothing.
+ *
+ * A failed COMMIT does not always mean nothing was committed: a Galera node
+ * that leaves the Primary Component while its write set is being ordered
+ * answers with an error although the cluster applied the transaction. So
+ * before writing a batch again, the target is asked for the batch's first
+ * row: a transaction commits whole, and this unit alone writes its key range,
+ * so that row being there means the earlier attempt landed. (Verification
+ * compares every row afterwards either way.)
  */
 async function writeBatch(
   target: { conn: Knex; dialect: Dialect },
-  table: string,
-  columns: readonly string[],
+  table: { name: string; columns: readonly string[]; key: readonly string[] },
   values: unknown[][],
   onRetry?: (message: string) => void,
 ): Promise<void> {
   const started = Date.now();
   for (let attempt = 1; ; attempt++) {
     try {
-      await target.dialect.insertRows(target.conn, table, columns, values);
+      if (attempt > 1 && (await rowExists(target, table, values[0]!))) {
+        onRetry?.(
+          `${table.name}: the earlier attempt at the batch of ${values.length} rows had committed after all; going on.`,
+        );
+        return;
+      }
+      await target.dialect.insertRows(target.conn, table.name, table.columns, values);
       return;
     } catch (err) {
       const fault = target.dialect.clusterFault(err);
@@ -154,11 +165,29 @@ async function writeBatch(
       if (!again || Date.now() - started > RETRY_FOR_MS) throw err;
       const wait = Math.min(8000, 250 * 2 ** (attempt - 1));
       onRetry?.(
-        `${table}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; writing the batch of ${values.length} rows again in ${wait / 1000} s (attempt ${attempt + 1}).`,
+        `${table.name}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; writing the batch of ${values.length} rows again in ${wait / 1000} s (attempt ${attempt + 1}).`,
       );
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+/** Whether the target holds a row with the key of `row` (values in `table.columns` order). */
+async function rowExists(
+  target: { conn: Knex; dialect: Dialect },
+  table: { name: string; columns: readonly string[]; key: readonly string[] },
+  row: readonly unknown[],
+): Promise<boolean> {
+  const q = target.dialect.quote;
+  const bindings = table.key.map((k) => row[table.columns.indexOf(k)]);
+  const where = table.key.map((k) => `${q(k)} = ?`).join(' AND ');
+  const found = target.dialect.rows(
+    await target.conn.raw(
+      `SELECT 1 AS found FROM ${q(table.name)} WHERE ${where}`,
+      bindings as Knex.RawBinding[],
+    ),
+  );
+  return found.length > 0;
 }
 
 export interface CopyTablesOptions extends CopyOptions {
