@@ -23,6 +23,17 @@ export class ObjectNotFound extends Error {
 }
 
 /** Name ↔ id lookups over one table, exact and case-sensitive like placement's dicts. */
+/** An id and its name: all that name lookups need. */
+export interface Named {
+  id: number;
+  name: string;
+}
+
+interface NameIndex {
+  byName: Map<string, Named>;
+  byId: Map<number, Named>;
+}
+
 export class AttributeCache {
   private rows: NamedRow[] | undefined;
   /** The load in flight, so that reads started side by side query once. */
@@ -30,10 +41,36 @@ export class AttributeCache {
   private byName = new Map<string, NamedRow>();
   private byId = new Map<number, NamedRow>();
 
+  /** The names-only load in flight or done (loadNames), when the whole rows are not loaded. */
+  private names: Promise<NameIndex> | undefined;
+
   constructor(
     private readonly load: () => Promise<NamedRow[]>,
     private readonly notFound: (key: string | number) => ObjectNotFound,
+    /**
+     * Ids and names alone, for the lookups that need no more (a search
+     * names traits; its summaries write them): cheaper than whole rows.
+     */
+    private readonly loadNames?: () => Promise<Named[]>,
   ) {}
+
+  /** Ids and names, from the whole rows when they are loaded, or from loadNames. */
+  private async nameIndex(): Promise<NameIndex> {
+    if (this.rows || !this.loadNames) {
+      await this.all();
+      return { byName: this.byName, byId: this.byId };
+    }
+    this.names ??= this.loadNames().then((rows) => ({
+      byName: new Map(rows.map((r) => [r.name, r])),
+      byId: new Map(rows.map((r) => [r.id, r])),
+    }));
+    try {
+      return await this.names;
+    } catch (err) {
+      this.names = undefined;
+      throw err;
+    }
+  }
 
   /** The ObjectNotFound a lookup of `key` throws, for a caller that found it missing itself. */
   missing(key: string | number): ObjectNotFound {
@@ -64,22 +101,23 @@ export class AttributeCache {
   }
 
   async idOf(name: string): Promise<number> {
-    return (await this.byNameOrThrow(name)).id;
+    const row = (await this.nameIndex()).byName.get(name);
+    if (!row) throw this.notFound(name);
+    return row.id;
   }
 
   /** A synchronous id → name lookup over the loaded rows (for loops over thousands of rows). */
   async namesById(): Promise<(id: number) => string> {
-    await this.all();
+    const { byId } = await this.nameIndex();
     return (id) => {
-      const row = this.byId.get(id);
+      const row = byId.get(id);
       if (!row) throw this.notFound(id);
       return row.name;
     };
   }
 
   async nameOf(id: number): Promise<string> {
-    await this.all();
-    const row = this.byId.get(id);
+    const row = (await this.nameIndex()).byId.get(id);
     if (!row) throw this.notFound(id);
     return row.name;
   }
@@ -125,6 +163,7 @@ export class RequestContext {
     this.traits = new AttributeCache(
       () => store.traits.all(),
       (k) => new ObjectNotFound(`No such trait(s): ${k}.`, 'trait'),
+      () => store.traits.names(),
     );
     this.consumerTypes = new AttributeCache(
       () => store.classes.consumerTypes(),

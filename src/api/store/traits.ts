@@ -16,6 +16,14 @@ export class TraitStore {
     );
   }
 
+  /** Every trait's id and name (no timestamps: cheaper to read, for name lookups). */
+  async names(): Promise<{ id: number; name: string }[]> {
+    return (await this.access.rows('SELECT id, name FROM traits')).map((r) => ({
+      id: num(r['id']),
+      name: String(r['name']),
+    }));
+  }
+
   /** GET /traits with filters: SQL comparisons, so case rules are the engine's, as in placement. */
   async filtered(filter: TraitFilter): Promise<NamedRow[]> {
     const where: string[] = [];
