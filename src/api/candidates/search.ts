@@ -122,15 +122,11 @@ export class GroupSearch {
       g.resources.set(id, amount);
       g.classNames.set(id, name);
     }
-    // Without in_tree the capacity queries need nothing found before them:
-    // they run beside the aggregates' while the names are checked; their
-    // answers are still looked at in placement's order.
+    // Without in_tree the capacity query needs nothing found before it: it
+    // runs beside the aggregates' while the names are checked; its answers
+    // are still looked at in placement's order.
     const capacity =
-      group.inTree === undefined
-        ? Promise.all(
-            [...g.resources].map(([id, amount]) => ctx.store.candidates.withResource(id, amount)),
-          )
-        : undefined;
+      group.inTree === undefined ? ctx.store.candidates.withResources([...g.resources]) : undefined;
     // Only looked at after what comes before it has passed.
     capacity?.catch(() => undefined);
     if (group.memberOf.length > 0) {
@@ -146,18 +142,15 @@ export class GroupSearch {
       if (!tree) throw new NoCandidates();
       g.treeRootId = tree.rootId;
     }
-    // One query per class, side by side on the pool; none can fail but on
-    // the connection, so checking them in the group's order afterwards is
-    // placement's order.
-    const classes = [...g.resources];
+    // One query for every class; it cannot fail but on the connection, so
+    // checking the classes in the group's order afterwards is placement's order.
     const found = await (capacity ??
-      Promise.all(
-        classes.map(([id, amount]) => ctx.store.candidates.withResource(id, amount, g.treeRootId)),
-      ));
-    classes.forEach(([id], i) => {
-      if (found[i]!.length === 0) throw new NoCandidates();
-      g.withResource.set(id, found[i]!);
-    });
+      ctx.store.candidates.withResources([...g.resources], g.treeRootId));
+    for (const id of g.resources.keys()) {
+      const providers = found.get(id)!;
+      if (providers.length === 0) throw new NoCandidates();
+      g.withResource.set(id, providers);
+    }
     return g;
   }
 
@@ -367,14 +360,13 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
   const fresh = [...new Set(rootIds)].filter((id) => !w.summaries.has(id));
   if (fresh.length === 0) return;
   const store = w.ctx.store.candidates;
-  const [treeProviders, treeTraits, usages, traitName, className] = await Promise.all([
-    store.providersOfTrees(fresh),
-    store.traitsOfTrees(fresh),
+  const [trees, treeTraits, traitName, className] = await Promise.all([
     store.usagesOfTrees(fresh),
+    store.traitsOfTrees(fresh),
     w.ctx.traits.namesById(),
     w.ctx.resourceClasses.namesById(),
   ]);
-  const providers = new Map(treeProviders.map((p) => [p.id, p]));
+  const providers = new Map(trees.providers.map((p) => [p.id, p]));
   const traits = new Map<number, string[]>();
   for (const [id, trait] of treeTraits) {
     const name = traitName(trait);
@@ -382,29 +374,25 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
     if (list) list.push(name);
     else traits.set(id, [name]);
   }
-  for (const usage of usages) {
-    const id = usage.providerId;
-    let summary = w.summaries.get(id);
-    if (!summary) {
-      const p = providers.get(id)!;
-      const parentUuid = p.parentId === null ? null : (providers.get(p.parentId)?.uuid ?? null);
-      w.parentUuidByUuid.set(p.uuid, parentUuid);
-      summary = {
-        provider: {
-          id,
-          uuid: p.uuid,
-          rootUuid: providers.get(p.rootId)!.uuid,
-          parentUuid,
-        },
-        resources: [],
-        traits: traits.get(id) ?? [],
-      };
-      w.summaries.set(id, summary);
-      const set = new Set(summary.traits);
-      w.traitSets.set(id, set);
-      if (set.has(SHARING_TRAIT)) w.sharingIds.add(id);
-    }
-    if (usage.classId === null) continue;
+  const created = new Map<number, ProviderSummary>();
+  for (const p of trees.providers) {
+    if (w.summaries.has(p.id)) continue;
+    const parentUuid = p.parentId === null ? null : (providers.get(p.parentId)?.uuid ?? null);
+    w.parentUuidByUuid.set(p.uuid, parentUuid);
+    const summary: ProviderSummary = {
+      provider: { id: p.id, uuid: p.uuid, rootUuid: providers.get(p.rootId)!.uuid, parentUuid },
+      resources: [],
+      traits: traits.get(p.id) ?? [],
+    };
+    w.summaries.set(p.id, summary);
+    created.set(p.id, summary);
+    const set = new Set(summary.traits);
+    w.traitSets.set(p.id, set);
+    if (set.has(SHARING_TRAIT)) w.sharingIds.add(p.id);
+  }
+  for (const usage of trees.usages) {
+    const summary = created.get(usage.providerId);
+    if (!summary) continue;
     const resourceClass = className(usage.classId);
     const resource = {
       resourceClass,
@@ -412,7 +400,7 @@ export async function buildSummaries(w: WideSearch, rootIds: Iterable<number>): 
       used: usage.used,
       maxUnit: usage.maxUnit,
     };
-    w.capacities.set(capacityKey(id, resourceClass), resource);
+    w.capacities.set(capacityKey(usage.providerId, resourceClass), resource);
     summary.resources.push(resource);
   }
 }

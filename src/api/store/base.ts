@@ -33,6 +33,36 @@ export const numOrNull = (v: unknown): number | null =>
   v === null || v === undefined ? null : num(v);
 export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
 
+/**
+ * The integers of Access.integers' packed text ("1,2;3,4"), or null when
+ * there are not `expected` of them (the text was cut short).
+ */
+export function parseIntegers(text: string, expected: number): number[] | null {
+  const out = new Array<number>(expected);
+  let n = 0;
+  let value = 0;
+  let negative = false;
+  let digits = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 59;
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      digits++;
+    } else if (c === 45 && digits === 0) {
+      negative = true;
+    } else if ((c === 44 || c === 59) && digits > 0) {
+      if (n === expected) return null;
+      out[n++] = negative ? -value : value;
+      value = 0;
+      digits = 0;
+      negative = false;
+    } else {
+      return null;
+    }
+  }
+  return n === expected ? out : null;
+}
+
 /** A row of resource_classes, traits or consumer_types. */
 export interface NamedRow {
   id: number;
@@ -86,6 +116,54 @@ export class Access {
     return this.db.dialect.rows<Record<string, unknown>>(
       await this.knex.raw(sql, bindings as Knex.RawBinding[]),
     );
+  }
+
+  /**
+   * The integer columns `columns` (never NULL) of the rows of `sql`, flat:
+   * `columns.length` values a row. The server packs them into one text
+   * value (Dialect.packIntegersSql), so ten thousand rows cost one row on
+   * the wire and one string to split, not ten thousand rows to parse. Should
+   * the packed text come back cut short or not at all (MySQL's
+   * group_concat_max_len, max_allowed_packet), the count tells, and the rows
+   * are read one by one instead.
+   */
+  async integers(
+    sql: string,
+    columns: readonly string[],
+    bindings: readonly unknown[] = [],
+  ): Promise<number[]> {
+    const dialect = this.db.dialect;
+    const packed = dialect.packIntegersSql(columns.map((c) => `packed_rows.${c}`));
+    const [row] = await this.rows(
+      `SELECT COUNT(*) AS n, ${packed} AS packed FROM (${sql}) packed_rows`,
+      bindings,
+    );
+    const count = num(row?.['n'] ?? 0);
+    const text = row?.['packed'];
+    if (count === 0) return [];
+    // NULL with rows: MySQL's packed value outgrew max_allowed_packet.
+    const values = typeof text === 'string' ? parseIntegers(text, count * columns.length) : null;
+    if (values !== null) return values;
+    const rows = await this.rows(sql, bindings);
+    return rows.flatMap((r) => columns.map((c) => num(r[c])));
+  }
+
+  /**
+   * `column` among `ids`: the condition and its bindings, sliced where the
+   * engine needs it (Dialect.maxIdList); one entry per statement to run.
+   */
+  idList(column: string, ids: Iterable<number>): { sql: string; bindings: unknown[] }[] {
+    const dialect = this.db.dialect;
+    const all = [...ids].filter(isStorable);
+    const out: { sql: string; bindings: unknown[] }[] = [];
+    for (let i = 0; i < all.length; i += Math.min(all.length, dialect.maxIdList)) {
+      const slice = all.slice(i, i + dialect.maxIdList);
+      out.push({
+        sql: dialect.inIdListSql(column, slice.length),
+        bindings: dialect.idListBindings(slice),
+      });
+    }
+    return out;
   }
 
   /** Runs a write statement; returns how many rows it changed (the compare-and-swap's answer). */

@@ -6,10 +6,14 @@
  * provider summaries. Id lists are bound in slices, so ten thousand
  * compute nodes stay within every engine's limit on bound parameters.
  */
-import { type Access, num, numOrNull, placeholders } from './base.js';
+import { type Access, num, numOrNull } from './base.js';
 
-/** Ids bound per statement: far below SQLite's 32766 and PostgreSQL's 65535 parameters. */
-const SLICE = 2000;
+/** Flat [a, b, a, b, …] values as [a, b] pairs. */
+function pairs(flat: readonly number[]): [number, number][] {
+  const out = new Array<[number, number]>(flat.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = [flat[2 * i]!, flat[2 * i + 1]!];
+  return out;
+}
 
 /** A provider and the root of its tree (or, for a sharing provider, a tree it anchors). */
 export type ProviderAndRoot = [id: number, rootId: number];
@@ -21,10 +25,10 @@ export interface TreeProvider {
   rootId: number;
 }
 
-/** One provider × inventory row of a tree, with what is used of it (null: no inventory). */
+/** One inventory of a provider of a tree, with what is used of it. */
 export interface TreeUsage {
   providerId: number;
-  classId: number | null;
+  classId: number;
   total: number;
   reserved: number;
   allocationRatio: number;
@@ -41,64 +45,92 @@ export interface SharingAnchor {
 export class CandidateStore {
   constructor(private readonly access: Access) {}
 
-  /** Runs `sql` (with `{ids}` where the id list goes) once per slice of `ids`, rows concatenated. */
+  /**
+   * Runs `sql` (with `{ids}` where the condition "`column` among `ids`"
+   * goes) once per slice the engine needs (Access.idList), rows concatenated.
+   */
   private async sliced(
     sql: string,
+    column: string,
     ids: Iterable<number>,
-    before: unknown[] = [],
   ): Promise<Record<string, unknown>[]> {
-    const all = [...ids];
     const out: Record<string, unknown>[] = [];
-    for (let i = 0; i < all.length; i += SLICE) {
-      const slice = all.slice(i, i + SLICE);
-      out.push(
-        ...(await this.access.rows(sql.replace('{ids}', placeholders(slice.length)), [
-          ...before,
-          ...slice,
-        ])),
+    for (const list of this.access.idList(column, ids)) {
+      out.push(...(await this.access.rows(sql.replace('{ids}', list.sql), list.bindings)));
+    }
+    return out;
+  }
+
+  /** As sliced(), for integer columns read packed (Access.integers): flat values. */
+  private async slicedIntegers(
+    sql: string,
+    columns: readonly string[],
+    column: string,
+    ids: Iterable<number>,
+  ): Promise<number[]> {
+    const out: number[] = [];
+    for (const list of this.access.idList(column, ids)) {
+      const values = await this.access.integers(
+        sql.replace('{ids}', list.sql),
+        columns,
+        list.bindings,
       );
+      for (const v of values) out.push(v);
     }
     return out;
   }
 
   /**
-   * Providers (with their root) that can take `amount` of one class:
-   * capacity (total − reserved) × ratio beyond what is used, within
-   * min_unit/max_unit and a multiple of step_size; within one tree if given.
+   * For each [class, amount] of `amounts`, the providers (with their root)
+   * that can take that amount of that class: capacity (total − reserved) ×
+   * ratio beyond what is used, within min_unit/max_unit and a multiple of
+   * step_size; within one tree if given. One statement for every class (a
+   * round trip each is what a search costs most), each class read as
+   * placement reads it.
    */
-  async withResource(
-    classId: number,
-    amount: number,
+  async withResources(
+    amounts: readonly (readonly [classId: number, amount: number])[],
     treeRootId?: number,
-  ): Promise<ProviderAndRoot[]> {
-    const tree = treeRootId === undefined ? '' : 'AND rp.root_provider_id = ?';
-    const rows = await this.access.rows(
-      `SELECT rp.id, rp.root_provider_id FROM resource_providers rp
-         JOIN inventories inv ON rp.id = inv.resource_provider_id AND inv.resource_class_id = ?
-         LEFT JOIN (SELECT resource_provider_id, SUM(used) AS used FROM allocations
-                     WHERE resource_class_id = ? GROUP BY resource_provider_id) used_sum
+  ): Promise<Map<number, ProviderAndRoot[]>> {
+    const out = new Map<number, ProviderAndRoot[]>(amounts.map(([id]) => [id, []]));
+    if (amounts.length === 0) return out;
+    const fits = amounts.map(
+      () =>
+        `(inv.resource_class_id = ? AND COALESCE(used_sum.used, 0) + ? <= (inv.total - inv.reserved) * inv.allocation_ratio
+          AND inv.min_unit <= ? AND inv.max_unit >= ? AND ? % inv.step_size = 0)`,
+    );
+    const classIds = amounts.map(([id]) => id);
+    const found = await this.access.integers(
+      `SELECT inv.resource_class_id, rp.id, rp.root_provider_id FROM resource_providers rp
+         JOIN inventories inv ON rp.id = inv.resource_provider_id
+         LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used FROM allocations
+                     WHERE resource_class_id IN (${classIds.map(() => '?').join(', ')})
+                     GROUP BY resource_provider_id, resource_class_id) used_sum
            ON inv.resource_provider_id = used_sum.resource_provider_id
-        WHERE COALESCE(used_sum.used, 0) + ? <= (inv.total - inv.reserved) * inv.allocation_ratio
-          AND inv.min_unit <= ? AND inv.max_unit >= ? AND ? % inv.step_size = 0 ${tree}`,
+          AND inv.resource_class_id = used_sum.resource_class_id
+        WHERE (${fits.join(' OR ')})${treeRootId === undefined ? '' : ' AND rp.root_provider_id = ?'}`,
+      ['resource_class_id', 'id', 'root_provider_id'],
       [
-        classId,
-        classId,
-        amount,
-        amount,
-        amount,
-        amount,
+        ...classIds,
+        ...amounts.flatMap(([id, amount]) => [id, amount, amount, amount, amount]),
         ...(treeRootId === undefined ? [] : [treeRootId]),
       ],
     );
-    return rows.map((r) => [num(r['id']), num(r['root_provider_id'])]);
+    for (let i = 0; i < found.length; i += 3) {
+      out.get(found[i]!)!.push([found[i + 1]!, found[i + 2]!]);
+    }
+    return out;
   }
 
   /** Providers (with their root) among `allowed` (all when empty) and not in `forbidden`. */
   async withRoot(allowed: Set<number>, forbidden: Set<number>): Promise<ProviderAndRoot[]> {
-    const rows = await this.access.rows('SELECT id, root_provider_id FROM resource_providers');
-    return rows
-      .map((r): ProviderAndRoot => [num(r['id']), num(r['root_provider_id'])])
-      .filter(([id]) => (allowed.size === 0 || allowed.has(id)) && !forbidden.has(id));
+    const all = await this.access.integers('SELECT id, root_provider_id FROM resource_providers', [
+      'id',
+      'root_provider_id',
+    ]);
+    return pairs(all).filter(
+      ([id]) => (allowed.size === 0 || allowed.has(id)) && !forbidden.has(id),
+    );
   }
 
   /** Whether any provider has a parent: without trees, simpler searches give the same answer. */
@@ -111,11 +143,13 @@ export class CandidateStore {
 
   /** Providers with the trait (MISC_SHARES_VIA_AGGREGATE: sharing providers). */
   async withTrait(traitId: number): Promise<Set<number>> {
-    const rows = await this.access.rows(
-      'SELECT resource_provider_id FROM resource_provider_traits WHERE trait_id = ?',
-      [traitId],
+    return new Set(
+      await this.access.integers(
+        'SELECT resource_provider_id FROM resource_provider_traits WHERE trait_id = ?',
+        ['resource_provider_id'],
+        [traitId],
+      ),
     );
-    return new Set(rows.map((r) => num(r['resource_provider_id'])));
   }
 
   /**
@@ -130,7 +164,8 @@ export class CandidateStore {
          JOIN resource_provider_aggregates other_aggs ON shr_aggs.aggregate_id = other_aggs.aggregate_id
          JOIN resource_providers other ON other_aggs.resource_provider_id = other.id
          JOIN resource_providers rps ON other.root_provider_id = rps.id
-        WHERE sps.id IN ({ids})`,
+        WHERE {ids}`,
+      'sps.id',
       providerIds,
     );
     return rows.map((r) => ({
@@ -142,20 +177,25 @@ export class CandidateStore {
 
   /** The root of each of `providerIds`. */
   async rootsOf(providerIds: Iterable<number>): Promise<Map<number, number>> {
-    const rows = await this.sliced(
-      'SELECT id, root_provider_id FROM resource_providers WHERE id IN ({ids})',
+    const found = await this.slicedIntegers(
+      'SELECT id, root_provider_id FROM resource_providers WHERE {ids}',
+      ['id', 'root_provider_id'],
+      'id',
       providerIds,
     );
-    return new Map(rows.map((r) => [num(r['id']), num(r['root_provider_id'])]));
+    return new Map(pairs(found));
   }
 
   /** (provider, trait) pairs of `providerIds`. */
   async traitsOf(providerIds: Iterable<number>): Promise<[number, number][]> {
-    const rows = await this.sliced(
-      'SELECT resource_provider_id, trait_id FROM resource_provider_traits WHERE resource_provider_id IN ({ids})',
-      providerIds,
+    return pairs(
+      await this.slicedIntegers(
+        'SELECT resource_provider_id, trait_id FROM resource_provider_traits WHERE {ids}',
+        ['resource_provider_id', 'trait_id'],
+        'resource_provider_id',
+        providerIds,
+      ),
     );
-    return rows.map((r) => [num(r['resource_provider_id']), num(r['trait_id'])]);
   }
 
   /**
@@ -183,57 +223,70 @@ export class CandidateStore {
     return out;
   }
 
-  /** Every provider of the trees rooted at `rootIds`. */
-  async providersOfTrees(rootIds: Iterable<number>): Promise<TreeProvider[]> {
-    const rows = await this.sliced(
-      `SELECT id, uuid, parent_provider_id, root_provider_id FROM resource_providers
-        WHERE root_provider_id IN ({ids})`,
-      rootIds,
-    );
-    return rows.map((r) => ({
-      id: num(r['id']),
-      uuid: String(r['uuid']),
-      parentId: numOrNull(r['parent_provider_id']),
-      rootId: num(r['root_provider_id']),
-    }));
-  }
-
   /**
-   * Every provider × inventory of the trees rooted at `rootIds` with what
-   * is allocated of it (get_usages_by_provider_trees); a provider without
-   * inventory comes once, with a null class.
+   * Every provider of the trees rooted at `rootIds`, and each one's
+   * inventories with what is allocated of them
+   * (get_usages_by_provider_trees); a provider without inventory has no
+   * usage. One statement: the providers come with their inventory rows.
    */
-  async usagesOfTrees(rootIds: Iterable<number>): Promise<TreeUsage[]> {
+  async usagesOfTrees(
+    rootIds: Iterable<number>,
+  ): Promise<{ providers: TreeProvider[]; usages: TreeUsage[] }> {
     const rows = await this.sliced(
-      `SELECT rp.id AS rp_id, inv.resource_class_id AS rc_id, inv.total, inv.reserved,
+      `SELECT rp.id AS rp_id, rp.uuid, rp.parent_provider_id, rp.root_provider_id,
+              inv.resource_class_id AS rc_id, inv.total, inv.reserved,
               inv.allocation_ratio, inv.max_unit,
               (SELECT SUM(a.used) FROM allocations a
                 WHERE a.resource_provider_id = inv.resource_provider_id
                   AND a.resource_class_id = inv.resource_class_id) AS used
          FROM resource_providers rp
          LEFT JOIN inventories inv ON rp.id = inv.resource_provider_id
-        WHERE rp.root_provider_id IN ({ids})`,
+        WHERE {ids}`,
+      'rp.root_provider_id',
       rootIds,
     );
-    return rows.map((r) => ({
-      providerId: num(r['rp_id']),
-      classId: numOrNull(r['rc_id']),
-      total: num(r['total']),
-      reserved: num(r['reserved']),
-      allocationRatio: num(r['allocation_ratio']),
-      maxUnit: num(r['max_unit']),
-      used: r['used'] === null || r['used'] === undefined ? 0 : num(r['used']),
-    }));
+    const providers: TreeProvider[] = [];
+    const usages: TreeUsage[] = [];
+    let last: number | undefined;
+    const seen = new Set<number>();
+    for (const r of rows) {
+      const providerId = num(r['rp_id']);
+      if (providerId !== last && !seen.has(providerId)) {
+        seen.add(providerId);
+        providers.push({
+          id: providerId,
+          uuid: String(r['uuid']),
+          parentId: numOrNull(r['parent_provider_id']),
+          rootId: num(r['root_provider_id']),
+        });
+      }
+      last = providerId;
+      const classId = numOrNull(r['rc_id']);
+      if (classId === null) continue;
+      usages.push({
+        providerId,
+        classId,
+        total: num(r['total']),
+        reserved: num(r['reserved']),
+        allocationRatio: num(r['allocation_ratio']),
+        maxUnit: num(r['max_unit']),
+        used: r['used'] === null || r['used'] === undefined ? 0 : num(r['used']),
+      });
+    }
+    return { providers, usages };
   }
 
   /** (provider, trait) pairs of every provider of the trees rooted at `rootIds`. */
   async traitsOfTrees(rootIds: Iterable<number>): Promise<[number, number][]> {
-    const rows = await this.sliced(
-      `SELECT rpt.resource_provider_id, rpt.trait_id FROM resource_providers rp
-         JOIN resource_provider_traits rpt ON rp.id = rpt.resource_provider_id
-        WHERE rp.root_provider_id IN ({ids})`,
-      rootIds,
+    return pairs(
+      await this.slicedIntegers(
+        `SELECT rpt.resource_provider_id, rpt.trait_id FROM resource_providers rp
+           JOIN resource_provider_traits rpt ON rp.id = rpt.resource_provider_id
+          WHERE {ids}`,
+        ['resource_provider_id', 'trait_id'],
+        'rp.root_provider_id',
+        rootIds,
+      ),
     );
-    return rows.map((r) => [num(r['resource_provider_id']), num(r['trait_id'])]);
   }
 }

@@ -3,7 +3,7 @@
  * which providers have traits, aggregates or capacity. GET
  * /resource_providers and /allocation_candidates both build on them.
  */
-import { type Access, num, placeholders } from './base.js';
+import { type Access, placeholders } from './base.js';
 
 export class SearchStore {
   constructor(private readonly access: Access) {}
@@ -18,20 +18,24 @@ export class SearchStore {
       );
       bindings.push(...ids);
     });
-    const rows = await this.access.rows(
-      `SELECT rp.id FROM resource_providers rp ${joins.join(' ')}`,
-      bindings,
+    return new Set(
+      await this.access.integers(
+        `SELECT rp.id FROM resource_providers rp ${joins.join(' ')}`,
+        ['id'],
+        bindings,
+      ),
     );
-    return new Set(rows.map((r) => num(r['id'])));
   }
 
   /** Providers having any of the traits. */
   async withAnyTrait(traitIds: number[]): Promise<Set<number>> {
-    const rows = await this.access.rows(
-      `SELECT resource_provider_id FROM resource_provider_traits WHERE trait_id IN (${placeholders(traitIds.length)}) GROUP BY resource_provider_id`,
-      traitIds,
+    return new Set(
+      await this.access.integers(
+        `SELECT resource_provider_id FROM resource_provider_traits WHERE trait_id IN (${placeholders(traitIds.length)}) GROUP BY resource_provider_id`,
+        ['resource_provider_id'],
+        traitIds,
+      ),
     );
-    return new Set(rows.map((r) => num(r['resource_provider_id'])));
   }
 
   /** Providers associated, for every group, with at least one of its aggregates. */
@@ -44,16 +48,18 @@ export class SearchStore {
       );
       bindings.push(...ids);
     });
-    const rows = await this.access.rows(
-      `SELECT rp.id FROM resource_providers rp ${joins.join(' ')}`,
-      bindings,
+    return new Set(
+      await this.access.integers(
+        `SELECT rp.id FROM resource_providers rp ${joins.join(' ')}`,
+        ['id'],
+        bindings,
+      ),
     );
-    return new Set(rows.map((r) => num(r['id'])));
   }
 
   /** Providers with capacity for `amount` of a class (research_context.get_providers_with_resource). */
   async withCapacity(rcId: number, amount: number): Promise<Set<number>> {
-    const rows = await this.access.rows(
+    const found = await this.access.integers(
       `SELECT rp.id FROM resource_providers rp
          JOIN inventories inv ON rp.id = inv.resource_provider_id AND inv.resource_class_id = ?
          LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used
@@ -62,8 +68,9 @@ export class SearchStore {
            ON inv.resource_provider_id = used_sum.resource_provider_id
         WHERE COALESCE(used_sum.used, 0) + ? <= (inv.total - inv.reserved) * inv.allocation_ratio
           AND inv.min_unit <= ? AND inv.max_unit >= ? AND ? % inv.step_size = 0`,
+      ['id'],
       [rcId, rcId, amount, amount, amount, amount],
     );
-    return new Set(rows.map((r) => num(r['id'])));
+    return new Set(found);
   }
 }

@@ -242,6 +242,24 @@ export interface Dialect {
    * never across engines.
    */
   tableDigestSql(table: string, columns: readonly string[]): string;
+  /**
+   * An aggregate that packs the integer expressions `columns` of every row
+   * into one text value: a row's values joined by ',', rows by ';' (NULL
+   * when there are no rows). The values must never be NULL. One row on the
+   * wire instead of thousands is what makes large id sets cheap to read
+   * (Access.integers).
+   */
+  packIntegersSql(columns: readonly string[]): string;
+  /**
+   * `column` is one of `count` values bound as parameters: `IN (?, …)`, or
+   * on PostgreSQL one array parameter (`= ANY(?)`) whatever the count (bind
+   * it with idListBindings).
+   */
+  inIdListSql(column: string, count: number): string;
+  /** The bindings inIdListSql's condition takes for `ids`. */
+  idListBindings(ids: readonly number[]): unknown[];
+  /** Ids inIdListSql binds at most in one statement (Infinity: any number). */
+  readonly maxIdList: number;
   /** Most bind parameters one statement may carry. */
   readonly maxBindParameters: number;
   /**
@@ -411,6 +429,10 @@ export function columnsOfConstraint(name: string): string[] {
 }
 
 /** Extracts the `code` / `errno` that Node drivers put on their errors. */
+/** `?, ?, …`: `count` bind placeholders. */
+export const placeholderList = (count: number): string =>
+  Array.from({ length: count }, () => '?').join(', ');
+
 export function errorCode(err: unknown): string | undefined {
   if (err && typeof err === 'object') {
     const e = err as { code?: unknown; errno?: unknown };

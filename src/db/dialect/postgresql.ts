@@ -475,6 +475,14 @@ export const postgresqlDialect: Dialect = {
     return `SELECT count(*) AS n, COALESCE(sum(('x' || left(md5(${row}), 15))::bit(60)::bigint), 0)::text AS d FROM ${quote(table)}`;
   },
 
+  packIntegersSql(columns) {
+    return `string_agg(${columns.map((c) => `(${c})::text`).join(" || ',' || ")}, ';')`;
+  },
+  inIdListSql(column) {
+    return `${column} = ANY(?::int[])`;
+  },
+  idListBindings: (ids) => [ids],
+  maxIdList: Number.POSITIVE_INFINITY,
   maxBindParameters: 65535,
   maxConcurrentWriters: Number.POSITIVE_INFINITY,
 

@@ -20,6 +20,7 @@ import {
   GENERIC_TYPE_NAMES,
   exactDuplicates,
   multiRowInsert,
+  placeholderList,
   renderColumn,
   renderCreateIndex,
   renderCreateTable,
@@ -447,6 +448,12 @@ export const sqliteDialect: Dialect = {
     await db.raw('COMMIT');
   },
 
+  packIntegersSql(columns) {
+    return `group_concat(${columns.join(" || ',' || ")}, ';')`;
+  },
+  inIdListSql: (column, count) => `${column} IN (${placeholderList(count)})`,
+  idListBindings: (ids) => [...ids],
+  maxIdList: 2000,
   tableDigestSql(table, columns) {
     // pu_digest is the aggregate every connection registers (afterCreate).
     return `SELECT COUNT(*) AS n, pu_digest(${columns.map(quote).join(', ')}) AS d FROM ${quote(table)}`;
