@@ -44,7 +44,7 @@ import {
 } from '../lib/servers.js';
 
 const CONCURRENT_CLIENTS = 10;
-const WARM_UP_PER_PROCESS = 10;
+const WARM_UP_PER_PROCESS = 40;
 const WARM_UP_MAX_SECONDS = 20;
 const WORKERS = availableParallelism();
 
@@ -204,7 +204,8 @@ export class ApiCandidatesCase implements BenchCase {
   ): Promise<{ m: Measurement; results: Map<string, LoadResult> }> {
     // Untimed requests first, per process, so that neither side is measured cold: each
     // uwsgi process loads placement lazily, and each Node worker's JIT takes a score of
-    // requests to reach its steady speed (measured: about 90 ms, then 25 ms, at 1,000 nodes).
+    // requests to reach its steady speed (measured: about 90 ms, then 25 ms, at 1,000 nodes;
+    // ten a process left --workers 2 still warming in its timed requests).
     const warmUpUntil = performance.now() + WARM_UP_MAX_SECONDS * 1000;
     for (let i = 0; i < WARM_UP_PER_PROCESS * processes && performance.now() < warmUpUntil; i++) {
       await send(new URL(service.url), { method: 'GET', path: this.path });
