@@ -126,7 +126,9 @@ export class GroupSearch {
     // runs beside the aggregates' while the names are checked; its answers
     // are still looked at in placement's order.
     const capacity =
-      group.inTree === undefined ? ctx.store.candidates.withResources([...g.resources]) : undefined;
+      group.inTree === undefined
+        ? ctx.store.candidates.withResources([...g.resources], { flat: !hasTrees })
+        : undefined;
     // Only looked at after what comes before it has passed.
     capacity?.catch(() => undefined);
     if (group.memberOf.length > 0) {
@@ -145,7 +147,10 @@ export class GroupSearch {
     // One query for every class; it cannot fail but on the connection, so
     // checking the classes in the group's order afterwards is placement's order.
     const found = await (capacity ??
-      ctx.store.candidates.withResources([...g.resources], g.treeRootId));
+      ctx.store.candidates.withResources([...g.resources], {
+        treeRootId: g.treeRootId,
+        flat: !hasTrees,
+      }));
     for (const id of g.resources.keys()) {
       const providers = found.get(id)!;
       if (providers.length === 0) throw new NoCandidates();

@@ -86,12 +86,15 @@ export class CandidateStore {
    * ratio beyond what is used, within min_unit/max_unit and a multiple of
    * step_size; within one tree if given. One statement for every class (a
    * round trip each is what a search costs most), each class read as
-   * placement reads it.
+   * placement reads it. `flat`: no provider has a parent, so each is its
+   * own root and the providers table need not be joined (on PostgreSQL that
+   * join was most of the statement's time: an index probe per inventory).
    */
   async withResources(
     amounts: readonly (readonly [classId: number, amount: number])[],
-    treeRootId?: number,
+    options: { treeRootId?: number; flat: boolean },
   ): Promise<Map<number, ProviderAndRoot[]>> {
+    const { treeRootId, flat } = options;
     const out = new Map<number, ProviderAndRoot[]>(amounts.map(([id]) => [id, []]));
     if (amounts.length === 0) return out;
     const fits = amounts.map(
@@ -101,14 +104,16 @@ export class CandidateStore {
     );
     const classIds = amounts.map(([id]) => id);
     const found = await this.access.integers(
-      `SELECT inv.resource_class_id, rp.id, rp.root_provider_id FROM resource_providers rp
-         JOIN inventories inv ON rp.id = inv.resource_provider_id
+      `SELECT inv.resource_class_id, inv.resource_provider_id AS id,
+              ${flat ? 'inv.resource_provider_id' : 'rp.root_provider_id'} AS root_provider_id
+         FROM inventories inv
+         ${flat ? '' : 'JOIN resource_providers rp ON rp.id = inv.resource_provider_id'}
          LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used FROM allocations
                      WHERE resource_class_id IN (${classIds.map(() => '?').join(', ')})
                      GROUP BY resource_provider_id, resource_class_id) used_sum
            ON inv.resource_provider_id = used_sum.resource_provider_id
           AND inv.resource_class_id = used_sum.resource_class_id
-        WHERE (${fits.join(' OR ')})${treeRootId === undefined ? '' : ' AND rp.root_provider_id = ?'}`,
+        WHERE (${fits.join(' OR ')})${treeRootId === undefined ? '' : ` AND ${flat ? 'inv.resource_provider_id' : 'rp.root_provider_id'} = ?`}`,
       ['resource_class_id', 'id', 'root_provider_id'],
       [
         ...classIds,
