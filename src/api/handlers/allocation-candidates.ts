@@ -15,77 +15,110 @@ import { validateQuery } from '../query.js';
 import { jsonText, type Handler } from '../response.js';
 import { listCandidatesSchema } from '../schemas/allocation-candidates.js';
 
-/** `{"K": V, …}` from (already written) members. */
-const object = (members: string[]): string => `{${members.join(', ')}}`;
-const member = (key: string, value: string): string => `${dumpString(key)}: ${value}`;
+/**
+ * Writes one answer as json.dumps writes placement's dicts (", " and ": "
+ * between items), appending to one string. Quoted strings are kept: an
+ * answer quotes the same uuids and class names thousands of times.
+ */
+class AnswerWriter {
+  private readonly quoted = new Map<string, string>();
 
-/** Amounts by class, per provider, in the order the request resources come. */
-function byProvider(req: AllocationRequest): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  for (const r of req.resources) {
-    const text = member(r.resourceClass, String(r.amount));
-    const list = out.get(r.provider.uuid);
-    if (list) list.push(text);
-    else out.set(r.provider.uuid, [text]);
-  }
-  return out;
-}
+  constructor(
+    private readonly v: Version,
+    /** The classes asked for (summaries show only those before 1.27), or null for all. */
+    private readonly asked: Set<string> | null,
+  ) {}
 
-/** From 1.12 the body of a PUT /allocations/{consumer} (dict form); before, the list form. */
-function writeRequest(req: AllocationRequest, v: Version): string {
-  const providers = byProvider(req);
-  if (!v.atLeast('1.12')) {
-    const allocations = [...providers].map(([uuid, resources]) =>
-      object([
-        member('resource_provider', object([member('uuid', dumpString(uuid))])),
-        member('resources', object(resources)),
-      ]),
-    );
-    return object([member('allocations', `[${allocations.join(', ')}]`)]);
+  q(s: string): string {
+    let out = this.quoted.get(s);
+    if (out === undefined) {
+      out = dumpString(s);
+      this.quoted.set(s, out);
+    }
+    return out;
   }
-  const allocations = [...providers].map(([uuid, resources]) =>
-    member(uuid, object([member('resources', object(resources))])),
-  );
-  const out = [member('allocations', object(allocations))];
-  if (v.atLeast('1.34')) {
-    const mappings = [...req.mappings].map(([suffix, uuids]) =>
-      member(suffix, `[${[...uuids].map(dumpString).join(', ')}]`),
-    );
-    out.push(member('mappings', object(mappings)));
-  }
-  return object(out);
-}
 
-/** Capacity and usage (only of the classes asked for, before 1.27), traits from 1.17, the tree from 1.29. */
-function writeSummary(s: ProviderSummary, asked: Set<string> | null, v: Version): string {
-  const resources = s.resources
-    .filter((r) => asked === null || asked.has(r.resourceClass))
-    .map((r) =>
-      member(r.resourceClass, `{"capacity": ${String(r.capacity)}, "used": ${String(r.used)}}`),
-    );
-  const out = [member('resources', object(resources))];
-  if (v.atLeast('1.17')) out.push(member('traits', `[${s.traits.map(dumpString).join(', ')}]`));
-  if (v.atLeast('1.29')) {
-    const parent = s.provider.parentUuid;
-    out.push(member('parent_provider_uuid', parent === null ? 'null' : dumpString(parent)));
-    out.push(member('root_provider_uuid', dumpString(s.provider.rootUuid)));
+  /** From 1.12 the body of a PUT /allocations/{consumer} (dict form); before, the list form. */
+  request(req: AllocationRequest): string {
+    // Amounts by class, per provider, in the order the request's resources come.
+    const providers = new Map<string, string>();
+    for (const r of req.resources) {
+      const item = `${this.q(r.resourceClass)}: ${String(r.amount)}`;
+      const uuid = r.provider.uuid;
+      const sofar = providers.get(uuid);
+      providers.set(uuid, sofar === undefined ? item : `${sofar}, ${item}`);
+    }
+    let out = '';
+    if (!this.v.atLeast('1.12')) {
+      for (const [uuid, resources] of providers) {
+        if (out !== '') out += ', ';
+        out += `{"resource_provider": {"uuid": ${this.q(uuid)}}, "resources": {${resources}}}`;
+      }
+      return `{"allocations": [${out}]}`;
+    }
+    for (const [uuid, resources] of providers) {
+      if (out !== '') out += ', ';
+      out += `${this.q(uuid)}: {"resources": {${resources}}}`;
+    }
+    out = `{"allocations": {${out}}`;
+    if (this.v.atLeast('1.34')) {
+      let mappings = '';
+      for (const [suffix, uuids] of req.mappings) {
+        if (mappings !== '') mappings += ', ';
+        let list = '';
+        for (const uuid of uuids) list += list === '' ? this.q(uuid) : `, ${this.q(uuid)}`;
+        mappings += `${this.q(suffix)}: [${list}]`;
+      }
+      out += `, "mappings": {${mappings}}`;
+    }
+    return `${out}}`;
   }
-  return object(out);
+
+  /** Capacity and usage (only of the classes asked for, before 1.27), traits from 1.17, the tree from 1.29. */
+  summary(s: ProviderSummary): string {
+    let resources = '';
+    for (const r of s.resources) {
+      if (this.asked !== null && !this.asked.has(r.resourceClass)) continue;
+      if (resources !== '') resources += ', ';
+      resources += `${this.q(r.resourceClass)}: {"capacity": ${String(r.capacity)}, "used": ${String(r.used)}}`;
+    }
+    let out = `{"resources": {${resources}}`;
+    if (this.v.atLeast('1.17')) {
+      let traits = '';
+      for (const t of s.traits) traits += traits === '' ? this.q(t) : `, ${this.q(t)}`;
+      out += `, "traits": [${traits}]`;
+    }
+    if (this.v.atLeast('1.29')) {
+      const parent = s.provider.parentUuid;
+      out += `, "parent_provider_uuid": ${parent === null ? 'null' : this.q(parent)}`;
+      out += `, "root_provider_uuid": ${this.q(s.provider.rootUuid)}`;
+    }
+    return `${out}}`;
+  }
+
+  answer(answer: CandidateAnswer): string {
+    // A summary per provider; a later one for the same provider replaces it, as in a dict.
+    const summaries = new Map<string, ProviderSummary>();
+    for (const s of answer.summaries) summaries.set(s.provider.uuid, s);
+    let requests = '';
+    for (const r of answer.requests) {
+      if (requests !== '') requests += ', ';
+      requests += this.request(r);
+    }
+    let written = '';
+    for (const [uuid, s] of summaries) {
+      if (written !== '') written += ', ';
+      written += `${this.q(uuid)}: ${this.summary(s)}`;
+    }
+    return `{"allocation_requests": [${requests}], "provider_summaries": {${written}}}`;
+  }
 }
 
 function write(answer: CandidateAnswer, request: CandidateRequest, v: Version): string {
   const asked = v.atLeast('1.27')
     ? null
     : new Set([...request.groups.values()].flatMap((g) => [...g.resources.keys()]));
-  // A summary per provider; a later one for the same provider replaces it, as in a dict.
-  const summaries = new Map<string, string>();
-  for (const s of answer.summaries) summaries.set(s.provider.uuid, writeSummary(s, asked, v));
-  const requests = answer.requests.map((r) => writeRequest(r, v));
-  const summaryMembers = [...summaries].map(([uuid, text]) => member(uuid, text));
-  return object([
-    member('allocation_requests', `[${requests.join(', ')}]`),
-    member('provider_summaries', object(summaryMembers)),
-  ]);
+  return new AnswerWriter(v, asked).answer(answer);
 }
 
 export const listAllocationCandidates: Handler = async (ctx) => {
