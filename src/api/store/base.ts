@@ -149,6 +149,46 @@ export class Access {
   }
 
   /**
+   * As integers(), for columns that may be text or floats: every row's
+   * fields as text, or null when the engine packs no float exactly
+   * (Dialect.exactFloatTextSql) or the packed value does not split into
+   * exactly the rows and fields counted (cut short, or a value holding a
+   * separator): the caller then reads the rows.
+   */
+  async packedText(
+    sql: string,
+    columns: readonly { name: string; float?: boolean }[],
+    bindings: readonly unknown[] = [],
+  ): Promise<string[][] | null> {
+    const dialect = this.db.dialect;
+    const exprs: string[] = [];
+    for (const c of columns) {
+      const expr = c.float
+        ? dialect.exactFloatTextSql(`packed_rows.${c.name}`)
+        : `packed_rows.${c.name}`;
+      if (expr === null) return null;
+      exprs.push(expr);
+    }
+    const [row] = await this.rows(
+      `SELECT COUNT(*) AS n, ${dialect.packTextSql(exprs)} AS packed FROM (${sql}) packed_rows`,
+      bindings,
+    );
+    const count = num(row?.['n'] ?? 0);
+    if (count === 0) return [];
+    const text = row?.['packed'];
+    if (typeof text !== 'string') return null;
+    const rows = text.split(';');
+    if (rows.length !== count) return null;
+    const out = new Array<string[]>(count);
+    for (let i = 0; i < count; i++) {
+      const fields = rows[i]!.split(',');
+      if (fields.length !== columns.length) return null;
+      out[i] = fields;
+    }
+    return out;
+  }
+
+  /**
    * `column` among `ids`: the condition and its bindings, sliced where the
    * engine needs it (Dialect.maxIdList); one entry per statement to run.
    */

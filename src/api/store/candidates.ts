@@ -42,6 +42,36 @@ export interface SharingAnchor {
   anchorUuid: string;
 }
 
+/**
+ * Every provider of some trees (`{ids}`: the roots) with each of its
+ * inventories and what is allocated of it; a provider without inventory
+ * comes once, with class -1 (and no ratio: a COALESCE would change a MySQL
+ * FLOAT's type, and with it the digits the driver reads).
+ */
+const USAGES_OF_TREES = `SELECT rp.id AS rp_id, rp.uuid, COALESCE(rp.parent_provider_id, -1) AS parent_id,
+       rp.root_provider_id, COALESCE(inv.resource_class_id, -1) AS rc_id,
+       COALESCE(inv.total, 0) AS total, COALESCE(inv.reserved, 0) AS reserved,
+       inv.allocation_ratio, COALESCE(inv.max_unit, 0) AS max_unit,
+       COALESCE((SELECT SUM(a.used) FROM allocations a
+                  WHERE a.resource_provider_id = inv.resource_provider_id
+                    AND a.resource_class_id = inv.resource_class_id), 0) AS used
+  FROM resource_providers rp
+  LEFT JOIN inventories inv ON rp.id = inv.resource_provider_id
+ WHERE {ids}`;
+
+const USAGE_COLUMNS = [
+  { name: 'rp_id' },
+  { name: 'uuid' },
+  { name: 'parent_id' },
+  { name: 'root_provider_id' },
+  { name: 'rc_id' },
+  { name: 'total' },
+  { name: 'reserved' },
+  { name: 'allocation_ratio', float: true },
+  { name: 'max_unit' },
+  { name: 'used' },
+];
+
 export class CandidateStore {
   constructor(private readonly access: Access) {}
 
@@ -237,46 +267,68 @@ export class CandidateStore {
   async usagesOfTrees(
     rootIds: Iterable<number>,
   ): Promise<{ providers: TreeProvider[]; usages: TreeUsage[] }> {
-    const rows = await this.sliced(
-      `SELECT rp.id AS rp_id, rp.uuid, rp.parent_provider_id, rp.root_provider_id,
-              inv.resource_class_id AS rc_id, inv.total, inv.reserved,
-              inv.allocation_ratio, inv.max_unit,
-              (SELECT SUM(a.used) FROM allocations a
-                WHERE a.resource_provider_id = inv.resource_provider_id
-                  AND a.resource_class_id = inv.resource_class_id) AS used
-         FROM resource_providers rp
-         LEFT JOIN inventories inv ON rp.id = inv.resource_provider_id
-        WHERE {ids}`,
-      'rp.root_provider_id',
-      rootIds,
-    );
     const providers: TreeProvider[] = [];
     const usages: TreeUsage[] = [];
-    let last: number | undefined;
     const seen = new Set<number>();
-    for (const r of rows) {
-      const providerId = num(r['rp_id']);
-      if (providerId !== last && !seen.has(providerId)) {
+    const add = (
+      providerId: number,
+      uuid: string,
+      parentId: number | null,
+      rootId: number,
+      usage: Omit<TreeUsage, 'providerId'> | null,
+    ) => {
+      if (!seen.has(providerId)) {
         seen.add(providerId);
-        providers.push({
-          id: providerId,
-          uuid: String(r['uuid']),
-          parentId: numOrNull(r['parent_provider_id']),
-          rootId: num(r['root_provider_id']),
-        });
+        providers.push({ id: providerId, uuid, parentId, rootId });
       }
-      last = providerId;
-      const classId = numOrNull(r['rc_id']);
-      if (classId === null) continue;
-      usages.push({
-        providerId,
-        classId,
-        total: num(r['total']),
-        reserved: num(r['reserved']),
-        allocationRatio: num(r['allocation_ratio']),
-        maxUnit: num(r['max_unit']),
-        used: r['used'] === null || r['used'] === undefined ? 0 : num(r['used']),
-      });
+      if (usage) usages.push({ providerId, ...usage });
+    };
+    for (const list of this.access.idList('rp.root_provider_id', rootIds)) {
+      const sql = USAGES_OF_TREES.replace('{ids}', list.sql);
+      // Thousands of rows of ten columns: packed by the server where it can
+      // write the ratio exactly (parsing them one by one cost more than the query).
+      const packed = await this.access.packedText(sql, USAGE_COLUMNS, list.bindings);
+      if (packed) {
+        for (const f of packed) {
+          const classId = Number(f[4]);
+          add(
+            Number(f[0]),
+            f[1]!,
+            f[2] === '-1' ? null : Number(f[2]),
+            Number(f[3]),
+            classId < 0
+              ? null
+              : {
+                  classId,
+                  total: Number(f[5]),
+                  reserved: Number(f[6]),
+                  allocationRatio: Number(f[7]),
+                  maxUnit: Number(f[8]),
+                  used: Number(f[9]),
+                },
+          );
+        }
+        continue;
+      }
+      for (const r of await this.access.rows(sql, list.bindings)) {
+        const classId = num(r['rc_id']);
+        add(
+          num(r['rp_id']),
+          String(r['uuid']),
+          num(r['parent_id']) < 0 ? null : num(r['parent_id']),
+          num(r['root_provider_id']),
+          classId < 0
+            ? null
+            : {
+                classId,
+                total: num(r['total']),
+                reserved: num(r['reserved']),
+                allocationRatio: num(r['allocation_ratio']),
+                maxUnit: num(r['max_unit']),
+                used: num(r['used']),
+              },
+        );
+      }
     }
     return { providers, usages };
   }

@@ -251,6 +251,17 @@ export interface Dialect {
    */
   packIntegersSql(columns: readonly string[]): string;
   /**
+   * As packIntegersSql, for text expressions (which must never hold ',' or
+   * ';': Access.packedText checks every row's fields); NULL is written empty.
+   */
+  packTextSql(columns: readonly string[]): string;
+  /**
+   * A float expression as text that parses back to the very same double,
+   * or null where the engine has no such form (then floats are read as
+   * rows): PostgreSQL's float8 output is the shortest exact one.
+   */
+  exactFloatTextSql(expr: string): string | null;
+  /**
    * `column` is one of `count` values bound as parameters: `IN (?, …)`, or
    * on PostgreSQL one array parameter (`= ANY(?)`) whatever the count (bind
    * it with idListBindings).

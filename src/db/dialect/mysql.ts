@@ -590,6 +590,12 @@ export const mysqlDialect: Dialect = {
     // by the count, and reads the rows instead).
     return `GROUP_CONCAT(CONCAT_WS(',', ${columns.join(', ')}) SEPARATOR ';')`;
   },
+  packTextSql(columns) {
+    return `GROUP_CONCAT(CONCAT_WS(',', ${columns.map((c) => `COALESCE(${c}, '')`).join(', ')}) SEPARATOR ';')`;
+  },
+  // A FLOAT column is single precision: its text and the double the driver
+  // reads from the row are not known to agree in every digit.
+  exactFloatTextSql: () => null,
   inIdListSql: (column, count) => `${column} IN (${placeholderList(count)})`,
   idListBindings: (ids) => [...ids],
   maxIdList: 2000,

@@ -478,6 +478,10 @@ export const postgresqlDialect: Dialect = {
   packIntegersSql(columns) {
     return `string_agg(${columns.map((c) => `(${c})::text`).join(" || ',' || ")}, ';')`;
   },
+  packTextSql(columns) {
+    return `string_agg(concat_ws(',', ${columns.map((c) => `COALESCE((${c})::text, '')`).join(', ')}), ';')`;
+  },
+  exactFloatTextSql: (expr) => `(${expr})::text`,
   inIdListSql(column) {
     return `${column} = ANY(?::int[])`;
   },

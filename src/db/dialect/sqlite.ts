@@ -451,6 +451,11 @@ export const sqliteDialect: Dialect = {
   packIntegersSql(columns) {
     return `group_concat(${columns.join(" || ',' || ")}, ';')`;
   },
+  packTextSql(columns) {
+    return `group_concat(concat_ws(',', ${columns.map((c) => `COALESCE(${c}, '')`).join(', ')}), ';')`;
+  },
+  // SQLite writes a REAL with 15 significant digits: not always the same double.
+  exactFloatTextSql: () => null,
   inIdListSql: (column, count) => `${column} IN (${placeholderList(count)})`,
   idListBindings: (ids) => [...ids],
   maxIdList: 2000,
