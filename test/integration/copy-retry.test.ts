@@ -6,13 +6,14 @@
  * injected in the dialect's insert on real databases: the batch really
  * commits (or really does not) before the injected error is thrown.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { Dialect } from '../../src/db/dialect/dialect.js';
 import type { Database } from '../../src/db/connect.js';
 import { copyUnit } from '../../src/copy/copy.js';
 import { copyTable } from '../../src/copy/tables.js';
 import { INITIAL_REVISION } from '../../src/migrations/index.js';
 import { syncSchema } from '../../src/schema/migrator.js';
+import { describeEach } from '../helpers/each.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
 
 const created: TestDatabase[] = [];
@@ -62,7 +63,7 @@ async function traitIds(db: Database): Promise<number[]> {
   return rows.map((r) => Number(r.id));
 }
 
-describe.each(testEngines())('copy retries on %s', (engine) => {
+describeEach(testEngines())('copy retries on %s', (engine) => {
   const traits = copyTable('traits');
 
   async function pair() {

@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { Access, parseIntegers, SchemaFacts } from '../../src/api/store/base.js';
+import { describeEach } from '../helpers/each.js';
 import { createTestDatabase, testEngines, type TestDatabase } from '../helpers/databases.js';
 
 const created: TestDatabase[] = [];
@@ -23,7 +24,7 @@ describe('parseIntegers', () => {
   });
 });
 
-describe.each(testEngines())('packed integers on %s', (engine) => {
+describeEach(testEngines())('packed integers on %s', (engine) => {
   it('equal the rows, in thousands, with an id list of any length', async () => {
     const d = await createTestDatabase(engine, 'packed');
     created.push(d);
