@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Database } from '../../db/connect.js';
+import { placeholderList } from '../../db/dialect/dialect.js';
 import { utcTimestamp } from '../../db/timestamps.js';
 
 /** A timestamp as the driver returned it (text, or a number from SQLite). */
@@ -31,7 +32,8 @@ export function isStorable(value: unknown): boolean {
 export const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v));
 export const numOrNull = (v: unknown): number | null =>
   v === null || v === undefined ? null : num(v);
-export const placeholders = (n: number): string => Array.from({ length: n }, () => '?').join(', ');
+/** `?, ?, …`: `n` bind placeholders (the dialects' own helper). */
+export const placeholders = placeholderList;
 
 /**
  * The integers of Access.integers' packed text ("1,2;3,4"), or null when

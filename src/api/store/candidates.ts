@@ -6,7 +6,7 @@
  * provider summaries. Id lists are bound in slices, so ten thousand
  * compute nodes stay within every engine's limit on bound parameters.
  */
-import { type Access, num, numOrNull } from './base.js';
+import { type Access, num, numOrNull, placeholders } from './base.js';
 
 /** Flat [a, b, a, b, …] values as [a, b] pairs. */
 function pairs(flat: readonly number[]): [number, number][] {
@@ -139,7 +139,7 @@ export class CandidateStore {
          FROM inventories inv
          ${flat ? '' : 'JOIN resource_providers rp ON rp.id = inv.resource_provider_id'}
          LEFT JOIN (SELECT resource_provider_id, resource_class_id, SUM(used) AS used FROM allocations
-                     WHERE resource_class_id IN (${classIds.map(() => '?').join(', ')})
+                     WHERE resource_class_id IN (${placeholders(classIds.length)})
                      GROUP BY resource_provider_id, resource_class_id) used_sum
            ON inv.resource_provider_id = used_sum.resource_provider_id
           AND inv.resource_class_id = used_sum.resource_class_id
