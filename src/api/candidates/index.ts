@@ -13,6 +13,7 @@ import {
   NoCandidates,
   WideSearch,
   candidatesForGroup,
+  prefetchCapacity,
   sharingProviders,
 } from './search.js';
 
@@ -55,8 +56,13 @@ async function search(
   const sharing = settled(shared);
   const seen = new Set<string>();
   const byGroup = new Map<string, AllocationRequest[]>();
+  // The first group starts its own capacity query; the later ones' start now.
+  const prefetched = [...request.groups.values()].map((group, i) =>
+    i === 0 ? undefined : prefetchCapacity(ctx, group, w.hasTrees),
+  );
+  let index = 0;
   for (const [suffix, group] of request.groups) {
-    const g = await GroupSearch.open(ctx, group, w.hasTrees, sharing);
+    const g = await GroupSearch.open(ctx, group, w.hasTrees, sharing, prefetched[index++]);
     for (const rc of group.resources.keys()) {
       if (seen.has(rc)) w.multiGroupClasses.add(rc);
       else seen.add(rc);
