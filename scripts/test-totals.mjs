@@ -26,5 +26,12 @@ const skipped = (report?.numPendingTests ?? 0) + (report?.numTodoTests ?? 0);
 if (!report) console.error('test-totals: vitest wrote no report (it stopped before running tests)');
 else if (status !== 0 && failed === 0)
   console.error(`test-totals: vitest exited ${status} although no test failed`);
+if (report) {
+  // What vitest's own summary said (scripts/ci-log-filter.mjs keeps it out of CI's log).
+  const files = report.testResults ?? [];
+  const ended = Math.max(report.startTime ?? 0, ...files.map((r) => r.endTime ?? 0));
+  const seconds = report.startTime ? Math.round((ended - report.startTime) / 1000) : 0;
+  console.log(`test files: ${files.length}, ${report.numTotalTests ?? 0} tests, ${seconds} s`);
+}
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(status !== 0 || failed > 0 || passed === 0 ? 1 : 0);
