@@ -15,6 +15,7 @@ import {
   candidatesForGroup,
   prefetchCapacity,
   sharingProviders,
+  startTraitReads,
 } from './search.js';
 
 export type { CandidateAnswer } from './merge.js';
@@ -46,9 +47,15 @@ async function search(
 ): Promise<CandidateAnswer> {
   // Independent reads side by side; their outcomes (and failures) are taken
   // in placement's order: the request-wide context first, then the sharing
-  // providers. The caches every group reads are loaded meanwhile.
+  // providers. The caches every group reads are loaded meanwhile, and each
+  // group's capacity query starts once the providers' shape is known.
+  const hasTrees = ctx.store.candidates.hasTrees();
+  hasTrees.catch(() => undefined); // seen through WideSearch.open
+  const prefetched = [...request.groups.values()].map((group) =>
+    prefetchCapacity(ctx, group, hasTrees),
+  );
   const [wide, shared] = await Promise.allSettled([
-    WideSearch.open(ctx, request.wide, nestedAware, ctx.settings),
+    WideSearch.open(ctx, request.wide, nestedAware, ctx.settings, hasTrees),
     sharingProviders(ctx),
     ctx.resourceClasses.all(),
   ]);
@@ -56,13 +63,14 @@ async function search(
   const sharing = settled(shared);
   const seen = new Set<string>();
   const byGroup = new Map<string, AllocationRequest[]>();
-  // The first group starts its own capacity query; the later ones' start now.
-  const prefetched = [...request.groups.values()].map((group, i) =>
-    i === 0 ? undefined : prefetchCapacity(ctx, group, w.hasTrees),
+  // Every group's trait reads start now too (see startTraitReads on the shared set).
+  const traitReads = [...request.groups.values()].map((group) =>
+    startTraitReads(ctx, group, w.hasTrees, sharing),
   );
   let index = 0;
   for (const [suffix, group] of request.groups) {
-    const g = await GroupSearch.open(ctx, group, w.hasTrees, sharing, prefetched[index++]);
+    const i = index++;
+    const g = await GroupSearch.open(ctx, group, w.hasTrees, sharing, prefetched[i], traitReads[i]);
     for (const rc of group.resources.keys()) {
       if (seen.has(rc)) w.multiGroupClasses.add(rc);
       else seen.add(rc);

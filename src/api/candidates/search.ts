@@ -52,14 +52,10 @@ export class WideSearch {
     wide: RequestWide,
     nestedAware: boolean,
     settings: PlacementSettings,
+    /** Whether any provider has a parent, when the caller started that read already. */
+    hasTrees: Promise<boolean> = ctx.store.candidates.hasTrees(),
   ): Promise<WideSearch> {
-    const w = new WideSearch(
-      ctx,
-      wide,
-      nestedAware,
-      await ctx.store.candidates.hasTrees(),
-      settings,
-    );
+    const w = new WideSearch(ctx, wide, nestedAware, await hasTrees, settings);
     const required = wide.anchorRequired ?? new Set<string>();
     const forbidden = wide.anchorForbidden ?? new Set<string>();
     if (required.size > 0 || forbidden.size > 0) {
@@ -97,6 +93,8 @@ export class GroupSearch {
   readonly forbiddenTraits = new Map<string, number>();
   treeRootId: number | undefined;
   readonly withResource = new Map<number, ProviderAndRoot[]>();
+  /** The group's trait reads, started before the search reached it (startTraitReads). */
+  traitReads?: TraitReads;
 
   private constructor(
     readonly ctx: RequestContext,
@@ -117,8 +115,11 @@ export class GroupSearch {
     sharing: Set<number>,
     /** The group's capacity query, started earlier by prefetchCapacity. */
     prefetched?: Promise<CapacityByClass>,
+    /** Its trait reads, started earlier by startTraitReads. */
+    traitReads: TraitReads = startTraitReads(ctx, group, hasTrees, sharing),
   ): Promise<GroupSearch> {
     const g = new GroupSearch(ctx, group, hasTrees, sharing);
+    g.traitReads = traitReads;
     for (const [name, amount] of group.resources) {
       const id = await ctx.resourceClasses.idOf(name);
       g.resources.set(id, amount);
@@ -138,10 +139,10 @@ export class GroupSearch {
       g.rpsInAggs = await providersInAggregates(ctx, group.memberOf);
       if (g.rpsInAggs.size === 0) throw new NoCandidates();
     }
-    for (const any of group.requiredTraits) g.requiredTraits.push(new Set(await idsOf(ctx, any)));
-    for (const name of group.forbiddenTraits) {
-      g.forbiddenTraits.set(name, await ctx.traits.idOf(name));
-    }
+    // A trait name placement does not know fails only now, after the aggregates passed.
+    for (const ids of await traitReads.requiredIds) g.requiredTraits.push(new Set(ids));
+    const forbiddenIds = await traitReads.forbiddenIds;
+    [...group.forbiddenTraits].forEach((name, i) => g.forbiddenTraits.set(name, forbiddenIds[i]!));
     if (group.inTree !== undefined) {
       const tree = await ctx.store.providers.treeIds(group.inTree);
       if (!tree) throw new NoCandidates();
@@ -164,6 +165,11 @@ export class GroupSearch {
 
   get suffix(): string {
     return this.group.suffix;
+  }
+
+  /** The sharing providers still in the search (narrowed by earlier groups' aggregates). */
+  get sharingLeft(): ReadonlySet<number> {
+    return this.sharing;
   }
 
   get existsSharing(): boolean {
@@ -189,17 +195,88 @@ export class GroupSearch {
 type CapacityByClass = Awaited<ReturnType<RequestContext['store']['candidates']['withResources']>>;
 
 /**
- * A group's capacity query, started before the groups ahead of it are
- * searched (it needs nothing they find: one round trip fewer per group on
- * the critical path); undefined when the group cannot have one yet — it
- * has an in_tree, or a class the cache does not know (GroupSearch.open
- * then fails on it in placement's order, if the search gets that far).
- * A failure of the query is only seen by the GroupSearch that awaits it.
+ * A group's trait lookups and the reads that need only them, started
+ * before the search reaches the group (they need nothing the groups ahead
+ * of it find). Each promise is only looked at where placement's order
+ * reaches it: a failure (a trait name placement does not know) surfaces
+ * there, not here. A read is undefined where the group's path does not use it.
+ */
+export interface TraitReads {
+  requiredIds: Promise<number[][]>;
+  forbiddenIds: Promise<number[]>;
+  /** Single-provider path: providers with every required trait group (null: none required). */
+  withAll?: Promise<Set<number>> | null;
+  /** Single-provider path: providers with a forbidden trait (null: none forbidden). */
+  withForbidden?: Promise<Set<number>> | null;
+  /** Tree path: providers with any of the required traits. */
+  anyRequired?: Promise<Set<number>>;
+}
+
+/**
+ * Starts a group's TraitReads, for the path candidatesForGroup will take.
+ * That choice depends on whether sharing providers are left: the shared set
+ * narrows as earlier groups are searched, so a read started for the
+ * tree path may go unused (the single-provider path then reads its own).
+ */
+export function startTraitReads(
+  ctx: RequestContext,
+  group: RequestGroup,
+  hasTrees: boolean,
+  sharing: ReadonlySet<number>,
+): TraitReads {
+  const quiet = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  const requiredIds = quiet(Promise.all(group.requiredTraits.map((any) => idsOf(ctx, any))));
+  const forbiddenIds = quiet(idsOf(ctx, group.forbiddenTraits));
+  const store = ctx.store.search;
+  if (singleProviderPath(group, hasTrees, sharing)) {
+    return {
+      requiredIds,
+      forbiddenIds,
+      withAll:
+        group.requiredTraits.length > 0
+          ? quiet(requiredIds.then((ids) => store.withTraitGroups(ids)))
+          : null,
+      withForbidden:
+        group.forbiddenTraits.size > 0
+          ? quiet(forbiddenIds.then((ids) => store.withAnyTrait(ids)))
+          : null,
+    };
+  }
+  return {
+    requiredIds,
+    forbiddenIds,
+    anyRequired:
+      group.requiredTraits.length > 0
+        ? quiet(requiredIds.then((ids) => store.withAnyTrait([...new Set(ids.flat())])))
+        : undefined,
+  };
+}
+
+/** Whether a group's requests are one provider each (else combinations within trees). */
+function singleProviderPath(
+  group: RequestGroup,
+  hasTrees: boolean,
+  sharing: ReadonlySet<number>,
+): boolean {
+  return group.useSameProvider || (sharing.size === 0 && !hasTrees);
+}
+
+/**
+ * A group's capacity query, started as soon as the request is read,
+ * before the request-wide context and the groups ahead of it are searched
+ * (it needs nothing they find: round trips off the critical path);
+ * undefined when the group cannot have one yet — it has an in_tree. A
+ * class the cache does not know, or a failure of the query, is only seen
+ * by the GroupSearch that awaits it (which looks the names up in
+ * placement's order first), if the search gets that far.
  */
 export function prefetchCapacity(
   ctx: RequestContext,
   group: RequestGroup,
-  hasTrees: boolean,
+  hasTrees: Promise<boolean>,
 ): Promise<CapacityByClass> | undefined {
   if (group.inTree !== undefined) return undefined;
   const query = (async () => {
@@ -207,7 +284,7 @@ export function prefetchCapacity(
     for (const [name, amount] of group.resources) {
       amounts.push([await ctx.resourceClasses.idOf(name), amount]);
     }
-    return ctx.store.candidates.withResources(amounts, { flat: !hasTrees });
+    return ctx.store.candidates.withResources(amounts, { flat: !(await hasTrees) });
   })();
   query.catch(() => undefined);
   return query;
@@ -218,10 +295,10 @@ export async function candidatesForGroup(
   g: GroupSearch,
   w: WideSearch,
 ): Promise<AllocationRequest[]> {
-  if (!g.group.useSameProvider && (g.existsSharing || g.hasTrees)) {
+  if (!singleProviderPath(g.group, g.hasTrees, g.sharingLeft)) {
     if (g.requiredTraits.length > 0) {
-      const any = [...new Set(g.requiredTraits.flatMap((s) => [...s]))];
-      const withAny = await g.ctx.store.search.withAnyTrait(any);
+      const withAny = await (g.traitReads?.anyRequired ??
+        g.ctx.store.search.withAnyTrait([...new Set(g.requiredTraits.flatMap((s) => [...s]))]));
       if (withAny.size === 0) return [];
     }
     return multipleProviderRequests(g, w, await treesMatchingAll(g, w));
@@ -237,16 +314,21 @@ export async function candidatesForGroup(
 async function traitAndAggregateFilter(g: GroupSearch): Promise<[Set<number>, Set<number>] | null> {
   const store = g.ctx.store.search;
   // The three reads side by side; their sets are combined in placement's order.
+  const reads = g.traitReads;
   const [withTraits, badAggs, badTraits] = await Promise.all([
-    g.requiredTraits.length > 0
-      ? store.withTraitGroups(g.requiredTraits.map((s) => [...s]))
-      : Promise.resolve(null),
+    reads?.withAll !== undefined
+      ? reads.withAll
+      : g.requiredTraits.length > 0
+        ? store.withTraitGroups(g.requiredTraits.map((s) => [...s]))
+        : null,
     g.group.forbiddenAggs.size > 0
       ? providersInAggregates(g.ctx, [[...g.group.forbiddenAggs]])
-      : Promise.resolve(null),
-    g.forbiddenTraits.size > 0
-      ? store.withAnyTrait([...g.forbiddenTraits.values()])
-      : Promise.resolve(null),
+      : null,
+    reads?.withForbidden !== undefined
+      ? reads.withForbidden
+      : g.forbiddenTraits.size > 0
+        ? store.withAnyTrait([...g.forbiddenTraits.values()])
+        : null,
   ]);
   let filtered = new Set<number>();
   if (withTraits !== null) {
@@ -370,6 +452,13 @@ async function treesWithTraits(g: GroupSearch, providerIds: Set<number>): Promis
     for (const [id, root] of roots) if (goodRoots.has(root)) out.add(pair(id, root));
     return out;
   }
+  // Each tree's providers, for the trees that qualify (one pass, not one per tree).
+  const inTree = new Map<number, number[]>();
+  for (const [id, root] of roots) {
+    const list = inTree.get(root);
+    if (list) list.push(id);
+    else inTree.set(root, [id]);
+  }
   const byRoot = new Map<number, Set<number>>();
   for (const id of good) {
     const has = traits.get(id);
@@ -381,7 +470,7 @@ async function treesWithTraits(g: GroupSearch, providerIds: Set<number>): Promis
   }
   for (const [root, has] of byRoot) {
     if (!g.requiredTraits.every((any) => [...any].some((t) => has.has(t)))) continue;
-    for (const [id, r] of roots) if (r === root) out.add(pair(id, r));
+    for (const id of inTree.get(root)!) out.add(pair(id, root));
   }
   return out;
 }
