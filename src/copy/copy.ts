@@ -4,6 +4,7 @@ import type { Dialect } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { combineChecksums, keyText, TableChecksum } from './checksum.js';
 import { lastKey, readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
+import { combineServerChecksums } from './server-side.js';
 
 export interface CopyResult {
   table: string;
@@ -20,6 +21,13 @@ export interface CopyResult {
   slices: CopiedSlice[];
   /** Key after which this run resumed an earlier one, if it did (the first slice that resumed). */
   resumedAfter: string | null;
+  /**
+   * How the rows travelled: through placement-upgrade (checksums of
+   * canonical rows, row-hash.ts), or inside the server (INSERT … SELECT,
+   * checksums the server computed: server-side.ts; the whole range's, even
+   * when resumed).
+   */
+  method: 'rows' | 'server-side';
   ms: number;
 }
 
@@ -29,7 +37,20 @@ export interface CopiedSlice {
   sourceRows: number;
   sourceChecksum: string | null;
   resumedAfter: string | null;
+  method: 'rows' | 'server-side';
 }
+
+/** Copies one unit: copyUnit (the rows through Node) or a server-side copier. */
+export type UnitCopier = (
+  table: string,
+  range: KeyRange | null,
+  options: {
+    onStart: (resumedAfter: string | null) => void;
+    onRows: (n: number) => void;
+    stopped: () => boolean;
+    onRetry: (message: string) => void;
+  },
+) => Promise<CopiedSlice>;
 
 /** One table, or one slice of a large one: what a single writer copies. */
 export interface CopyUnit {
@@ -122,11 +143,12 @@ export async function copyUnit(
     resumedAfter,
     sourceChecksum: checksum ? checksum.digest() : null,
     sourceRows: checksum ? checksum.rows : 0,
+    method: 'rows',
   };
 }
 
 /** How long a batch is written again before its error ends the copy. */
-const RETRY_FOR_MS = 60_000;
+export const RETRY_FOR_MS = 60_000;
 
 /**
  * Writes one batch (it commits on its own), again after a failure that says
@@ -201,6 +223,8 @@ export interface CopyTablesOptions extends CopyOptions {
   /** Called once a table's every unit is copied (while other tables may still be copying). */
   onTableDone?: (table: string) => void;
   onProgress?: ProgressListener;
+  /** The copier of a table's units when not the rows path (server-side.ts). */
+  copierFor?: (table: string) => UnitCopier | undefined;
 }
 
 /**
@@ -243,11 +267,8 @@ export async function copyTables(
     const first = s.started === 0;
     s.started += 1;
     if (first) s.startedAt = performance.now();
-    const slice = await copyUnit(sourceSide(unit.table), target, unit.range, {
-      batchSize: options.batchSize,
-      split: options.split,
-      transform: options.transformFor?.(unit.table),
-      onStart: (resumedAfter) => {
+    const hooks = {
+      onStart: (resumedAfter: string | null) => {
         if (first) {
           progress({
             type: 'table-start',
@@ -259,12 +280,21 @@ export async function copyTables(
         }
       },
       stopped: () => failure !== null,
-      onRetry: (message) => progress({ type: 'warning', message }),
-      onRows: (n) => {
+      onRetry: (message: string) => progress({ type: 'warning', message }),
+      onRows: (n: number) => {
         s.done += n;
         progress({ type: 'table-progress', phase: 'copy', table: unit.table, done: s.done, total });
       },
-    });
+    };
+    const copier = options.copierFor?.(unit.table);
+    const slice = copier
+      ? await copier(unit.table, unit.range, hooks)
+      : await copyUnit(sourceSide(unit.table), target, unit.range, {
+          batchSize: options.batchSize,
+          split: options.split,
+          transform: options.transformFor?.(unit.table),
+          ...hooks,
+        });
     s.slices.push({ ...slice, order: unit.order });
     s.left -= 1;
     if (s.left === 0) {
@@ -301,13 +331,16 @@ export async function copyTables(
     const s = state.get(t)!;
     const slices = [...s.slices].sort((a, b) => a.order - b.order).map(({ order: _o, ...x }) => x);
     const whole = slices.every((x) => x.sourceChecksum !== null);
+    const method = slices.every((x) => x.method === 'server-side') ? 'server-side' : 'rows';
+    const combine = method === 'server-side' ? combineServerChecksums : combineChecksums;
     return {
       table: t,
       rows: slices.reduce((a, x) => a + x.rows, 0),
       sourceRows: whole ? slices.reduce((a, x) => a + x.sourceRows, 0) : 0,
-      sourceChecksum: whole ? combineChecksums(slices.map((x) => x.sourceChecksum!)) : null,
+      sourceChecksum: whole ? combine(slices.map((x) => x.sourceChecksum!)) : null,
       slices,
       resumedAfter: slices.find((x) => x.resumedAfter !== null)?.resumedAfter ?? null,
+      method,
       ms: s.ms,
     };
   });

@@ -1,5 +1,5 @@
 import { CLUSTER_LOCK_TABLE } from '../db/dialect/galera.js';
-import { writeSetNotice, writeSetSplitter } from './write-set.js';
+import { serverBatchRows, writeSetNotice, writeSetSplitter } from './write-set.js';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
@@ -30,7 +30,14 @@ import {
 } from './bulk-load.js';
 import { checksumSide, compareTable, type TableComparison, type Tolerance } from './compare.js';
 import { findConditions } from './conditions.js';
-import { copyTables } from './copy.js';
+import { copyTables, type UnitCopier } from './copy.js';
+import {
+  chooseCopyPath,
+  combineServerChecksums,
+  copyUnitServerSide,
+  serverChecksum,
+  type CopyPath,
+} from './server-side.js';
 import { finish, finishWorkDone, finishWorkLeft } from './finish.js';
 import { result, type MigrateOptions, type MigrateResult, type Outcome } from './outcome.js';
 import { countRows, type TableLayout } from './reader.js';
@@ -242,6 +249,7 @@ async function inspect(
     },
     tables: [],
     conditions: [],
+    copyPath: null,
     copied: [],
     verification: [],
     sourceChangedDuringCopy: [],
@@ -594,6 +602,18 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
       .map((u) => [u.range?.above ?? null, u.range?.upTo ?? null]);
   }
   await withDatabaseErrors(target, 'recording the plan', () => saveRun(target, { plan: run.plan }));
+  const path = await withDatabaseErrors(target, 'choosing the copy path', () =>
+    chooseCopyPath(source, target, present, options.fastPath ?? true),
+  );
+  base.copyPath = path;
+  progress({
+    type: 'step',
+    step: 'copy-path',
+    message:
+      path.path === 'server-side'
+        ? `Copying inside the server: ${path.reason}`
+        : `Copying through placement-upgrade: ${path.reason}`,
+  });
   const bulk = DEFERRED_INDEX_TABLES.filter(
     (t) => present.includes(t) && (sourceRows[t] ?? 0) >= bulkMinRows,
   );
@@ -626,6 +646,15 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
         dependsOn: referencedTables,
         onTableDone: buildEarly,
         onProgress: progress,
+        copierFor: (t) =>
+          serverSideCopier(
+            ctx,
+            path,
+            writers,
+            orphanFilter,
+            serverBatchRows(limits, options.batchSize),
+            t,
+          ),
       },
     )
       .catch((err: unknown) => {
@@ -648,6 +677,32 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
     buildDeferredIndexes(target, writers, DEFERRED_INDEX_TABLES, progress),
   );
   return { orphanFilter, parallel, writers };
+}
+
+/**
+ * The server-side copier of `table`'s units, when the run copies inside the
+ * server and the table needs no change on its way (provider references
+ * pointing forward, --skip-orphans): those tables take the row path.
+ */
+function serverSideCopier(
+  ctx: RunContext,
+  path: CopyPath,
+  writers: Knex,
+  orphanFilter: OrphanSets | null,
+  batchSize: number,
+  table: string,
+): UnitCopier | undefined {
+  const serverCopy = ctx.target.dialect.serverCopy;
+  if (path.path !== 'server-side' || !serverCopy || !path.sourceSchema) return undefined;
+  if (rowTransform(table, orphanFilter)) return undefined;
+  const schema = path.sourceSchema;
+  return (t, range, hooks) =>
+    copyUnitServerSide(
+      { ...sourceSide(ctx, t), schema, serverCopy },
+      { conn: writers, dialect: ctx.target.dialect },
+      range,
+      { batchSize, ...hooks },
+    );
 }
 
 /**
@@ -685,7 +740,36 @@ async function verifyCopy(ctx: RunContext, copy: CopyOutcome): Promise<void> {
     if (!shape.layouts[t]!.present) continue;
     const tolerance = skipTolerance(t, copy.orphanFilter);
     const copied = base.copied.find((c) => c.table === t);
-    if (!tolerance && copied?.sourceChecksum) {
+    const serverCopy = ctx.target.dialect.serverCopy;
+    if (!tolerance && copied?.method === 'server-side' && copied.sourceChecksum && serverCopy) {
+      // The server hashes the target's rows over the same ranges.
+      const parts = await withDatabaseErrors(ctx.target, 'verifying', () =>
+        Promise.all(
+          copied.slices.map((x) =>
+            serverChecksum(
+              { ...targetSide(ctx, t), conn: copy.writers, serverCopy, source: false },
+              x.range,
+            ),
+          ),
+        ),
+      );
+      const rows = parts.reduce((a, p) => a + p.rows, 0);
+      const checksum = combineServerChecksums(parts.map((p) => p.checksum));
+      if (rows === copied.sourceRows && checksum === copied.sourceChecksum) {
+        base.verification.push({
+          table: t,
+          sourceRows: copied.sourceRows,
+          targetRows: rows,
+          sourceChecksum: copied.sourceChecksum,
+          targetChecksum: checksum,
+          equal: true,
+          differences: [],
+          differenceCount: 0,
+          toleratedExtras: 0,
+        });
+        continue;
+      }
+    } else if (!tolerance && copied?.sourceChecksum) {
       // The source side was hashed during the copy: read only the target.
       const mine = await checksumSide(
         { ...targetSide(ctx, t), conn: copy.writers },

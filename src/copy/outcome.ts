@@ -10,6 +10,7 @@ import type { SyncResult } from '../schema/migrator.js';
 import type { TableComparison } from './compare.js';
 import type { Condition } from './conditions.js';
 import type { CopyResult } from './copy.js';
+import type { CopyPath } from './server-side.js';
 import type { TargetState } from './target.js';
 
 export type Outcome =
@@ -70,6 +71,12 @@ export interface MigrateOptions {
    */
   bulkMinRows?: number;
   onProgress?: ProgressListener;
+  /**
+   * Copy inside the server when the target's connection can read the
+   * source's database on the same server or Galera cluster (server-side.ts);
+   * default true. False: every row through placement-upgrade (--no-fast-path).
+   */
+  fastPath?: boolean;
   /** External ids of the project and user that own consumers created for old allocations. */
   incompleteConsumer?: { projectId?: string; userId?: string };
 }
@@ -93,6 +100,8 @@ export interface MigrateResult {
   target: { url: string; state: TargetState['kind']; revision: string | null };
   tables: TablePlan[];
   conditions: Condition[];
+  /** How this run copied (null when it copied nothing: a plan, a refusal, a finish). */
+  copyPath: CopyPath | null;
   copied: CopyResult[];
   verification: TableComparison[];
   /** Tables nova changed while the copy ran (its placement API was still up). */

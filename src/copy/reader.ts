@@ -24,7 +24,7 @@ export interface KeyRange {
 }
 
 /** The SQL condition and bindings that keep a query inside `range`. */
-function rangeCondition(
+export function rangeCondition(
   key: readonly string[],
   range: KeyRange | undefined,
   q: (s: string) => string,

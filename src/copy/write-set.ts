@@ -68,3 +68,15 @@ export function writeSetNotice(limits: WriteSetLimits | null, batchSize: number)
   ].filter(Boolean);
   return `The target is a Galera node (${limits.node}) whose write sets hold at most ${parts.join(' and ')}: batches of ${batchSize.toLocaleString('en-US')} rows are written in pieces that fit.`;
 }
+
+/**
+ * Rows one INSERT … SELECT batch may hold to fit the write-set limits (the
+ * server-side copy cannot measure its rows, so it takes a bound: 2 KiB a
+ * row, more than any placement row with its annotation), at most `batchSize`.
+ */
+export function serverBatchRows(limits: WriteSetLimits | null, batchSize: number): number {
+  if (!limits) return batchSize;
+  const byRows = limits.rows > 0 ? Math.max(1, limits.rows - 10) : Infinity;
+  const byBytes = limits.bytes > 0 ? Math.max(1, Math.floor(limits.bytes / 2 / 2048)) : Infinity;
+  return Math.max(1, Math.min(batchSize, byRows, byBytes));
+}

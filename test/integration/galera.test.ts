@@ -201,6 +201,10 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
       migrateArgs(cluster.url(1, source), cluster.url(2, target), '--apply'),
     );
     expect(migrated.code, migrated.stderr).toBe(0);
+    // Two nodes of one cluster: proved by its state uuid (named locks are per node).
+    expect(migrated.stdout).toMatch(
+      /Copy path: inside the server — the source and the target are on the same Galera cluster \([0-9a-f-]{36}\)/,
+    );
     const verified = await runCli([
       'verify',
       '--source',
@@ -363,7 +367,11 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
           await hold.close();
         },
         (line) => {
-          if (!retried && isolated && /writing the batch of \d+ rows again/.test(line)) {
+          if (
+            !retried &&
+            isolated &&
+            /(writing|copying) the batch of (up to )?\d+ rows again/.test(line)
+          ) {
             retried = true;
             void cluster.fault('rejoin', 2);
           }

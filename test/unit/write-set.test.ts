@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { writeSetNotice, writeSetSplitter } from '../../src/copy/write-set.js';
+import { serverBatchRows, writeSetNotice, writeSetSplitter } from '../../src/copy/write-set.js';
 
 const rows = (n: number, text = 'x'.repeat(36)) =>
   Array.from({ length: n }, (_, i) => [i, text, 1, 'VCPU', null]);
@@ -45,5 +45,18 @@ describe('write-set splitting', () => {
     expect(
       writeSetNotice({ node: 'node2', rows: 0, bytes: 2 ** 31 - 1, annotate: true }, 2000),
     ).toBeNull();
+  });
+});
+
+describe('serverBatchRows: INSERT … SELECT batches under the write-set limits', () => {
+  const limits = (rows: number, bytes: number) => ({ node: 'n1', rows, bytes, annotate: false });
+  it('keeps --batch-size without limits, or under generous ones', () => {
+    expect(serverBatchRows(null, 2000)).toBe(2000);
+    expect(serverBatchRows(limits(0, 2 ** 31 - 1), 2000)).toBe(2000);
+  });
+  it('stays below wsrep_max_ws_rows and within half of wsrep_max_ws_size at 2 KiB a row', () => {
+    expect(serverBatchRows(limits(1000, 2 ** 31 - 1), 2000)).toBe(990);
+    expect(serverBatchRows(limits(0, 256 * 1024), 2000)).toBe(64);
+    expect(serverBatchRows(limits(5, 1024), 2000)).toBe(1);
   });
 });

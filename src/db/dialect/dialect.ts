@@ -160,6 +160,11 @@ export interface Dialect {
    * information_schema, and refuses every table.
    */
   unreadyNode?(db: Knex): Promise<string | null>;
+  /**
+   * Copying inside one server or cluster (MySQL family only): the target's
+   * connection reads the source's tables and the server hashes both sides.
+   */
+  readonly serverCopy?: ServerCopy;
   /** A Galera node's write-set limits; null when the server is not one (and on other engines). */
   writeSetLimits?(db: Knex): Promise<WriteSetLimits | null>;
   /** A Galera node's name and wsrep state in a few words, for a cluster error's message ('' when unknown). */
@@ -592,4 +597,24 @@ export function describeNetworkError(code: string): string {
     default:
       return `the connection failed (${code})`;
   }
+}
+
+/** What a copy inside one server needs of the engine (see mysql-server-copy.ts). */
+export interface ServerCopy {
+  /**
+   * How the two connections share one server ("the same server", "the same
+   * Galera cluster (uuid)"), proved by the server; null when they do not,
+   * or it cannot be proved.
+   */
+  sharedServer(source: Knex, target: Knex): Promise<string | null>;
+  /** The first of `tables` in database `schema` that `conn` may not SELECT from; null when it may read all. */
+  unreadable(conn: Knex, schema: string, tables: readonly string[]): Promise<string | null>;
+  /** `schema`.`table`, quoted. */
+  qualified(schema: string, table: string): string;
+  /**
+   * A statement giving n (the rows), a and b (the checksum's halves, as
+   * text) over the canonical text of `values` (SQL expressions, one per
+   * column) of each row; `{from}` is where its FROM … WHERE … goes.
+   */
+  checksumSelect(values: readonly string[]): string;
 }

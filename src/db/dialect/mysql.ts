@@ -4,6 +4,7 @@ import mysql, { type ConnectionOptions, type SslOptions } from 'mysql2/promise';
 import { ConnectionError, LockedError, TlsConnectionError } from '../../errors/errors.js';
 import { UNVERIFIED_TLS, type TlsOptions } from '../tls.js';
 import { describeNode, galeraFault, galeraNode, withClusterLock } from './galera.js';
+import { mysqlServerCopy } from './mysql-server-copy.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
 import { displayUrl, type ConnectionSpec } from '../url.js';
 import {
@@ -373,6 +374,7 @@ export const mysqlDialect: Dialect = {
   isUnstorableText: (err: unknown) => errorCode(err) === 'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
   isTransientConflict: (err: unknown) => TRANSIENT_CODES.has(errorCode(err) ?? ''),
   clusterFault: galeraFault,
+  serverCopy: mysqlServerCopy((r) => mysqlDialect.rows(r)),
   async unreadyNode(db: Knex): Promise<string | null> {
     const node = await galeraNode(db, (r) => this.rows(r));
     if (!node || node.ready) return null;
