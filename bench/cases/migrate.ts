@@ -183,9 +183,10 @@ function migrateCase(plan: Plan): BenchCase {
         ],
       });
       expectSuccess('placement-upgrade migrate', r);
-      const outcome = (JSON.parse(r.stdout) as { outcome?: string }).outcome;
-      if (outcome !== 'migrated') throw new Error(`migrate ended "${outcome}", not "migrated"`);
-      ctx.log(`  subject: ${(r.ms / 1000).toFixed(2)} s`);
+      const doc = JSON.parse(r.stdout) as { outcome?: string; copyPath?: { path?: string } };
+      if (doc.outcome !== 'migrated')
+        throw new Error(`migrate ended "${doc.outcome}", not "migrated"`);
+      ctx.log(`  subject: ${(r.ms / 1000).toFixed(2)} s (copy path: ${doc.copyPath?.path ?? '?'})`);
       return { ms: r.ms, peakRssBytes: r.peakRssBytes, extra: await check() };
     },
 

@@ -76,6 +76,13 @@ The source is read in one consistent snapshot (never LOCK TABLES, so Galera and 
 clusters are fine); if nova writes to it during the copy, verification fails: stop
 nova-placement-api first. No client programs (mysqldump, psql) are needed.
 
+When nova_api and placement are on one MySQL/MariaDB server or Galera cluster (proved
+by the server: a named lock seen from both connections, or one cluster state uuid) and
+the target's user may SELECT from nova_api, the rows never leave the server: each key
+range is copied by INSERT … SELECT in committed batches and verified by checksums the
+server computes on both sides. The run says which path it took (--json: copyPath);
+--no-fast-path sends every row through placement-upgrade instead.
+
 The source is the nova_api database: --source, PLACEMENT_UPGRADE_NOVA_URL, --rc, or
 [api_database] connection of --nova-config. The target is placement's: --target,
 PLACEMENT_UPGRADE_PLACEMENT_URL, --rc, or [placement_database] connection of
@@ -180,6 +187,12 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       default: 50_000,
       min: 1,
       hidden: true,
+    }),
+    'fast-path': Flags.boolean({
+      summary:
+        'Copy inside the server when nova_api and placement share one MySQL/MariaDB server or Galera cluster (--no-fast-path: every row through placement-upgrade).',
+      default: true,
+      allowNo: true,
     }),
     'skip-orphans': Flags.boolean({
       summary:
@@ -311,6 +324,7 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
           parallel: flags.parallel,
           bulkMinRows: flags['bulk-min-rows'],
           writers: writers?.knex,
+          fastPath: flags['fast-path'],
           onProgress: progress.listener,
           // migrate has no flags for these (it read two that do not exist,
           // which compiled until flags were typed): placement.conf's options.
@@ -359,6 +373,13 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
     }
     if (r.copied.length > 0) {
       this.say('');
+      if (r.copyPath) {
+        this.say(
+          r.copyPath.path === 'server-side'
+            ? `Copy path: inside the server — ${r.copyPath.reason}`
+            : `Copy path: through placement-upgrade — ${r.copyPath.reason}`,
+        );
+      }
       this.say(
         renderTable(
           ['copied', 'rows', 'seconds', 'rows/s', 'resumed after'],
