@@ -108,7 +108,7 @@ function postMigrationTolerance(table: string, sourceMaxKey: number): Tolerance 
  * the source's holds the consistent snapshot for the whole run.
  *
  * The phases, in order: inspect both sides; refuse what can be refused
- * before writing; plan (counts, conditions, the source's digest); then
+ * before writing; plan (counts, conditions); then
  * either compare a target copied before and finish it, or prepare the
  * target, copy, verify, and conclude (record, finish, drop the marker).
  */
@@ -202,8 +202,12 @@ interface RunContext {
   targetRows: Record<string, number>;
   /** Rows of each selected table in the source's snapshot (plan). */
   sourceRows: Record<string, number>;
-  /** The source's digest inside the snapshot (plan), held against the live one at the end. */
-  startDigest: Record<string, string>;
+  /**
+   * The source's digest inside the snapshot, held against the live one at
+   * the end; read during the copy (the snapshot's digest is the same
+   * whenever it is read), null before.
+   */
+  startDigest: Promise<Record<string, string>> | null;
   /** The result document, filled in as the phases go. */
   base: ResultBase;
   endSnapshot: () => Promise<void>;
@@ -267,7 +271,7 @@ async function inspect(
     targetTables,
     targetRows,
     sourceRows: {},
-    startDigest: {},
+    startDigest: null,
     base,
     endSnapshot: run.endSnapshot,
     end: (outcome, message, hint) => result(outcome, message, hint, base, run.started),
@@ -341,7 +345,6 @@ async function plan(ctx: RunContext): Promise<MigrateResult | null> {
   base.conditions = await findConditions(source, src, shape, target, {
     skipOrphans: options.skipOrphans,
   });
-  ctx.startDigest = await sourceDigest(src, source.dialect, pick(shape.layouts, selected));
   base.tables = selected.map((t) => ({
     table: t,
     inSource: shape.layouts[t]!.present,
@@ -595,6 +598,11 @@ async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
       recorded: run.plan.ranges,
     }),
   );
+  // The snapshot's digest, for the end's comparison with the live source:
+  // read on the snapshot's connection while the target is written.
+  const digest = sourceDigest(src, source.dialect, pick(shape.layouts, selected));
+  digest.catch(() => undefined); // awaited in conclude
+  ctx.startDigest = digest;
   // Recorded before any row of a table is written.
   for (const table of present) {
     run.plan.ranges[table] ??= units
@@ -818,10 +826,15 @@ async function verifyCopy(ctx: RunContext, copy: CopyOutcome): Promise<void> {
  */
 async function conclude(ctx: RunContext, run: RunRecord): Promise<MigrateResult> {
   const { source, target, shape, selected, options, progress, base } = ctx;
+  const startDigest = await withDatabaseErrors(
+    source,
+    'reading the source',
+    () => ctx.startDigest!,
+  );
   await ctx.endSnapshot();
   const endDigest = await sourceDigest(source.knex, source.dialect, pick(shape.layouts, selected));
-  base.sourceChangedDuringCopy = Object.keys(ctx.startDigest).filter(
-    (t) => ctx.startDigest[t] !== endDigest[t],
+  base.sourceChangedDuringCopy = Object.keys(startDigest).filter(
+    (t) => startDigest[t] !== endDigest[t],
   );
   const differing = base.verification.filter((v) => !v.equal);
   if (differing.length > 0 || base.sourceChangedDuringCopy.length > 0) {
