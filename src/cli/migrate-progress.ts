@@ -12,15 +12,20 @@ interface TableLine {
   resumedAfter?: string;
 }
 
+/** How often the terminal's live table is drawn again. */
+const FRAME_MS = 200;
+
 /**
  * Shows migrate's progress: on a terminal, a listr2 task whose output is a
- * live line per table (rows and rows/s); otherwise one plain line per step
- * and per finished table, for logs and playbooks.
+ * live line per table (rows and rows/s), drawn on a timer (an event only
+ * updates a counter: a run in batches of 5 sends thousands a second);
+ * otherwise one plain line per step and per finished table, for logs and
+ * playbooks.
  */
 export class MigrateProgress {
-  private readonly lines = new Map<string, TableLine>();
+  /** Phase → table → its line. */
+  private readonly lines = new Map<string, Map<string, TableLine>>();
   private step = '';
-  private update: (() => void) | undefined;
 
   constructor(
     private readonly mode: 'tty' | 'plain' | 'silent',
@@ -34,8 +39,10 @@ export class MigrateProgress {
       case 'step':
         this.step = event.message;
         break;
-      case 'table-start':
-        this.lines.set(`${event.phase}:${event.table}`, {
+      case 'table-start': {
+        let phase = this.lines.get(event.phase);
+        if (!phase) this.lines.set(event.phase, (phase = new Map()));
+        phase.set(event.table, {
           phase: event.phase,
           done: 0,
           total: event.total,
@@ -43,13 +50,14 @@ export class MigrateProgress {
           resumedAfter: event.resumedAfter,
         });
         break;
+      }
       case 'table-progress': {
-        const l = this.lines.get(`${event.phase}:${event.table}`);
+        const l = this.lines.get(event.phase)?.get(event.table);
         if (l) l.done = event.done;
         break;
       }
       case 'table-done': {
-        const l = this.lines.get(`${event.phase}:${event.table}`);
+        const l = this.lines.get(event.phase)?.get(event.table);
         if (l) {
           l.done = Math.max(l.done, event.rows);
           l.ms = event.ms;
@@ -59,7 +67,6 @@ export class MigrateProgress {
       default:
         break;
     }
-    this.update?.();
   };
 
   private plain(event: ProgressEvent): void {
@@ -96,8 +103,9 @@ export class MigrateProgress {
   private render(): string {
     const width = Math.max(40, (process.stderr.columns ?? 100) - 6);
     const out = [this.step];
-    for (const [key, l] of this.lines) {
-      const table = key.split(':')[1];
+    const rows = [...this.lines.values()].flatMap((phase) => [...phase]);
+    rows.sort(([, a], [, b]) => a.started - b.started);
+    for (const [table, l] of rows) {
       const seconds = (l.ms ?? performance.now() - l.started) / 1000 || 0.001;
       const rate = Math.round(l.done / seconds);
       const status =
@@ -122,15 +130,14 @@ export class MigrateProgress {
           task: async (_ctx, task) => {
             // The live table is the task's title: listr2 keeps no history of
             // titles (its output bar would keep every frame and re-wrap them all).
-            let last = 0;
-            this.update = () => {
-              const now = performance.now();
-              if (now - last > 200) {
-                last = now;
-                task.title = `${title}\n${this.render()}`;
-              }
-            };
-            value = await work();
+            const frame = setInterval(() => {
+              task.title = `${title}\n${this.render()}`;
+            }, FRAME_MS);
+            try {
+              value = await work();
+            } finally {
+              clearInterval(frame);
+            }
             task.title = `${title}\n${this.render()}`;
           },
         },
@@ -138,7 +145,8 @@ export class MigrateProgress {
       {
         renderer: 'default',
         exitOnError: true,
-        rendererOptions: { collapseErrors: false },
+        // lazy: drawn when the title changes (every FRAME_MS), not on the spinner's own timer.
+        rendererOptions: { collapseErrors: false, lazy: true },
         // BaseCommand handles Ctrl-C for every command (exit 130 with the resume hint);
         // listr2's own handler would race it and exit 127.
         registerSignalListeners: false,
