@@ -148,13 +148,12 @@ export async function copyUnit(
 }
 
 /** How long a batch is written again before its error ends the copy. */
-export const RETRY_FOR_MS = 60_000;
+const RETRY_FOR_MS = 60_000;
 
 /**
  * Writes one batch (it commits on its own), again after a failure that says
  * "try again": a conflicting transaction (a deadlock, a Galera certification
  * failure) or a Galera node outside the Primary Component for a moment.
- * Backs off from 0.25 s to 8 s, for up to a minute; then the error stands.
  *
  * A failed COMMIT does not always mean nothing was committed: a Galera node
  * that leaves the Primary Component while its write set is being ordered
@@ -170,24 +169,51 @@ async function writeBatch(
   values: unknown[][],
   onRetry?: (message: string) => void,
 ): Promise<void> {
+  await writeAgainWhileTransient(
+    target.dialect,
+    { table: table.name, batch: `the batch of ${values.length} rows`, verb: 'writing' },
+    {
+      write: () => target.dialect.insertRows(target.conn, table.name, table.columns, values),
+      landed: async () => ((await rowExists(target, table, values[0]!)) ? undefined : null),
+    },
+    onRetry,
+  );
+}
+
+/**
+ * Runs a batch's `write`, again after a failure that says "try again" (a
+ * conflicting transaction, a Galera node outside the Primary Component for
+ * a moment), backing off from 0.25 s to 8 s for up to RETRY_FOR_MS, with a
+ * line of output each time; then the error stands. Before each new attempt
+ * `landed` tells whether the failed one committed after all (its result,
+ * or null when it did not).
+ */
+export async function writeAgainWhileTransient<T>(
+  dialect: Dialect,
+  what: { table: string; batch: string; verb: string },
+  attempt: { write: () => Promise<T>; landed: () => Promise<T | null> },
+  onRetry?: (message: string) => void,
+): Promise<T> {
   const started = Date.now();
-  for (let attempt = 1; ; attempt++) {
+  for (let n = 1; ; n++) {
     try {
-      if (attempt > 1 && (await rowExists(target, table, values[0]!))) {
-        onRetry?.(
-          `${table.name}: the earlier attempt at the batch of ${values.length} rows had committed after all; going on.`,
-        );
-        return;
+      if (n > 1) {
+        const landed = await attempt.landed();
+        if (landed !== null) {
+          onRetry?.(
+            `${what.table}: the earlier attempt at ${what.batch} had committed after all; going on.`,
+          );
+          return landed;
+        }
       }
-      await target.dialect.insertRows(target.conn, table.name, table.columns, values);
-      return;
+      return await attempt.write();
     } catch (err) {
-      const fault = target.dialect.clusterFault(err);
-      const again = fault?.kind === 'not_primary' || target.dialect.isTransientConflict(err);
+      const fault = dialect.clusterFault(err);
+      const again = fault?.kind === 'not_primary' || dialect.isTransientConflict(err);
       if (!again || Date.now() - started > RETRY_FOR_MS) throw err;
-      const wait = Math.min(8000, 250 * 2 ** (attempt - 1));
+      const wait = Math.min(8000, 250 * 2 ** (n - 1));
       onRetry?.(
-        `${table.name}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; writing the batch of ${values.length} rows again in ${wait / 1000} s (attempt ${attempt + 1}).`,
+        `${what.table}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; ${what.verb} ${what.batch} again in ${wait / 1000} s (attempt ${n + 1}).`,
       );
       await new Promise((r) => setTimeout(r, wait));
     }

@@ -16,7 +16,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import type { Dialect, ServerCopy } from '../db/dialect/dialect.js';
 import { keyText } from './checksum.js';
-import { RETRY_FOR_MS, type CopiedSlice } from './copy.js';
+import { writeAgainWhileTransient, type CopiedSlice } from './copy.js';
 import { keysetAfter, lastKey, rangeCondition, type KeyRange, type TableLayout } from './reader.js';
 
 /** Which way the rows travel, and why (reported in the result and --json). */
@@ -195,28 +195,36 @@ export async function copyUnitServerSide(
       bindings.push(...k.bindings);
     }
     const sql = `${insert}${whereClause(clauses)}${order}`;
-    const written = await writeBatchAgain(target, table.name, options.batchSize, options.onRetry, {
-      write: () =>
-        onOneConnection(target.conn, async (conn) => {
-          // One statement that commits on its own: a failed one leaves no
-          // transaction open on the pooled connection (a Galera node outside
-          // the Primary Component refuses even ROLLBACK). READ COMMITTED for
-          // that one transaction: a consistent read of nova_api, no locks on it.
-          await target.conn.raw('SET TRANSACTION ISOLATION LEVEL READ COMMITTED').connection(conn);
-          return target.dialect.affectedRows(
-            await target.conn.raw(sql, bindings as Knex.RawBinding[]).connection(conn),
-          );
-        }),
-      // A failed COMMIT may have committed (a Galera node leaving the Primary
-      // Component mid-commit): this unit alone writes its range, so a
-      // greater key than before means the batch landed; how many rows it
-      // wrote is what the range holds after the last key.
-      landed: async () => {
-        const now = await lastKey(target.conn, target.dialect, table, range ?? undefined);
-        if (!now || (after && keyText(table, now) === keyText(table, after))) return null;
-        return countAfter(target, table, range, after);
+    const batch = { table: table.name, batch: `the batch of up to ${options.batchSize} rows` };
+    const written = await writeAgainWhileTransient(
+      target.dialect,
+      { ...batch, verb: 'copying' },
+      {
+        write: () =>
+          onOneConnection(target.conn, async (conn) => {
+            // One statement that commits on its own: a failed one leaves no
+            // transaction open on the pooled connection (a Galera node outside
+            // the Primary Component refuses even ROLLBACK). READ COMMITTED for
+            // that one transaction: a consistent read of nova_api, no locks on it.
+            await target.conn
+              .raw('SET TRANSACTION ISOLATION LEVEL READ COMMITTED')
+              .connection(conn);
+            return target.dialect.affectedRows(
+              await target.conn.raw(sql, bindings as Knex.RawBinding[]).connection(conn),
+            );
+          }),
+        // A failed COMMIT may have committed (a Galera node leaving the Primary
+        // Component mid-commit): this unit alone writes its range, so a
+        // greater key than before means the batch landed; how many rows it
+        // wrote is what the range holds after the last key.
+        landed: async () => {
+          const now = await lastKey(target.conn, target.dialect, table, range ?? undefined);
+          if (!now || (after && keyText(table, now) === keyText(table, after))) return null;
+          return countAfter(target, table, range, after);
+        },
       },
-    });
+      options.onRetry,
+    );
     rows += written;
     options.onRows?.(written);
     if (written < options.batchSize) break;
@@ -256,46 +264,6 @@ async function countAfter(
     ),
   );
   return Number(row?.n ?? 0);
-}
-
-/**
- * Runs one batch's write, again after a failure that says "try again" (a
- * conflicting transaction, a Galera node outside the Primary Component for
- * a moment), backing off from 0.25 s to 8 s for up to RETRY_FOR_MS; before
- * each new attempt `landed` is asked whether the failed one committed after
- * all (its row count, or null). Returns the rows written.
- */
-async function writeBatchAgain(
-  target: { dialect: Dialect },
-  table: string,
-  batchSize: number,
-  onRetry: ((message: string) => void) | undefined,
-  attempt: { write: () => Promise<number>; landed: () => Promise<number | null> },
-): Promise<number> {
-  const started = Date.now();
-  for (let n = 1; ; n++) {
-    try {
-      if (n > 1) {
-        const landed = await attempt.landed();
-        if (landed !== null) {
-          onRetry?.(
-            `${table}: the earlier attempt at a batch of up to ${batchSize} rows had committed after all; going on.`,
-          );
-          return landed;
-        }
-      }
-      return await attempt.write();
-    } catch (err) {
-      const fault = target.dialect.clusterFault(err);
-      const again = fault?.kind === 'not_primary' || target.dialect.isTransientConflict(err);
-      if (!again || Date.now() - started > RETRY_FOR_MS) throw err;
-      const wait = Math.min(8000, 250 * 2 ** (n - 1));
-      onRetry?.(
-        `${table}: ${fault ? 'the Galera node is outside the Primary Component' : 'a conflicting write (a deadlock or a Galera certification failure)'}; copying the batch of up to ${batchSize} rows again in ${wait / 1000} s (attempt ${n + 1}).`,
-      );
-      await new Promise((r) => setTimeout(r, wait));
-    }
-  }
 }
 
 /**

@@ -326,67 +326,73 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     await expectVerifiedEverywhere(source, target);
   });
 
-  it('the target node outside the Primary Component for a while during the copy: the batch is written again until it is back', async () => {
-    const source = await interruptibleSource();
-    const target = await fresh('placement');
-    const sync = await runCli([
-      'db',
-      'sync',
-      '--revision',
-      INITIAL_REVISION,
-      '--placement-url',
-      cluster.url(2, target),
-    ]);
-    expect(sync.code, sync.stderr).toBe(0);
-    const nova = await cluster.open(1, source);
-    const [last] = nova.dialect.rows<{ id: number }>(
-      await nova.knex.raw('SELECT MAX(id) AS id FROM allocations'),
-    );
-    await nova.close();
-    // Hold the key of the source's last allocation on the target: the copy's
-    // batch that carries it waits on that row until the hold ends.
-    const hold = await cluster.open(2, target);
-    await hold.knex.raw('START TRANSACTION');
-    await hold.knex.raw(
-      "INSERT INTO allocations (id, resource_provider_id, consumer_id, resource_class_id, used) VALUES (?, 1, 'held', 0, 1)",
-      [last!.id],
-    );
-    let isolated = false;
-    let retried = false;
-    try {
-      const run = await runWatching(
-        applyArgs(source, target, 2),
-        (l) => l.startsWith('copy allocations'),
-        async () => {
-          await waitForBlockedInsert(target);
-          await cluster.fault('isolate', 2);
-          isolated = true;
-          await cluster.waitForStatus(2, 'non-Primary');
-          // Outside the Primary Component even ROLLBACK is refused: ending the
-          // session rolls the hold back.
-          await hold.close();
-        },
-        (line) => {
-          if (
-            !retried &&
-            isolated &&
-            /(writing|copying) the batch of (up to )?\d+ rows again/.test(line)
-          ) {
-            retried = true;
-            void cluster.fault('rejoin', 2);
-          }
-        },
+  it.each([
+    ['inside the server', []],
+    ['through placement-upgrade (--no-fast-path)', ['--no-fast-path']],
+  ])(
+    'the target node outside the Primary Component for a while during the copy %s: the batch is written again until it is back',
+    async (_path, extra: string[]) => {
+      const source = await interruptibleSource();
+      const target = await fresh('placement');
+      const sync = await runCli([
+        'db',
+        'sync',
+        '--revision',
+        INITIAL_REVISION,
+        '--placement-url',
+        cluster.url(2, target),
+      ]);
+      expect(sync.code, sync.stderr).toBe(0);
+      const nova = await cluster.open(1, source);
+      const [last] = nova.dialect.rows<{ id: number }>(
+        await nova.knex.raw('SELECT MAX(id) AS id FROM allocations'),
       );
-      expect(run.actError).toBeNull();
-      expect(retried, run.lines.join('\n')).toBe(true);
-      expect(run.code, run.lines.join('\n')).toBe(0);
-    } finally {
-      await hold.close();
-      if (isolated) await cluster.fault('rejoin', 2).catch(() => undefined);
-    }
-    await cluster.waitForStatus(2, 'Primary');
-    await expectVerifiedEverywhere(source, target);
-  });
+      await nova.close();
+      // Hold the key of the source's last allocation on the target: the copy's
+      // batch that carries it waits on that row until the hold ends.
+      const hold = await cluster.open(2, target);
+      await hold.knex.raw('START TRANSACTION');
+      await hold.knex.raw(
+        "INSERT INTO allocations (id, resource_provider_id, consumer_id, resource_class_id, used) VALUES (?, 1, 'held', 0, 1)",
+        [last!.id],
+      );
+      let isolated = false;
+      let retried = false;
+      try {
+        const run = await runWatching(
+          [...applyArgs(source, target, 2), ...extra],
+          (l) => l.startsWith('copy allocations'),
+          async () => {
+            await waitForBlockedInsert(target);
+            await cluster.fault('isolate', 2);
+            isolated = true;
+            await cluster.waitForStatus(2, 'non-Primary');
+            // Outside the Primary Component even ROLLBACK is refused: ending the
+            // session rolls the hold back.
+            await hold.close();
+          },
+          (line) => {
+            if (
+              !retried &&
+              isolated &&
+              /(writing|copying) the batch of (up to )?\d+ rows again/.test(line)
+            ) {
+              retried = true;
+              void cluster.fault('rejoin', 2);
+            }
+          },
+        );
+        expect(run.actError).toBeNull();
+        expect(retried, run.lines.join('\n')).toBe(true);
+        expect(run.code, run.lines.join('\n')).toBe(0);
+      } finally {
+        await hold.close();
+        if (isolated) await cluster.fault('rejoin', 2).catch(() => undefined);
+      }
+      await cluster.waitForStatus(2, 'Primary');
+      await expectVerifiedEverywhere(source, target);
+    },
+  );
 
   /** Resolves once node 2 shows the copy's INSERT into allocations waiting on the held row. */
   async function waitForBlockedInsert(database: string): Promise<void> {
