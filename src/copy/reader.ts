@@ -46,6 +46,26 @@ export function rangeCondition(
 }
 
 /**
+ * The conditions that keep a read inside `range` and after the key of
+ * `after` (each may be absent). `q` writes a key column as the statement
+ * names it (quoted, and with its table's alias where there is one).
+ */
+export function pageCondition(
+  key: readonly string[],
+  range: KeyRange | undefined,
+  after: Row | null,
+  q: (s: string) => string,
+): { clauses: string[]; bindings: unknown[] } {
+  const { clauses, bindings } = rangeCondition(key, range, q);
+  if (after) {
+    const k = keysetAfter(key, after, q);
+    clauses.push(`(${k.condition})`);
+    bindings.push(...k.bindings);
+  }
+  return { clauses, bindings };
+}
+
+/**
  * Reads a table in key order, `batchSize` rows at a time, by keyset
  * pagination (never OFFSET: constant cost per page, and a page boundary
  * survives concurrent inserts). Rows carry every placement column, with the
@@ -62,18 +82,11 @@ export async function* readBatches(
   const q = dialect.quote;
   const select = `SELECT ${layout.columns.map(q).join(', ')} FROM ${q(table.name)}`;
   const order = ` ORDER BY ${table.key.map(q).join(', ')} LIMIT ${options.batchSize}`;
-  const inRange = rangeCondition(table.key, options.range, q);
   // Columns this database lacks, resolved once rather than per row.
   const missing = Object.entries(table.defaults).filter(([c]) => !layout.columns.includes(c));
   let after = options.after ?? null;
   for (;;) {
-    const clauses = [...inRange.clauses];
-    const bindings = [...inRange.bindings];
-    if (after) {
-      const k = keysetAfter(table.key, after, q);
-      clauses.push(`(${k.condition})`);
-      bindings.push(...k.bindings);
-    }
+    const { clauses, bindings } = pageCondition(table.key, options.range, after, q);
     const where = clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '';
     const rows = dialect.rows<Row>(
       await conn.raw(`${select}${where}${order}`, bindings as Knex.RawBinding[]),

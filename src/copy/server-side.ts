@@ -17,7 +17,13 @@ import type { Database } from '../db/connect.js';
 import type { Dialect, ServerCopy } from '../db/dialect/dialect.js';
 import { keyText } from './checksum.js';
 import { writeAgainWhileTransient, type CopiedSlice } from './copy.js';
-import { keysetAfter, lastKey, rangeCondition, type KeyRange, type TableLayout } from './reader.js';
+import {
+  lastKey,
+  pageCondition,
+  rangeCondition,
+  type KeyRange,
+  type TableLayout,
+} from './reader.js';
 
 /** Which way the rows travel, and why (reported in the result and --json). */
 export interface CopyPath {
@@ -130,11 +136,7 @@ export async function serverChecksum(
   const values = side.source
     ? sourceValues(side.layout, q)
     : { sql: table.columns.map((c) => `s.${q(c)}`), bindings: [] };
-  const inRange = rangeCondition(
-    table.key.map((k) => `s.${k}`),
-    range ?? undefined,
-    (s) => s,
-  );
+  const inRange = rangeCondition(table.key, range ?? undefined, (c) => `s.${q(c)}`);
   const from = `FROM ${q(table.name)} s${whereClause(inRange.clauses)}`;
   const sql = side.serverCopy.checksumSelect(values.sql).replace('{from}', from);
   const [row] = side.dialect.rows<{ n: unknown; a: unknown; b: unknown }>(
@@ -173,28 +175,14 @@ export async function copyUnitServerSide(
   const resumedAfter = after ? keyText(table, after) : null;
   options.onStart?.(resumedAfter);
   const values = sourceValues(source.layout, q);
-  const inRange = rangeCondition(
-    table.key.map((k) => `s.${k}`),
-    range ?? undefined,
-    (s) => s,
-  );
   const insert = `INSERT INTO ${q(table.name)} (${table.columns.map(q).join(', ')}) SELECT ${values.sql.join(', ')} FROM ${source.serverCopy.qualified(source.schema, table.name)} s`;
   const order = ` ORDER BY ${table.key.map((k) => `s.${q(k)}`).join(', ')} LIMIT ${options.batchSize}`;
   let rows = 0;
   for (;;) {
     if (options.stopped?.()) break;
-    const clauses = [...inRange.clauses];
-    const bindings = [...values.bindings, ...inRange.bindings];
-    if (after) {
-      const k = keysetAfter(
-        table.key.map((c) => `s.${c}`),
-        Object.fromEntries(table.key.map((c) => [`s.${c}`, after![c]])),
-        (s) => s,
-      );
-      clauses.push(`(${k.condition})`);
-      bindings.push(...k.bindings);
-    }
-    const sql = `${insert}${whereClause(clauses)}${order}`;
+    const page = pageCondition(table.key, range ?? undefined, after, (c) => `s.${q(c)}`);
+    const bindings = [...values.bindings, ...page.bindings];
+    const sql = `${insert}${whereClause(page.clauses)}${order}`;
     const batch = { table: table.name, batch: `the batch of up to ${options.batchSize} rows` };
     const written = await writeAgainWhileTransient(
       target.dialect,
@@ -249,14 +237,7 @@ async function countAfter(
   after: Record<string, unknown> | null,
 ): Promise<number> {
   const q = target.dialect.quote;
-  const inRange = rangeCondition(table.key, range ?? undefined, q);
-  const clauses = [...inRange.clauses];
-  const bindings = [...inRange.bindings];
-  if (after) {
-    const k = keysetAfter(table.key, after, q);
-    clauses.push(`(${k.condition})`);
-    bindings.push(...k.bindings);
-  }
+  const { clauses, bindings } = pageCondition(table.key, range ?? undefined, after, q);
   const [row] = target.dialect.rows<{ n: unknown }>(
     await target.conn.raw(
       `SELECT COUNT(*) AS n FROM ${q(table.name)}${whereClause(clauses)}`,
