@@ -56,7 +56,7 @@ export async function chooseCopyPath(
   const schema = source.spec.database;
   if (!schema || schema === target.spec.database) {
     return rows(
-      'the source names no database of its own: rows are read and written by placement-upgrade.',
+      `${schema ? 'the source and the target databases have one name' : 'the source URL names no database'}: rows are read and written by placement-upgrade.`,
     );
   }
   const shared = await serverCopy.sharedServer(source.knex, target.knex);
