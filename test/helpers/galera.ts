@@ -25,10 +25,14 @@ export interface GaleraCluster {
   fault(command: 'kill' | 'start-node' | 'isolate' | 'rejoin', n: number): Promise<void>;
   /** Resolves once node `n` reports wsrep_cluster_status `status` (polling its answer, 60 s at most). */
   waitForStatus(n: number, status: 'Primary' | 'non-Primary'): Promise<void>;
+  /** The last `lines` lines of node `n`'s error log, for a failure's message. */
+  errorLog(n: number, lines?: number): string;
 }
 
+const clusterDir = () => process.env['PU_GALERA_DIR'] ?? '/tmp/pu-galera';
+
 function clusterEnv(): Map<string, string> | null {
-  const dir = process.env['PU_GALERA_DIR'] ?? '/tmp/pu-galera';
+  const dir = clusterDir();
   const file = join(dir, 'cluster.env');
   if (!existsSync(file)) return null;
   return new Map(
@@ -90,6 +94,11 @@ export async function galeraCluster(): Promise<GaleraCluster | string> {
     url,
     open,
     fault: (command, n) => script([command, String(n)]),
+    errorLog(n, lines = 40) {
+      const file = join(clusterDir(), `node${n}`, 'error.log');
+      if (!existsSync(file)) return `(no ${file})`;
+      return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n');
+    },
     async waitForStatus(n, status) {
       const deadline = Date.now() + 60_000;
       let seen = '';

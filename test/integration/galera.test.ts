@@ -276,7 +276,28 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
     return out;
   }
 
+  /**
+   * Node `n` lists every table node 1 lists in `database` (causal reads), within 60 s: a node that
+   * has just rejoined by SST may still be applying. A table that never appears fails the test with
+   * what the node said and its error log.
+   */
+  async function waitForTables(n: number, database: string): Promise<void> {
+    const expected = (await tablesOn(1, database)).sort();
+    const deadline = Date.now() + 60_000;
+    let seen: string[] = [];
+    while (Date.now() < deadline) {
+      seen = (await tablesOn(n, database)).sort();
+      if (seen.join() === expected.join()) return;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(
+      seen,
+      `node ${n}'s tables of ${database}; its error log:\n${cluster.errorLog(n)}`,
+    ).toEqual(expected);
+  }
+
   async function expectVerifiedEverywhere(source: string, target: string): Promise<void> {
+    await waitForTables(3, target);
     const verified = await runCli([
       'verify',
       '--source',
@@ -284,7 +305,10 @@ describe.skipIf(typeof found === 'string' && !required)('on a three-node Galera 
       '--target',
       cluster.url(3, target),
     ]);
-    expect(verified.code, `${verified.stdout}\n${verified.stderr}`).toBe(0);
+    expect(
+      verified.code,
+      `${verified.stdout}\n${verified.stderr}\nnode 3's error log:\n${cluster.errorLog(3)}`,
+    ).toBe(0);
     const [a, b, c] = await digestsEverywhere(target);
     expect(b).toEqual(a);
     expect(c).toEqual(a);

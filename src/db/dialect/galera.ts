@@ -126,7 +126,12 @@ interface Holder {
   age: number;
 }
 
-/** Someone else's lock row, or null for a lock table without one (being taken, or its taker died). */
+/**
+ * Someone else's lock row, or null for a lock table without one (being
+ * taken, or its taker died); 'gone' when there is no table to read, or when
+ * the read met the lock's DROP or CREATE arriving from another node (Galera
+ * aborts a read that holds the table while DDL replicates, as a deadlock).
+ */
 async function readHolder(db: Knex, rows: Rows): Promise<Holder | null | 'gone'> {
   try {
     const [row] = rows(
@@ -138,7 +143,7 @@ async function readHolder(db: Knex, rows: Rows): Promise<Holder | null | 'gone'>
     if (!row) return null;
     return { holder: String(row['holder']), node: String(row['node']), age: Number(row['age']) };
   } catch (err) {
-    if (errno(err) === NO_SUCH_TABLE) return 'gone';
+    if (errno(err) === NO_SUCH_TABLE || errno(err) === CERTIFICATION) return 'gone';
     throw err;
   }
 }
