@@ -12,6 +12,16 @@ interface TableLine {
   resumedAfter?: string;
 }
 
+/** The plan as the live display shows it: each table's counts and action, then the conditions. */
+function planLines(event: Extract<ProgressEvent, { type: 'plan' }>): string[] {
+  const out = event.tables.map(
+    (t) =>
+      `plan   ${t.table.padEnd(28)} ${fmt(t.sourceRows).padStart(11)} source, ${fmt(t.targetRows).padStart(9)} target: ${t.action}`,
+  );
+  for (const c of event.conditions) out.push(`[${c.severity}] ${c.message}`);
+  return [...out, ''];
+}
+
 /** How often the terminal's live table is drawn again. */
 const FRAME_MS = 200;
 
@@ -26,6 +36,8 @@ export class MigrateProgress {
   /** Phase → table → its line. */
   private readonly lines = new Map<string, Map<string, TableLine>>();
   private step = '';
+  /** The plan's lines, drawn above the live table once the core has planned. */
+  private planLines: string[] = [];
 
   constructor(
     private readonly mode: 'tty' | 'plain' | 'silent',
@@ -38,6 +50,9 @@ export class MigrateProgress {
     switch (event.type) {
       case 'step':
         this.step = event.message;
+        break;
+      case 'plan':
+        this.planLines = planLines(event);
         break;
       case 'table-start': {
         let phase = this.lines.get(event.phase);
@@ -102,7 +117,7 @@ export class MigrateProgress {
 
   private render(): string {
     const width = Math.max(40, (process.stderr.columns ?? 100) - 6);
-    const out = [this.step];
+    const out = [...this.planLines, this.step];
     const rows = [...this.lines.values()].flatMap((phase) => [...phase]);
     rows.sort(([, a], [, b]) => a.started - b.started);
     for (const [table, l] of rows) {

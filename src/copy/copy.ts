@@ -5,6 +5,7 @@ import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { combineChecksums, keyText, TableChecksum } from './checksum.js';
 import { lastKey, readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
 import { combineServerChecksums } from './server-side.js';
+import { combineStreamChecksums } from './stream-copy.js';
 
 export interface CopyResult {
   table: string;
@@ -25,9 +26,10 @@ export interface CopyResult {
    * How the rows travelled: through placement-upgrade (checksums of
    * canonical rows, row-hash.ts), or inside the server (INSERT … SELECT,
    * checksums the server computed: server-side.ts; the whole range's, even
-   * when resumed).
+   * when resumed), or as COPY text between two PostgreSQL servers (hashes of
+   * that text: stream-copy.ts).
    */
-  method: 'rows' | 'server-side';
+  method: CopyMethod;
   ms: number;
 }
 
@@ -37,8 +39,11 @@ export interface CopiedSlice {
   sourceRows: number;
   sourceChecksum: string | null;
   resumedAfter: string | null;
-  method: 'rows' | 'server-side';
+  method: CopyMethod;
 }
+
+/** How a unit's rows travelled (see CopyResult.method). */
+export type CopyMethod = 'rows' | 'server-side' | 'copy-stream';
 
 /** Copies one unit: copyUnit (the rows through Node) or a server-side copier. */
 export type UnitCopier = (
@@ -249,7 +254,7 @@ export interface CopyTablesOptions extends CopyOptions {
   /** Called once a table's every unit is copied (while other tables may still be copying). */
   onTableDone?: (table: string) => void;
   onProgress?: ProgressListener;
-  /** The copier of a table's units when not the rows path (server-side.ts). */
+  /** The copier of a table's units when not the rows path (server-side.ts, stream-copy.ts). */
   copierFor?: (table: string) => UnitCopier | undefined;
 }
 
@@ -357,8 +362,14 @@ export async function copyTables(
     const s = state.get(t)!;
     const slices = [...s.slices].sort((a, b) => a.order - b.order).map(({ order: _o, ...x }) => x);
     const whole = slices.every((x) => x.sourceChecksum !== null);
-    const method = slices.every((x) => x.method === 'server-side') ? 'server-side' : 'rows';
-    const combine = method === 'server-side' ? combineServerChecksums : combineChecksums;
+    const first = slices[0]?.method ?? 'rows';
+    const method: CopyMethod = slices.every((x) => x.method === first) ? first : 'rows';
+    const combine =
+      method === 'server-side'
+        ? combineServerChecksums
+        : method === 'copy-stream'
+          ? combineStreamChecksums
+          : combineChecksums;
     return {
       table: t,
       rows: slices.reduce((a, x) => a + x.rows, 0),

@@ -27,7 +27,7 @@ import {
 
 /** Which way the rows travel, and why (reported in the result and --json). */
 export interface CopyPath {
-  path: 'server-side' | 'rows';
+  path: 'server-side' | 'copy-stream' | 'rows';
   /** One sentence: what was proved, or why the row path. */
   reason: string;
   /** The source's database, when server-side. */
@@ -35,9 +35,10 @@ export interface CopyPath {
 }
 
 /**
- * The copy path for this run: server-side when allowed (`fastPath`), both
- * ends are MySQL-family, the server proves they share it, and the target's
- * user may read every table to copy from the source's database.
+ * The copy path for this run, when allowed (`fastPath`): COPY text between
+ * two PostgreSQL servers; server-side when both ends are MySQL-family, the
+ * server proves they share it, and the target's user may read every table
+ * to copy from the source's database; otherwise the rows.
  */
 export async function chooseCopyPath(
   source: Database,
@@ -47,6 +48,14 @@ export async function chooseCopyPath(
 ): Promise<CopyPath> {
   const rows = (reason: string): CopyPath => ({ path: 'rows', reason });
   if (!fastPath) return rows('--no-fast-path: every row is read and written by placement-upgrade.');
+  if (source.dialect.streamCopy && target.dialect.streamCopy) {
+    if (source.dialect.engine === target.dialect.engine) {
+      return {
+        path: 'copy-stream',
+        reason: `${source.dialect.displayName} to ${target.dialect.displayName}: the rows travel as COPY text, hashed as they pass; the target's COPY text is hashed to verify.`,
+      };
+    }
+  }
   const serverCopy = target.dialect.serverCopy;
   if (!serverCopy || source.dialect.engine !== target.dialect.engine) {
     return rows(
@@ -86,7 +95,7 @@ export interface ServerSide {
 }
 
 /** The source's value of each of the table's columns: the column, or its default where nova_api lacks it. */
-function sourceValues(
+export function sourceValues(
   layout: TableLayout,
   q: (s: string) => string,
 ): { sql: string[]; bindings: unknown[] } {
@@ -102,7 +111,7 @@ function sourceValues(
   return { sql, bindings };
 }
 
-function whereClause(clauses: string[]): string {
+export function whereClause(clauses: string[]): string {
   return clauses.length > 0 ? ` WHERE ${clauses.join(' AND ')}` : '';
 }
 

@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { ConnectionError, PlacementUpgradeError } from '../errors/errors.js';
+import { ExitCode } from '../errors/exit-codes.js';
 import type { Dialect } from '../db/dialect/dialect.js';
 import { findRevision } from '../migrations/index.js';
 import { looksLikeNovaApi } from '../schema/migrator.js';
@@ -158,4 +160,33 @@ export async function sourceDigest(
     out[layout.table.name] = `${String(row?.n ?? 0)}:${String(row?.d ?? 0)}`;
   }
   return out;
+}
+
+/**
+ * What a failure to open the nova_api source means for migrate. A server
+ * without the nova_api database is a cloud without nova (or one extracted
+ * already): nothing to migrate, exit 20, not a connection failure. A SQLite
+ * file that is not there is a path to check (a typo, the wrong directory):
+ * "database missing" with the path and `pathHint`. Anything else as it is.
+ */
+export function sourceOpenError(err: unknown, pathHint: string): unknown {
+  if (!(err instanceof ConnectionError) || err.failure !== 'database_missing') return err;
+  if (typeof err.details?.['path'] === 'string') {
+    return new ConnectionError(
+      'database_missing',
+      err.message,
+      `${err.hint ?? ''} ${pathHint}`.trim(),
+      err,
+      err.details,
+    );
+  }
+  return new PlacementUpgradeError(
+    'source_missing',
+    ExitCode.SOURCE_HAS_NO_PLACEMENT,
+    err.message,
+    {
+      hint: 'A cloud deployed without nova (or after placement was extracted) has nothing to migrate. Otherwise check --source.',
+      cause: err,
+    },
+  );
 }

@@ -7,6 +7,12 @@ export type ProgressEvent =
   | { type: 'revision-start'; revision: string; description: string }
   | { type: 'revision-done'; revision: string; description: string; ms: number }
   | { type: 'warning'; message: string }
+  /** What a run that goes on to write will do, per table, and what it found in the source (before the copy). */
+  | {
+      type: 'plan';
+      tables: { table: string; sourceRows: number; targetRows: number; action: string }[];
+      conditions: { severity: string; message: string }[];
+    }
   | {
       type: 'table-start';
       phase: 'copy' | 'verify';

@@ -8,7 +8,7 @@
 import { expect, it } from 'vitest';
 import { describeEach } from '../helpers/each.js';
 import { migrate, type MigrateOptions } from '../../src/copy/migrate.js';
-import { openDatabase, type Database } from '../../src/db/connect.js';
+import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl, type Engine } from '../../src/db/url.js';
 import type { SchemaSnapshot } from '../../src/schema/model.js';
 import type { ProgressEvent } from '../../src/progress/events.js';
@@ -56,7 +56,7 @@ async function schemaOf(target: TestDatabase): Promise<SchemaSnapshot> {
   }
 }
 
-/** Runs migrate() as the command does: one control connection, and a pool for the writers. */
+/** Runs migrate() as the command does: one control connection each; the core opens the writers' pool. */
 async function run(
   source: TestDatabase,
   target: TestDatabase,
@@ -64,13 +64,10 @@ async function run(
 ): Promise<Awaited<ReturnType<typeof migrate>>> {
   const s = await openDatabase(parseConnectionUrl(source.url, 'test'), { max: 1 });
   const t = await openDatabase(parseConnectionUrl(target.url, 'test'), { max: 1 });
-  const w: Database = await openDatabase(parseConnectionUrl(target.url, 'test'), {
-    max: Math.max(PARALLEL, opts.parallel ?? 1),
-  });
   try {
-    return await migrate(s, t, { ...opts, writers: w.knex });
+    return await migrate(s, t, opts);
   } finally {
-    await Promise.all([s.close(), t.close(), w.close()]);
+    await Promise.all([s.close(), t.close()]);
   }
 }
 

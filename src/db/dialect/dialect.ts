@@ -165,6 +165,8 @@ export interface Dialect {
    * connection reads the source's tables and the server hashes both sides.
    */
   readonly serverCopy?: ServerCopy;
+  /** Moving rows as the engine's own COPY text, source to target, without parsing them (PostgreSQL). */
+  readonly streamCopy?: StreamCopy;
   /** A Galera node's write-set limits; null when the server is not one (and on other engines). */
   writeSetLimits?(db: Knex): Promise<WriteSetLimits | null>;
   /** A Galera node's name and wsrep state in a few words, for a cluster error's message ('' when unknown). */
@@ -597,6 +599,28 @@ export function describeNetworkError(code: string): string {
     default:
       return `the connection failed (${code})`;
   }
+}
+
+/**
+ * Rows in the engine's own bulk text format (PostgreSQL's COPY), passed
+ * from one server to another as bytes: no row is parsed in Node. `tap`
+ * sees every chunk as it goes by (hashing).
+ */
+export interface StreamCopy {
+  /**
+   * Pipes `COPY (select) TO STDOUT` on `source` into `COPY table (columns)
+   * FROM STDIN` on `target`, one transaction on the target; resolves with
+   * the rows written. `select` has no parameters (COPY takes none).
+   */
+  pipe(
+    source: Knex,
+    select: string,
+    target: Knex,
+    into: { table: string; columns: readonly string[] },
+    tap: (chunk: Buffer) => void,
+  ): Promise<number>;
+  /** Streams `COPY (select) TO STDOUT` on `conn` through `tap`; resolves with the rows read. */
+  read(conn: Knex, select: string, tap: (chunk: Buffer) => void): Promise<number>;
 }
 
 /** What a copy inside one server needs of the engine (see mysql-server-copy.ts). */

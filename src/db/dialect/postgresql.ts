@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { checkServerIdentity, type ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
 import { ConnectionError, LockedError, TlsConnectionError } from '../../errors/errors.js';
 import type { TlsOptions } from '../tls.js';
 import type { ColumnDef, SchemaSnapshot, TableDef, TableSnapshot } from '../../schema/model.js';
@@ -27,6 +27,7 @@ import {
   exactDuplicates,
   type NonUnicodeText,
   type PoolOptions,
+  type StreamCopy,
 } from './dialect.js';
 
 // Keep timestamps as the text PostgreSQL holds (no time-zone shift through JS Date).
@@ -58,6 +59,67 @@ const TYPES: TypeNames = { ...GENERIC_TYPE_NAMES, datetime: 'TIMESTAMP WITHOUT T
 // An autoincrement key is SERIAL: an integer column with its own sequence.
 const columnSql = (c: ColumnDef) =>
   renderColumn(c, quote, c.autoincrement ? { ...TYPES, integer: 'SERIAL' } : TYPES);
+
+/** Runs `work` on one connection of the pool, held for it alone. */
+async function withClient<T>(db: Knex, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = (await db.client.acquireConnection()) as pg.PoolClient;
+  try {
+    return await work(client);
+  } finally {
+    await db.client.releaseConnection(client);
+  }
+}
+
+/**
+ * A COPY TO that stopped half-way leaves its connection streaming rows no
+ * one reads: close it, so that what runs next on it fails at once instead
+ * of waiting for an answer that never comes.
+ */
+function closeMidCopy(client: pg.PoolClient): void {
+  (
+    client as unknown as { connection?: { stream?: { destroy(): void } } }
+  ).connection?.stream?.destroy();
+}
+
+const passThrough = (tap: (chunk: Buffer) => void) =>
+  new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      tap(chunk);
+      done(null, chunk);
+    },
+  });
+
+const pgStreamCopy: StreamCopy = {
+  pipe(source, select, target, into, tap) {
+    return withClient(source, (from) =>
+      withClient(target, async (to) => {
+        const out = from.query(copyTo(`COPY (${select}) TO STDOUT`));
+        const sink = to.query(
+          copyFrom(`COPY ${quote(into.table)} (${into.columns.map(quote).join(', ')}) FROM STDIN`),
+        );
+        try {
+          await pipeline(out, passThrough(tap), sink);
+        } catch (err) {
+          if (!out.readableEnded) closeMidCopy(from);
+          throw err;
+        }
+        return sink.rowCount;
+      }),
+    );
+  },
+  read(conn, select, tap) {
+    return withClient(conn, async (client) => {
+      const out = client.query(copyTo(`COPY (${select}) TO STDOUT`));
+      try {
+        for await (const chunk of out) tap(chunk as Buffer);
+      } catch (err) {
+        if (!out.readableEnded) closeMidCopy(client);
+        throw err;
+      }
+      return out.rowCount;
+    });
+  },
+};
 
 /** A stable 32-bit key for an advisory lock name. */
 function lockKey(name: string): number {
@@ -489,6 +551,8 @@ export const postgresqlDialect: Dialect = {
   maxIdList: Number.POSITIVE_INFINITY,
   maxBindParameters: 65535,
   maxConcurrentWriters: Number.POSITIVE_INFINITY,
+
+  streamCopy: pgStreamCopy,
 
   async insertRows(db, table, columns, rows) {
     if (rows.length === 0) return;
