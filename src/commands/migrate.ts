@@ -12,8 +12,9 @@ import { placementConfigFiles, readPlacementOptions } from '../config/placement-
 import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
 import { SAMPLE_SOURCE_NAME } from '../config/sample-source.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
-import { openDatabase, type Database } from '../db/connect.js';
-import { ConnectionError, PlacementUpgradeError, UsageError } from '../errors/errors.js';
+import { sourceOpenError } from '../copy/source.js';
+import type { Database } from '../db/connect.js';
+import { UsageError } from '../errors/errors.js';
 import { ExitCode, exitCodeHelp, type ExitCodeValue } from '../errors/exit-codes.js';
 import { COPY_ORDER } from '../copy/tables.js';
 import { count } from '../text/count.js';
@@ -57,6 +58,13 @@ const TARGET_STATES: Readonly<Record<string, string>> = {
 
 const SAMPLE_HINT = `To try the bundled sample nova_api from any directory: --source ${SAMPLE_SOURCE_NAME}.`;
 
+/** How the copy path is named in the run's report. */
+const COPY_PATH_WORDS = {
+  'server-side': 'inside the server',
+  'copy-stream': 'COPY streams',
+  rows: 'through placement-upgrade',
+} as const;
+
 export default class Migrate extends BaseCommand {
   static override exitCodes = EXIT_CODES;
 
@@ -80,8 +88,11 @@ When nova_api and placement are on one MySQL/MariaDB server or Galera cluster (p
 by the server: a named lock seen from both connections, or one cluster state uuid) and
 the target's user may SELECT from nova_api, the rows never leave the server: each key
 range is copied by INSERT … SELECT in committed batches and verified by checksums the
-server computes on both sides. The run says which path it took (--json: copyPath);
---no-fast-path sends every row through placement-upgrade instead.
+server computes on both sides. From PostgreSQL to PostgreSQL the rows travel as COPY
+text (COPY … TO STDOUT piped into COPY … FROM STDIN, in committed chunks of --batch-size
+rows), hashed as they pass and verified by hashing the target's COPY text of the same
+ranges. The run says which path it took (--json: copyPath); --no-fast-path sends every
+row through placement-upgrade instead.
 
 The source is the nova_api database: --source, PLACEMENT_UPGRADE_NOVA_URL, --rc, or
 [api_database] connection of --nova-config. The target is placement's: --target,
@@ -190,7 +201,7 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
     }),
     'fast-path': Flags.boolean({
       summary:
-        'Copy inside the server when nova_api and placement share one MySQL/MariaDB server or Galera cluster (--no-fast-path: every row through placement-upgrade).',
+        'Copy inside the server when nova_api and placement share one MySQL/MariaDB server or Galera cluster, as COPY streams between PostgreSQL servers (--no-fast-path: every row through placement-upgrade).',
       default: true,
       allowNo: true,
     }),
@@ -251,37 +262,9 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
         { max: 1, mustExist: true },
       );
     } catch (err) {
-      if (
-        err instanceof ConnectionError &&
-        err.failure === 'database_missing' &&
-        typeof err.details?.['path'] === 'string'
-      ) {
-        // A SQLite file that is not there is a path to check (a typo, the wrong
-        // directory), not a cloud without nova: "database missing", with the path.
-        throw new ConnectionError(
-          'database_missing',
-          err.message,
-          `${err.hint ?? ''} ${SAMPLE_HINT}`.trim(),
-          err,
-          err.details,
-        );
-      }
-      // No nova_api database on a server is a nova-less cloud, not a connection failure.
-      if (err instanceof ConnectionError && err.failure === 'database_missing') {
-        throw new PlacementUpgradeError(
-          'source_missing',
-          ExitCode.SOURCE_HAS_NO_PLACEMENT,
-          err.message,
-          {
-            hint: 'A cloud deployed without nova (or after placement was extracted) has nothing to migrate. Otherwise check --source.',
-            cause: err,
-          },
-        );
-      }
-      throw err;
+      throw sourceOpenError(err, SAMPLE_HINT);
     }
     let target: Database | undefined;
-    let writers: Database | undefined;
     try {
       target = await this.open(
         'placement',
@@ -302,14 +285,6 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       this.note(`Source (nova_api): ${source.display}`);
       this.note(`Target (placement): ${target.display}`);
       const t = target;
-      if (flags.apply && flags.parallel > 1 && t.dialect.maxConcurrentWriters > 1) {
-        // The copy's writers get a pool of their own; the run's control
-        // connection (locks, schema, marker) stays a single session.
-        writers = await openDatabase(t.spec, {
-          max: flags.parallel,
-          connectTimeoutSeconds: flags['connect-timeout'],
-        });
-      }
       const result = await progress.run(flags.apply ? 'Migrating placement data' : 'Planning', () =>
         migrate(source, t, {
           apply: flags.apply,
@@ -323,7 +298,7 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
           lockTimeoutSeconds: flags['lock-timeout'],
           parallel: flags.parallel,
           bulkMinRows: flags['bulk-min-rows'],
-          writers: writers?.knex,
+          connectTimeoutSeconds: flags['connect-timeout'],
           fastPath: flags['fast-path'],
           onProgress: progress.listener,
           // migrate has no flags for these (it read two that do not exist,
@@ -339,7 +314,6 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       return result;
     } finally {
       await source.close();
-      await writers?.close();
       await target?.close();
     }
   }
@@ -374,11 +348,7 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
     if (r.copied.length > 0) {
       this.say('');
       if (r.copyPath) {
-        this.say(
-          r.copyPath.path === 'server-side'
-            ? `Copy path: inside the server — ${r.copyPath.reason}`
-            : `Copy path: through placement-upgrade — ${r.copyPath.reason}`,
-        );
+        this.say(`Copy path: ${COPY_PATH_WORDS[r.copyPath.path]} — ${r.copyPath.reason}`);
       }
       this.say(
         renderTable(

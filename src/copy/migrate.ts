@@ -1,10 +1,8 @@
 import { CLUSTER_LOCK_TABLE } from '../db/dialect/galera.js';
-import { serverBatchRows, writeSetNotice, writeSetSplitter } from './write-set.js';
 import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
-import { PlacementUpgradeError, UsageError } from '../errors/errors.js';
-import { ExitCode } from '../errors/exit-codes.js';
+import { UsageError } from '../errors/errors.js';
 import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
 import { INITIAL_REVISION, resolveRevisionTarget } from '../migrations/index.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
@@ -20,34 +18,11 @@ import {
   standardResourceClasses,
   standardTraits,
 } from '../standard/standard-names.js';
-import {
-  BULK_MIN_ROWS,
-  buildDeferredIndexes,
-  DEFERRED_INDEX_TABLES,
-  dropDeferredIndexes,
-  planCopyUnits,
-  referencedTables,
-} from './bulk-load.js';
-import { checksumSide, compareTable, type TableComparison, type Tolerance } from './compare.js';
+import { compareTable, type TableComparison, type Tolerance } from './compare.js';
 import { findConditions } from './conditions.js';
-import { copyTables, type UnitCopier } from './copy.js';
-import {
-  chooseCopyPath,
-  combineServerChecksums,
-  copyUnitServerSide,
-  serverChecksum,
-  type CopyPath,
-} from './server-side.js';
 import { finish, finishWorkDone, finishWorkLeft } from './finish.js';
-import { result, type MigrateOptions, type MigrateResult, type Outcome } from './outcome.js';
+import { result, type MigrateOptions, type MigrateResult } from './outcome.js';
 import { countRows, type TableLayout } from './reader.js';
-import {
-  fixForwardReferences,
-  orphanSets,
-  rowTransform,
-  skipTolerance,
-  type OrphanSets,
-} from './row-fixes.js';
 import { describeSource, readNovaSchemaVersion, sourceDigest, type SourceShape } from './source.js';
 import { COPY_ORDER, copyTable as tableSpec } from './tables.js';
 import {
@@ -63,6 +38,9 @@ import {
   type TargetState,
 } from './target.js';
 import { count, formatNumber } from '../text/count.js';
+import { copyData, openWriterPool } from './copy-phase.js';
+import { pick, type ResultBase, type RunContext } from './run-context.js';
+import { verifyCopy } from './verify-phase.js';
 
 export type { MigrateOptions, MigrateResult, Outcome, TablePlan } from './outcome.js';
 
@@ -111,6 +89,9 @@ function postMigrationTolerance(table: string, sourceMaxKey: number): Tolerance 
  * before writing; plan (counts, conditions); then
  * either compare a target copied before and finish it, or prepare the
  * target, copy, verify, and conclude (record, finish, drop the marker).
+ * The copy and the verification are modules of their own (copy-phase.ts,
+ * verify-phase.ts); what the phases share is the run's context
+ * (run-context.ts).
  */
 export async function migrate(
   source: Database,
@@ -164,8 +145,13 @@ export async function migrate(
     if (planOnly) return planOnly;
 
     const run = await prepareTarget(ctx);
-    const copy = await copyData(ctx, run);
-    await verifyCopy(ctx, copy);
+    const pool = await openWriterPool(ctx);
+    try {
+      const copy = await copyData(ctx, run, pool);
+      await verifyCopy(ctx, copy);
+    } finally {
+      await pool?.close();
+    }
     return await conclude(ctx, run);
   } finally {
     await endSnapshot().catch(() => undefined);
@@ -184,35 +170,6 @@ function selectTables(tables: readonly string[] | undefined): string[] {
     }
   }
   return COPY_ORDER.filter((t) => !only || only.includes(t));
-}
-
-type ResultBase = Omit<MigrateResult, 'outcome' | 'exitCode' | 'message' | 'hint' | 'ms'>;
-
-/** What the phases of one run share. */
-interface RunContext {
-  source: Database;
-  target: Database;
-  options: MigrateOptions;
-  progress: ProgressListener;
-  selected: string[];
-  finalRevision: string;
-  shape: SourceShape;
-  state: TargetState;
-  targetTables: string[];
-  targetRows: Record<string, number>;
-  /** Rows of each selected table in the source's snapshot (plan). */
-  sourceRows: Record<string, number>;
-  /**
-   * The source's digest inside the snapshot, held against the live one at
-   * the end; read during the copy (the snapshot's digest is the same
-   * whenever it is read), null before.
-   */
-  startDigest: Promise<Record<string, string>> | null;
-  /** The result document, filled in as the phases go. */
-  base: ResultBase;
-  endSnapshot: () => Promise<void>;
-  /** Ends the run with an outcome. */
-  end(outcome: Outcome, message: string, hint: string | null): MigrateResult;
 }
 
 /** Phase 1: what the source is (inside the snapshot) and what the target holds. */
@@ -382,23 +339,17 @@ async function plan(ctx: RunContext): Promise<MigrateResult | null> {
         .join(' '),
     );
   }
+  ctx.progress({
+    type: 'plan',
+    tables: base.tables.map(({ table, sourceRows: s, targetRows: t, action }) => ({
+      table,
+      sourceRows: s,
+      targetRows: t,
+      action,
+    })),
+    conditions: base.conditions.map((c) => ({ severity: c.severity, message: c.message })),
+  });
   return null;
-}
-
-/** How a table reads on each side, for the copy and the comparisons. */
-function sourceSide(ctx: RunContext, t: string) {
-  return { conn: ctx.source.knex, dialect: ctx.source.dialect, layout: ctx.shape.layouts[t]! };
-}
-
-function targetSide(
-  ctx: RunContext,
-  t: string,
-): { conn: Knex; dialect: Database['dialect']; layout: TableLayout } {
-  return {
-    conn: ctx.target.knex,
-    dialect: ctx.target.dialect,
-    layout: { table: tableSpec(t), present: true, columns: [...tableSpec(t).columns] },
-  };
 }
 
 /**
@@ -567,256 +518,6 @@ async function prepareTarget(ctx: RunContext): Promise<RunRecord> {
   return (await withDatabaseErrors(target, 'reading the run', () => readRun(target)))!;
 }
 
-/** What the copy leaves for verification. */
-interface CopyOutcome {
-  orphanFilter: OrphanSets | null;
-  parallel: number;
-  writers: Knex;
-}
-
-/**
- * Phase 5: the copy, in the units the run recorded (so that a resume with
- * another --parallel fills each key range from its own greatest key), with
- * the bulk tables' plain indexes built after their copy, then forward
- * provider references and id sequences.
- */
-async function copyData(ctx: RunContext, run: RunRecord): Promise<CopyOutcome> {
-  const { source, target, shape, selected, sourceRows, options, progress, base } = ctx;
-  const src = source.knex;
-  const orphanFilter = options.skipOrphans ? await orphanSets(src, shape) : null;
-  const parallel = Math.max(
-    1,
-    Math.min(options.parallel ?? 1, target.dialect.maxConcurrentWriters),
-  );
-  const writers = parallel > 1 ? (options.writers ?? target.knex) : target.knex;
-  const present = selected.filter((t) => shape.layouts[t]!.present);
-  const bulkMinRows = options.bulkMinRows ?? BULK_MIN_ROWS;
-  const units = await withDatabaseErrors(source, 'planning the copy', () =>
-    planCopyUnits(src, source.dialect, present, sourceRows, {
-      parallel,
-      minRows: bulkMinRows,
-      recorded: run.plan.ranges,
-    }),
-  );
-  // The snapshot's digest, for the end's comparison with the live source:
-  // read on the snapshot's connection while the target is written.
-  const digest = sourceDigest(src, source.dialect, pick(shape.layouts, selected));
-  digest.catch(() => undefined); // awaited in conclude
-  ctx.startDigest = digest;
-  // Recorded before any row of a table is written.
-  for (const table of present) {
-    run.plan.ranges[table] ??= units
-      .filter((u) => u.table === table)
-      .map((u) => [u.range?.above ?? null, u.range?.upTo ?? null]);
-  }
-  await withDatabaseErrors(target, 'recording the plan', () => saveRun(target, { plan: run.plan }));
-  const path = await withDatabaseErrors(target, 'choosing the copy path', () =>
-    chooseCopyPath(source, target, present, options.fastPath ?? true),
-  );
-  base.copyPath = path;
-  progress({
-    type: 'step',
-    step: 'copy-path',
-    message:
-      path.path === 'server-side'
-        ? `Copying inside the server: ${path.reason}`
-        : `Copying through placement-upgrade: ${path.reason}`,
-  });
-  const bulk = DEFERRED_INDEX_TABLES.filter(
-    (t) => present.includes(t) && (sourceRows[t] ?? 0) >= bulkMinRows,
-  );
-  await withDatabaseErrors(target, 'dropping indexes to build after the copy', () =>
-    dropDeferredIndexes(target, bulk),
-  );
-  // A bulk-loaded table's indexes are built as soon as its copy ends, while
-  // the other tables are still copying.
-  const indexBuilds: Promise<void>[] = [];
-  const buildEarly = (t: string) => {
-    if (!bulk.includes(t as (typeof bulk)[number])) return;
-    const build = buildDeferredIndexes(target, writers, [t], progress);
-    build.catch(() => undefined); // awaited below; this only keeps Node from calling it unhandled
-    indexBuilds.push(build);
-  };
-  const limits = (await target.dialect.writeSetLimits?.(target.knex)) ?? null;
-  const fitting = writeSetNotice(limits, options.batchSize);
-  if (fitting) progress({ type: 'warning', message: fitting });
-  base.copied = await withDatabaseErrors(target, 'copying', () =>
-    copyTables(
-      units,
-      (t) => sourceSide(ctx, t),
-      { conn: writers, dialect: target.dialect },
-      {
-        batchSize: options.batchSize,
-        split: writeSetSplitter(limits),
-        parallel,
-        totals: sourceRows,
-        transformFor: (t) => rowTransform(t, orphanFilter),
-        dependsOn: referencedTables,
-        onTableDone: buildEarly,
-        onProgress: progress,
-        copierFor: (t) =>
-          serverSideCopier(
-            ctx,
-            path,
-            writers,
-            orphanFilter,
-            serverBatchRows(limits, options.batchSize),
-            t,
-          ),
-      },
-    )
-      .catch((err: unknown) => {
-        throw target.dialect.isUniqueViolation(err) ? collidingRows(target, err) : err;
-      })
-      .finally(() => Promise.allSettled(indexBuilds)),
-  );
-  await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
-  if (
-    selected.includes('resource_providers') &&
-    shape.layouts['resource_providers']!.columns.includes('parent_provider_id')
-  ) {
-    await fixForwardReferences(src, target, orphanFilter);
-  }
-  for (const t of selected) {
-    if (tableSpec(t).autoincrement) await target.dialect.advanceSequence(target.knex, t, 'id');
-  }
-  // Always, not only after this run's drops: a killed run may have dropped them.
-  await withDatabaseErrors(target, 'building indexes', () =>
-    buildDeferredIndexes(target, writers, DEFERRED_INDEX_TABLES, progress),
-  );
-  return { orphanFilter, parallel, writers };
-}
-
-/**
- * The server-side copier of `table`'s units, when the run copies inside the
- * server and the table needs no change on its way (provider references
- * pointing forward, --skip-orphans): those tables take the row path.
- */
-function serverSideCopier(
-  ctx: RunContext,
-  path: CopyPath,
-  writers: Knex,
-  orphanFilter: OrphanSets | null,
-  batchSize: number,
-  table: string,
-): UnitCopier | undefined {
-  const serverCopy = ctx.target.dialect.serverCopy;
-  if (path.path !== 'server-side' || !serverCopy || !path.sourceSchema) return undefined;
-  if (rowTransform(table, orphanFilter)) return undefined;
-  const schema = path.sourceSchema;
-  return (t, range, hooks) =>
-    copyUnitServerSide(
-      { ...sourceSide(ctx, t), schema, serverCopy },
-      { conn: writers, dialect: ctx.target.dialect },
-      range,
-      { batchSize, ...hooks },
-    );
-}
-
-/**
- * A row the copy writes that the target holds already, under another key:
- * something other than this run wrote into the target meanwhile (the
- * online data migrations of another tool creating consumers, placement
- * itself). Not a bug: the run cannot go on without --restart.
- */
-function collidingRows(target: Database, err: unknown): PlacementUpgradeError {
-  const e = err as { sqlMessage?: string; detail?: string; message?: string };
-  const detail = e.sqlMessage ?? e.detail ?? (e.message ?? String(err)).split(' - ').pop();
-  return new PlacementUpgradeError(
-    'target_rows_collide',
-    ExitCode.TARGET_HAS_OTHER_DATA,
-    `${target.display} holds rows this migration did not write, which collide with the source's (${detail}): something wrote into the target while the migration was unfinished. What was committed before stays committed.`,
-    {
-      hint: 'Re-run with --apply --restart to empty the tables and copy again, with nothing else writing to the placement database until migrate exits 0.',
-      cause: err,
-    },
-  );
-}
-
-/**
- * Phase 6: every copied table against the snapshot, by checksum where the
- * copy hashed the source already, else row by row, naming the differences.
- */
-async function verifyCopy(ctx: RunContext, copy: CopyOutcome): Promise<void> {
-  const { shape, selected, sourceRows, options, progress, base } = ctx;
-  progress({
-    type: 'step',
-    step: 'verify',
-    message: 'Verifying every copied table against the snapshot',
-  });
-  for (const t of selected) {
-    if (!shape.layouts[t]!.present) continue;
-    const tolerance = skipTolerance(t, copy.orphanFilter);
-    const copied = base.copied.find((c) => c.table === t);
-    const serverCopy = ctx.target.dialect.serverCopy;
-    if (!tolerance && copied?.method === 'server-side' && copied.sourceChecksum && serverCopy) {
-      // The server hashes the target's rows over the same ranges.
-      const parts = await withDatabaseErrors(ctx.target, 'verifying', () =>
-        Promise.all(
-          copied.slices.map((x) =>
-            serverChecksum(
-              { ...targetSide(ctx, t), conn: copy.writers, serverCopy, source: false },
-              x.range,
-            ),
-          ),
-        ),
-      );
-      const rows = parts.reduce((a, p) => a + p.rows, 0);
-      const checksum = combineServerChecksums(parts.map((p) => p.checksum));
-      if (rows === copied.sourceRows && checksum === copied.sourceChecksum) {
-        base.verification.push({
-          table: t,
-          sourceRows: copied.sourceRows,
-          targetRows: rows,
-          sourceChecksum: copied.sourceChecksum,
-          targetChecksum: checksum,
-          equal: true,
-          differences: [],
-          differenceCount: 0,
-          toleratedExtras: 0,
-        });
-        continue;
-      }
-    } else if (!tolerance && copied?.sourceChecksum) {
-      // The source side was hashed during the copy: read only the target.
-      const mine = await checksumSide(
-        { ...targetSide(ctx, t), conn: copy.writers },
-        {
-          batchSize: options.batchSize,
-          onProgress: progress,
-          total: sourceRows[t],
-          ranges: copied.slices.map((x) => x.range),
-          parallel: copy.parallel,
-        },
-      );
-      if (mine.rows === copied.sourceRows && mine.checksum === copied.sourceChecksum) {
-        base.verification.push({
-          table: t,
-          sourceRows: copied.sourceRows,
-          targetRows: mine.rows,
-          sourceChecksum: copied.sourceChecksum,
-          targetChecksum: mine.checksum,
-          equal: true,
-          differences: [],
-          differenceCount: 0,
-          toleratedExtras: 0,
-        });
-        continue;
-      }
-    }
-    // Resumed, tolerant, or different: compare row by row to name the differences.
-    base.verification.push(
-      await compareTable(sourceSide(ctx, t), targetSide(ctx, t), {
-        batchSize: options.batchSize,
-        maxDifferences: options.maxDifferences,
-        tolerance,
-        onProgress: progress,
-        total: sourceRows[t],
-      }),
-    );
-  }
-}
-
 /**
  * Phase 7: the source's live digest against the snapshot's (nova writing
  * during the copy), then the run's record: with tables still to copy
@@ -931,13 +632,6 @@ export async function compareMigratedTables(
     );
   }
   return out;
-}
-
-function pick(
-  layouts: Record<string, TableLayout>,
-  names: readonly string[],
-): Record<string, TableLayout> {
-  return Object.fromEntries(names.map((n) => [n, layouts[n]!]));
 }
 
 function planAction(

@@ -62,8 +62,15 @@ export interface MigrateOptions {
    * connection of `writers`. Default 1; capped by the target's dialect (SQLite: 1).
    */
   parallel?: number;
-  /** A pool on the target with at least `parallel` connections; default the target's own. */
+  /**
+   * A pool on the target with at least `parallel` connections. Without it,
+   * a run that copies with more than one writer opens its own pool on the
+   * target (and closes it after verification); the control connection that
+   * holds the locks, the schema and the marker stays a single session.
+   */
   writers?: Knex;
+  /** Seconds to wait for each connection of the writers' own pool (default 10). */
+  connectTimeoutSeconds?: number;
   /**
    * Tables with at least this many rows are bulk loads (default 50,000): copied
    * in key ranges, one per writer, and allocations/consumers with their plain
