@@ -45,16 +45,26 @@ export interface CopiedSlice {
 /** How a unit's rows travelled (see CopyResult.method). */
 export type CopyMethod = 'rows' | 'server-side' | 'copy-stream';
 
+/** What the copy loop hands a unit's copier: its progress callbacks and the stop flag. */
+export interface UnitHooks {
+  /** Hears where the unit starts: after the greatest key the target holds, or null. */
+  onStart: (resumedAfter: string | null) => void;
+  /** Hears of every batch written. */
+  onRows: (n: number) => void;
+  /** Checked before every batch: true stops the copy (another writer failed). */
+  stopped: () => boolean;
+  /** Hears of a batch written again (a line of output). */
+  onRetry: (message: string) => void;
+}
+
+/** A fast path's options for one unit (server-side, COPY stream): the batch and the loop's hooks. */
+export type FastUnitOptions = { batchSize: number } & Partial<UnitHooks>;
+
 /** Copies one unit: copyUnit (the rows through Node) or a server-side copier. */
 export type UnitCopier = (
   table: string,
   range: KeyRange | null,
-  options: {
-    onStart: (resumedAfter: string | null) => void;
-    onRows: (n: number) => void;
-    stopped: () => boolean;
-    onRetry: (message: string) => void;
-  },
+  hooks: UnitHooks,
 ) => Promise<CopiedSlice>;
 
 /** One table, or one slice of a large one: what a single writer copies. */
@@ -93,14 +103,7 @@ export async function copyUnit(
   source: { conn: Knex; dialect: Dialect; layout: TableLayout },
   target: { conn: Knex; dialect: Dialect },
   range: KeyRange | null,
-  options: CopyOptions & {
-    onStart?: (resumedAfter: string | null) => void;
-    onRows?: (n: number) => void;
-    /** Checked before every batch: true stops the copy (another writer failed). */
-    stopped?: () => boolean;
-    /** Hears of a batch written again (a line of output). */
-    onRetry?: (message: string) => void;
-  },
+  options: CopyOptions & Partial<UnitHooks>,
 ): Promise<CopiedSlice> {
   const { table } = source.layout;
   const after = await lastKey(target.conn, target.dialect, table, range ?? undefined);

@@ -16,7 +16,7 @@ import type { Knex } from 'knex';
 import type { Database } from '../db/connect.js';
 import type { Dialect, ServerCopy } from '../db/dialect/dialect.js';
 import { keyText } from './checksum.js';
-import { writeAgainWhileTransient, type CopiedSlice } from './copy.js';
+import { writeAgainWhileTransient, type CopiedSlice, type FastUnitOptions } from './copy.js';
 import {
   lastKey,
   pageCondition,
@@ -168,13 +168,7 @@ export async function copyUnitServerSide(
   source: ServerSide & { schema: string; serverCopy: ServerCopy },
   target: { conn: Knex; dialect: Dialect },
   range: KeyRange | null,
-  options: {
-    batchSize: number;
-    onStart?: (resumedAfter: string | null) => void;
-    onRows?: (n: number) => void;
-    stopped?: () => boolean;
-    onRetry?: (message: string) => void;
-  },
+  options: FastUnitOptions,
 ): Promise<CopiedSlice> {
   const { table } = source.layout;
   const q = target.dialect.quote;

@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Dialect, StreamCopy } from '../db/dialect/dialect.js';
 import { keyText } from './checksum.js';
-import type { CopiedSlice } from './copy.js';
+import type { CopiedSlice, FastUnitOptions } from './copy.js';
 import { lastKey, pageCondition, type KeyRange, type TableLayout } from './reader.js';
 import { sourceValues, whereClause } from './server-side.js';
 
@@ -69,12 +69,7 @@ export async function copyUnitStreamed(
   source: StreamSide,
   target: { conn: Knex; dialect: Dialect },
   range: KeyRange | null,
-  options: {
-    batchSize: number;
-    onStart?: (resumedAfter: string | null) => void;
-    onRows?: (n: number) => void;
-    stopped?: () => boolean;
-  },
+  options: FastUnitOptions,
 ): Promise<CopiedSlice> {
   const { table } = source.layout;
   let after = await lastKey(target.conn, target.dialect, table, range ?? undefined);
