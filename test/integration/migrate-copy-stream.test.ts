@@ -7,46 +7,24 @@
  * resume, and nova writing during the copy.
  */
 import { expect, it } from 'vitest';
-import type { Database } from '../../src/db/connect.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import type { MigrateResult } from '../../src/copy/migrate.js';
 import { copyTable } from '../../src/copy/tables.js';
 import { targetStreamChecksum } from '../../src/copy/stream-copy.js';
 import { parseJson, runCli, runWatching } from '../helpers/cli.js';
-import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { freshDatabases, testEngines } from '../helpers/databases.js';
 import { describeEach } from '../helpers/each.js';
+import {
+  applyArgs,
+  expectResumedCopy,
+  killInsideCopy,
+  rowsIn,
+  withDb,
+} from '../helpers/migrate-run.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 
 const fresh = freshDatabases();
-
-const apply = (source: TestDatabase, target: TestDatabase, ...extra: string[]) => [
-  'migrate',
-  '--source',
-  source.url,
-  '--target',
-  target.url,
-  '--apply',
-  '--revision',
-  'stein',
-  ...extra,
-];
-
-async function rowsIn(db: Database, table: string): Promise<number> {
-  const [row] = db.dialect.rows<{ n: unknown }>(
-    await db.knex.raw(`SELECT COUNT(*) AS n FROM ${db.dialect.quote(table)}`),
-  );
-  return Number(row?.n ?? 0);
-}
-
-async function withDb<T>(source: TestDatabase, work: (db: Database) => Promise<T>): Promise<T> {
-  const db = await source.open();
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
 
 describeEach(testEngines().filter((e) => e === 'postgresql'))(
   'migrate between PostgreSQL servers as COPY streams (%s)',
@@ -75,7 +53,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         const target = await fresh(engine, `cs_${release}_dst`);
         // Key ranges too: allocations are a bulk load cut into four slices.
         const run = await runCli([
-          ...apply(source, target, '--bulk-min-rows', '500', '--batch-size', '150'),
+          ...applyArgs(source, target, '--bulk-min-rows', '500', '--batch-size', '150'),
           '--json',
         ]);
         expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -98,7 +76,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         await expectIdentical(source, target);
 
         const byRows = await fresh(engine, `cs_${release}_rows`);
-        const rowsRun = await runCli([...apply(source, byRows, '--no-fast-path'), '--json']);
+        const rowsRun = await runCli([...applyArgs(source, byRows, '--no-fast-path'), '--json']);
         expect(rowsRun.code, rowsRun.stdout + rowsRun.stderr).toBe(0);
         const rowsResult = parseJson<MigrateResult>(rowsRun);
         expect(rowsResult.copyPath?.path).toBe('rows');
@@ -115,7 +93,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         seed: 3,
       });
       const target = await fresh(engine, 'cs_hash_dst');
-      const run = await runCli([...apply(source, target), '--json']);
+      const run = await runCli([...applyArgs(source, target), '--json']);
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const copied = parseJson<MigrateResult>(run).copied.find((c) => c.table === 'allocations')!;
       expect(copied.method).toBe('copy-stream');
@@ -159,44 +137,23 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
       });
       const target = await fresh(engine, 'cs_kill_dst');
       const total = await withDb(source, (db) => rowsIn(db, 'allocations'));
-      const args = apply(source, target, '--batch-size', '10', '--parallel', '1');
-      const watcher = await target.open();
-      let atKill = -1;
-      try {
-        const killed = await runWatching(
-          args,
-          (l) => l.startsWith('copy allocations'),
-          async (child) => {
-            // The moment is a row in the database: the first chunks committed.
-            for (;;) {
-              const tables = await watcher.dialect.listTables(watcher.knex);
-              if (tables.includes('allocations') && (await rowsIn(watcher, 'allocations')) >= 50)
-                break;
-            }
-            child.kill('SIGKILL');
-          },
-        );
-        atKill = await rowsIn(watcher, 'allocations');
-        expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
-        expect(killed.lines.some((l) => l.startsWith('Copying as COPY streams'))).toBe(true);
-        // In the copy of allocations, not after it.
-        expect(killed.lines.some((l) => l.startsWith('Verifying'))).toBe(false);
-        expect(atKill).toBeGreaterThanOrEqual(50);
-        expect(atKill).toBeLessThan(total);
-      } finally {
-        await watcher.close();
-      }
+      const args = applyArgs(source, target, '--batch-size', '10', '--parallel', '1');
+      const { atKill } = await killInsideCopy(args, target, {
+        table: 'allocations',
+        atLeast: 50,
+        total,
+        pathLine: 'Copying as COPY streams',
+      });
       const resumed = await runCli([...args, '--json']);
       expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
       const result = parseJson<MigrateResult>(resumed);
-      expect(result.copyPath?.path).toBe('copy-stream');
-      const allocations = result.copied.find((c) => c.table === 'allocations')!;
-      expect(allocations.method).toBe('copy-stream');
-      expect(allocations.resumedAfter).toMatch(/^id=\d+$/);
-      // What the killed run committed stays; a chunk whose COMMIT was on its
-      // way when the kill came may still have landed after the count.
-      expect(allocations.rows).toBeLessThanOrEqual(total - atKill);
-      expect(allocations.rows).toBeGreaterThanOrEqual(total - atKill - 10);
+      expectResumedCopy(result, {
+        table: 'allocations',
+        method: 'copy-stream',
+        total,
+        atKill,
+        batch: 10,
+      });
       // A resumed range has no whole-range hash: it was compared row by row.
       const verified = result.verification.find((v) => v.table === 'allocations')!;
       expect(verified.equal).toBe(true);
@@ -214,7 +171,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
       const target = await fresh(engine, 'cs_writer_dst');
       try {
         const run = await runWatching(
-          apply(source, target, '--batch-size', '10', '--parallel', '1'),
+          applyArgs(source, target, '--batch-size', '10', '--parallel', '1'),
           (l) => l.startsWith('copy allocations'),
           async () => {
             const rp = await db.knex('resource_providers').first('id');

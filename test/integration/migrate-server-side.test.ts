@@ -8,37 +8,25 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/connect.js';
+import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import { ExitCode } from '../../src/errors/exit-codes.js';
 import type { MigrateResult } from '../../src/copy/migrate.js';
 import { parseJson, runCli, runWatching } from '../helpers/cli.js';
-import { freshDatabases, testEngines, type TestDatabase } from '../helpers/databases.js';
+import { freshDatabases, testEngines } from '../helpers/databases.js';
 import { describeEach } from '../helpers/each.js';
+import {
+  applyArgs,
+  expectResumedCopy,
+  killInsideCopy,
+  rowsIn,
+  withDb,
+} from '../helpers/migrate-run.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
 import { ADMIN_URLS } from '../helpers/servers.js';
 
 const fresh = freshDatabases();
-
-const apply = (source: TestDatabase, target: TestDatabase, ...extra: string[]) => [
-  'migrate',
-  '--source',
-  source.url,
-  '--target',
-  target.url,
-  '--apply',
-  '--revision',
-  'stein',
-  ...extra,
-];
-
-async function rowsIn(db: Database, table: string): Promise<number> {
-  const [row] = db.dialect.rows<{ n: unknown }>(
-    await db.knex.raw(`SELECT COUNT(*) AS n FROM ${db.dialect.quote(table)}`),
-  );
-  return Number(row?.n ?? 0);
-}
 
 describeEach(testEngines().filter((e) => e === 'mysql'))(
   'migrate inside one server (%s)',
@@ -55,7 +43,7 @@ describeEach(testEngines().filter((e) => e === 'mysql'))(
         const target = await fresh(engine, `ss_${release}_dst`);
         // Key ranges too: allocations are a bulk load cut into four slices.
         const run = await runCli([
-          ...apply(source, target, '--bulk-min-rows', '500', '--batch-size', '150'),
+          ...applyArgs(source, target, '--bulk-min-rows', '500', '--batch-size', '150'),
           '--json',
         ]);
         expect(run.code, run.stdout + run.stderr).toBe(0);
@@ -77,7 +65,7 @@ describeEach(testEngines().filter((e) => e === 'mysql'))(
         await expectIdentical(source, target);
 
         const byRows = await fresh(engine, `ss_${release}_rows`);
-        const rowsRun = await runCli([...apply(source, byRows, '--no-fast-path'), '--json']);
+        const rowsRun = await runCli([...applyArgs(source, byRows, '--no-fast-path'), '--json']);
         expect(rowsRun.code, rowsRun.stdout + rowsRun.stderr).toBe(0);
         const rowsResult = parseJson<MigrateResult>(rowsRun);
         expect(rowsResult.copyPath?.path).toBe('rows');
@@ -95,51 +83,24 @@ describeEach(testEngines().filter((e) => e === 'mysql'))(
         seed: 21,
       });
       const target = await fresh(engine, 'ss_kill_dst');
-      const total = await source.open().then(async (db) => {
-        try {
-          return await rowsIn(db, 'allocations');
-        } finally {
-          await db.close();
-        }
+      const total = await withDb(source, (db) => rowsIn(db, 'allocations'));
+      const args = applyArgs(source, target, '--batch-size', '10', '--parallel', '1');
+      const { atKill } = await killInsideCopy(args, target, {
+        table: 'allocations',
+        atLeast: 50,
+        total,
+        pathLine: 'Copying inside the server',
       });
-      const args = apply(source, target, '--batch-size', '10', '--parallel', '1');
-      const watcher = await target.open();
-      let atKill = -1;
-      try {
-        const killed = await runWatching(
-          args,
-          (l) => l.startsWith('copy allocations'),
-          async (child) => {
-            // The moment is a row in the database: the first batches committed.
-            for (;;) {
-              const tables = await watcher.dialect.listTables(watcher.knex);
-              if (tables.includes('allocations') && (await rowsIn(watcher, 'allocations')) >= 50)
-                break;
-            }
-            child.kill('SIGKILL');
-          },
-        );
-        atKill = await rowsIn(watcher, 'allocations');
-        expect(killed.signal, killed.lines.join('\n')).toBe('SIGKILL');
-        expect(killed.lines.some((l) => l.startsWith('Copying inside the server'))).toBe(true);
-        // In the copy of allocations, not after it.
-        expect(killed.lines.some((l) => l.startsWith('Verifying'))).toBe(false);
-        expect(atKill).toBeGreaterThanOrEqual(50);
-        expect(atKill).toBeLessThan(total);
-      } finally {
-        await watcher.close();
-      }
       const resumed = await runCli([...args, '--json']);
       expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
       const result = parseJson<MigrateResult>(resumed);
-      expect(result.copyPath?.path).toBe('server-side');
-      const allocations = result.copied.find((c) => c.table === 'allocations')!;
-      expect(allocations.method).toBe('server-side');
-      expect(allocations.resumedAfter).toMatch(/^id=\d+$/);
-      // What the killed run committed stays; a batch whose COMMIT was on its
-      // way when the kill came may still have landed after the count.
-      expect(allocations.rows).toBeLessThanOrEqual(total - atKill);
-      expect(allocations.rows).toBeGreaterThanOrEqual(total - atKill - 10);
+      expectResumedCopy(result, {
+        table: 'allocations',
+        method: 'server-side',
+        total,
+        atKill,
+        batch: 10,
+      });
       await expectIdentical(source, target);
     });
 
@@ -154,7 +115,7 @@ describeEach(testEngines().filter((e) => e === 'mysql'))(
       const target = await fresh(engine, 'ss_writer_dst');
       try {
         const run = await runWatching(
-          apply(source, target, '--batch-size', '10', '--parallel', '1'),
+          applyArgs(source, target, '--batch-size', '10', '--parallel', '1'),
           (l) => l.startsWith('copy allocations'),
           async () => {
             const rp = await db.knex('resource_providers').first('id');
