@@ -4,6 +4,7 @@
  * there is one, else row by row, naming the differences.
  */
 import { withDatabaseErrors } from '../db/errors.js';
+import { mapLimited } from '../util/map-limited.js';
 import { checksumSide, compareTable } from './compare.js';
 import type { CopyResult } from './copy.js';
 import { skipTolerance } from './row-fixes.js';
@@ -22,28 +23,38 @@ export async function verifyCopy(ctx: RunContext, copy: CopyOutcome): Promise<vo
     step: 'verify',
     message: 'Verifying every copied table against the snapshot',
   });
-  for (const t of selected) {
-    if (!shape.layouts[t]!.present) continue;
+  const present = selected.filter((t) => shape.layouts[t]!.present);
+  const copiedOf = (t: string) => base.copied.find((c) => c.table === t);
+  // The tables' checksums at once, as many as there are writers.
+  const checksums = await withDatabaseErrors(ctx.target, 'verifying', () =>
+    mapLimited(present, copy.parallel, async (t) => {
+      const copied = copiedOf(t);
+      if (skipTolerance(t, copy.orphanFilter) || !copied?.sourceChecksum) return null;
+      return await targetChecksum(ctx, copy, t, copied);
+    }),
+  );
+  for (const [i, t] of present.entries()) {
     const tolerance = skipTolerance(t, copy.orphanFilter);
-    const copied = base.copied.find((c) => c.table === t);
-    if (!tolerance && copied?.sourceChecksum) {
-      const mine = await withDatabaseErrors(ctx.target, 'verifying', () =>
-        targetChecksum(ctx, copy, t, copied),
-      );
-      if (mine && mine.rows === copied.sourceRows && mine.checksum === copied.sourceChecksum) {
-        base.verification.push({
-          table: t,
-          sourceRows: copied.sourceRows,
-          targetRows: mine.rows,
-          sourceChecksum: copied.sourceChecksum,
-          targetChecksum: mine.checksum,
-          equal: true,
-          differences: [],
-          differenceCount: 0,
-          toleratedExtras: 0,
-        });
-        continue;
-      }
+    const copied = copiedOf(t);
+    const mine = checksums[i];
+    if (
+      copied?.sourceChecksum &&
+      mine &&
+      mine.rows === copied.sourceRows &&
+      mine.checksum === copied.sourceChecksum
+    ) {
+      base.verification.push({
+        table: t,
+        sourceRows: copied.sourceRows,
+        targetRows: mine.rows,
+        sourceChecksum: copied.sourceChecksum,
+        targetChecksum: mine.checksum,
+        equal: true,
+        differences: [],
+        differenceCount: 0,
+        toleratedExtras: 0,
+      });
+      continue;
     }
     // Resumed, tolerant, or different: compare row by row to name the differences.
     base.verification.push(
