@@ -12,6 +12,7 @@ import { placementConfigFiles, readPlacementOptions } from '../config/placement-
 import { readRcConnections, writeRcTemplate } from '../config/rc-file.js';
 import { SAMPLE_SOURCE_NAME } from '../config/sample-source.js';
 import { migrate, type MigrateResult } from '../copy/migrate.js';
+import { DEFAULT_BATCH_ROWS, STREAM_CHUNK_ROWS } from '../copy/outcome.js';
 import { sourceOpenError } from '../copy/source.js';
 import type { Database } from '../db/connect.js';
 import { UsageError } from '../errors/errors.js';
@@ -89,8 +90,8 @@ by the server: a named lock seen from both connections, or one cluster state uui
 the target's user may SELECT from nova_api, the rows never leave the server: each key
 range is copied by INSERT … SELECT in committed batches and verified by checksums the
 server computes on both sides. From PostgreSQL to PostgreSQL the rows travel as COPY
-text (COPY … TO STDOUT piped into COPY … FROM STDIN, in committed chunks of --batch-size
-rows), hashed as they pass and verified by hashing the target's COPY text of the same
+text (COPY … TO STDOUT piped into COPY … FROM STDIN, in committed chunks of 50,000
+rows, or --batch-size), hashed as they pass and verified by hashing the target's COPY text of the same
 ranges. The run says which path it took (--json: copyPath); --no-fast-path sends every
 row through placement-upgrade instead.
 
@@ -180,8 +181,7 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       helpValue: 'REV',
     }),
     'batch-size': Flags.integer({
-      summary: 'Rows per INSERT (each commits on its own; keep Galera write sets small).',
-      default: 2000,
+      summary: `Rows per INSERT, or per COPY chunk (each commits on its own; keep Galera write sets small). Default ${DEFAULT_BATCH_ROWS.toLocaleString('en-US')}; ${STREAM_CHUNK_ROWS.toLocaleString('en-US')} a chunk on the COPY-stream path.`,
       min: 1,
       max: 50000,
     }),
@@ -288,7 +288,8 @@ A missing source database exits 20 (a nova-less cloud), not 10.`;
       const result = await progress.run(flags.apply ? 'Migrating placement data' : 'Planning', () =>
         migrate(source, t, {
           apply: flags.apply,
-          batchSize: flags['batch-size'],
+          batchSize: flags['batch-size'] ?? DEFAULT_BATCH_ROWS,
+          streamChunkRows: flags['batch-size'],
           tables: flags.tables ?? rc?.tables,
           skipOrphans: flags['skip-orphans'],
           restart: flags.restart,

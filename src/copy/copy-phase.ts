@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { openDatabase, type Database } from '../db/connect.js';
+import type { WriteSetLimits } from '../db/dialect/dialect.js';
 import { withDatabaseErrors } from '../db/errors.js';
 import { PlacementUpgradeError } from '../errors/errors.js';
 import { ExitCode } from '../errors/exit-codes.js';
@@ -17,11 +18,13 @@ import {
   planCopyUnits,
   referencedTables,
 } from './bulk-load.js';
-import { copyTables, type UnitCopier } from './copy.js';
+import { copyTables, rowCopier, type UnitCopier } from './copy.js';
 import { fixForwardReferences, orphanSets, rowTransform, type OrphanSets } from './row-fixes.js';
 import { pick, sourceSide, type CopyOutcome, type RunContext } from './run-context.js';
 import { chooseCopyPath, copyUnitServerSide, type CopyPath } from './server-side.js';
 import { sourceDigest } from './source.js';
+import { STREAM_CHUNK_ROWS } from './outcome.js';
+import { openSourceReaders } from './source-readers.js';
 import { copyUnitStreamed } from './stream-copy.js';
 import { copyTable as tableSpec } from './tables.js';
 import { saveRun, type RunRecord } from './target.js';
@@ -115,35 +118,23 @@ export async function copyData(
   const limits = (await target.dialect.writeSetLimits?.(target.knex)) ?? null;
   const fitting = writeSetNotice(limits, options.batchSize);
   if (fitting) progress({ type: 'warning', message: fitting });
+  const readers = await withDatabaseErrors(source, 'opening readers of the snapshot', () =>
+    openSourceReaders(source, parallel, options.connectTimeoutSeconds),
+  );
   base.copied = await withDatabaseErrors(target, 'copying', () =>
-    copyTables(
-      units,
-      (t) => sourceSide(ctx, t),
-      { conn: writers, dialect: target.dialect },
-      {
-        batchSize: options.batchSize,
-        split: writeSetSplitter(limits),
-        parallel,
-        totals: sourceRows,
-        transformFor: (t) => rowTransform(t, orphanFilter),
-        dependsOn: referencedTables,
-        onTableDone: buildEarly,
-        onProgress: progress,
-        copierFor: (t) =>
-          fastCopier(
-            ctx,
-            path,
-            writers,
-            orphanFilter,
-            serverBatchRows(limits, options.batchSize),
-            t,
-          ),
-      },
-    )
+    copyTables(units, {
+      parallel,
+      totals: sourceRows,
+      dependsOn: referencedTables,
+      onTableDone: buildEarly,
+      onProgress: progress,
+      copierFor: (t) => copierFor(ctx, path, writers, orphanFilter, limits, t),
+      withSource: (t, work) => readers.use((conn) => work({ ...sourceSide(ctx, t), conn })),
+    })
       .catch((err: unknown) => {
         throw target.dialect.isUniqueViolation(err) ? collidingRows(target, err) : err;
       })
-      .finally(() => Promise.allSettled(indexBuilds)),
+      .finally(() => Promise.allSettled([...indexBuilds, readers.close()])),
   );
   await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
   if (
@@ -163,40 +154,38 @@ export async function copyData(
 }
 
 /**
- * The copier of `table`'s units on the run's fast path (inside the server,
- * or COPY streams), when the table needs no change on its way (provider
- * references pointing forward, --skip-orphans): those tables take the row
- * path.
+ * The strategy that copies `table`'s units: the run's fast path (inside the
+ * server, or COPY streams) when the table needs no change on its way, the
+ * rows through Node otherwise (provider references pointing forward,
+ * --skip-orphans) and on the row path.
  */
-function fastCopier(
+function copierFor(
   ctx: RunContext,
   path: CopyPath,
   writers: Knex,
   orphanFilter: OrphanSets | null,
-  batchSize: number,
+  limits: WriteSetLimits | null,
   table: string,
-): UnitCopier | undefined {
-  if (rowTransform(table, orphanFilter)) return undefined;
+): UnitCopier {
+  const target = { conn: writers, dialect: ctx.target.dialect };
+  const transform = rowTransform(table, orphanFilter);
+  const { batchSize } = ctx.options;
+  const rows = rowCopier(target, { batchSize, split: writeSetSplitter(limits), transform });
+  if (transform) return rows;
   const streamCopy = ctx.source.dialect.streamCopy;
   if (path.path === 'copy-stream' && streamCopy) {
-    return (t, range, hooks) =>
-      copyUnitStreamed(
-        { ...sourceSide(ctx, t), streamCopy },
-        { conn: writers, dialect: ctx.target.dialect },
-        range,
-        { batchSize, ...hooks },
-      );
+    const chunk = { batchSize: ctx.options.streamChunkRows ?? STREAM_CHUNK_ROWS };
+    return (source, range, hooks) =>
+      copyUnitStreamed({ ...source, streamCopy }, target, range, { ...chunk, ...hooks });
   }
+  const fast = { batchSize: serverBatchRows(limits, batchSize) };
   const serverCopy = ctx.target.dialect.serverCopy;
-  if (path.path !== 'server-side' || !serverCopy || !path.sourceSchema) return undefined;
   const schema = path.sourceSchema;
-  return (t, range, hooks) =>
-    copyUnitServerSide(
-      { ...sourceSide(ctx, t), schema, serverCopy },
-      { conn: writers, dialect: ctx.target.dialect },
-      range,
-      { batchSize, ...hooks },
-    );
+  if (path.path === 'server-side' && serverCopy && schema) {
+    return (source, range, hooks) =>
+      copyUnitServerSide({ ...source, schema, serverCopy }, target, range, { ...fast, ...hooks });
+  }
+  return rows;
 }
 
 /**

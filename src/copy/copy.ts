@@ -60,12 +60,31 @@ export interface UnitHooks {
 /** A fast path's options for one unit (server-side, COPY stream): the batch and the loop's hooks. */
 export type FastUnitOptions = { batchSize: number } & Partial<UnitHooks>;
 
-/** Copies one unit: copyUnit (the rows through Node) or a server-side copier. */
+/** How a unit's source reads: its connection (inside the run's snapshot), dialect and layout. */
+export interface SourceSide {
+  conn: Knex;
+  dialect: Dialect;
+  layout: TableLayout;
+}
+
+/**
+ * A copy strategy for one unit: the rows through Node (rowCopier), inside
+ * the server (server-side.ts) or as COPY streams (stream-copy.ts). The copy
+ * loop hands it the unit's source side and hooks; the target is its own.
+ */
 export type UnitCopier = (
-  table: string,
+  source: SourceSide,
   range: KeyRange | null,
   hooks: UnitHooks,
 ) => Promise<CopiedSlice>;
+
+/** The row path as a UnitCopier: copyUnit into `target`, with `options`. */
+export function rowCopier(
+  target: { conn: Knex; dialect: Dialect },
+  options: CopyOptions,
+): UnitCopier {
+  return (source, range, hooks) => copyUnit(source, target, range, { ...options, ...hooks });
+}
 
 /** One table, or one slice of a large one: what a single writer copies. */
 export interface CopyUnit {
@@ -100,7 +119,7 @@ async function* prefetch<T>(source: AsyncGenerator<T>): AsyncGenerator<T> {
  * loses nothing and duplicates nothing. `onRows` hears of every batch read.
  */
 export async function copyUnit(
-  source: { conn: Knex; dialect: Dialect; layout: TableLayout },
+  source: SourceSide,
   target: { conn: Knex; dialect: Dialect },
   range: KeyRange | null,
   options: CopyOptions & Partial<UnitHooks>,
@@ -246,33 +265,32 @@ async function rowExists(
   return found.length > 0;
 }
 
-export interface CopyTablesOptions extends CopyOptions {
+export interface CopyTablesOptions {
   /** Units copied at once, each on its own target connection (1: one after another). */
   parallel: number;
   /** Rows each table has in the source (progress only). */
   totals: Record<string, number>;
-  transformFor?: (table: string) => ((row: Row) => Row | null) | undefined;
   /** Tables whose every unit must be finished before a unit of `table` starts (foreign keys). */
   dependsOn: (table: string) => readonly string[];
   /** Called once a table's every unit is copied (while other tables may still be copying). */
   onTableDone?: (table: string) => void;
   onProgress?: ProgressListener;
-  /** The copier of a table's units when not the rows path (server-side.ts, stream-copy.ts). */
-  copierFor?: (table: string) => UnitCopier | undefined;
+  /** The strategy that copies a table's units. */
+  copierFor: (table: string) => UnitCopier;
+  /** Runs a unit's copy with its table's source side, on a free reader of the snapshot. */
+  withSource: <T>(table: string, work: (source: SourceSide) => Promise<T>) => Promise<T>;
 }
 
 /**
  * Copies `units` with up to `parallel` writers at a time, never starting a
- * unit before the tables it references are complete, largest first. Source
- * reads share the one snapshot connection (the driver queues them); writes go
- * to the target pool, which must allow `parallel` connections. Progress is
- * reported per table (a table's slices add up), so renderers need not know
- * about slices.
+ * unit before the tables it references are complete, largest first, each
+ * by its table's strategy. Source reads go where `withSource` puts them
+ * (readers of the one snapshot); writes to the target pool, which must
+ * allow `parallel` connections. Progress is reported per table (a table's
+ * slices add up), so renderers need not know about slices.
  */
 export async function copyTables(
   units: readonly CopyUnit[],
-  sourceSide: (table: string) => { conn: Knex; dialect: Dialect; layout: TableLayout },
-  target: { conn: Knex; dialect: Dialect },
   options: CopyTablesOptions,
 ): Promise<CopyResult[]> {
   const progress = options.onProgress ?? ignoreProgress;
@@ -320,15 +338,10 @@ export async function copyTables(
         progress({ type: 'table-progress', phase: 'copy', table: unit.table, done: s.done, total });
       },
     };
-    const copier = options.copierFor?.(unit.table);
-    const slice = copier
-      ? await copier(unit.table, unit.range, hooks)
-      : await copyUnit(sourceSide(unit.table), target, unit.range, {
-          batchSize: options.batchSize,
-          split: options.split,
-          transform: options.transformFor?.(unit.table),
-          ...hooks,
-        });
+    const copier = options.copierFor(unit.table);
+    const slice = await options.withSource(unit.table, (source) =>
+      copier(source, unit.range, hooks),
+    );
     s.slices.push({ ...slice, order: unit.order });
     s.left -= 1;
     if (s.left === 0) {

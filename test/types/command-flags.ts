@@ -17,7 +17,7 @@ import Verify from '../../src/commands/verify.js';
 export abstract class MigrateFlagsProbe extends Migrate {
   async probe(): Promise<void> {
     const { flags } = await this.parse(Migrate);
-    const batch: number = flags['batch-size'];
+    const batch: number | undefined = flags['batch-size'];
     const tables: string[] | undefined = flags.tables;
     const apply: boolean = flags.apply;
     const json: boolean | undefined = flags.json;

@@ -242,6 +242,19 @@ export interface Dialect {
   /** Ends the snapshot transaction. */
   endSnapshot(db: Knex): Promise<void>;
   /**
+   * Other connections reading inside the open snapshot of `beginSnapshot`,
+   * as pg_dump --jobs does (PostgreSQL's exported snapshots), so that the
+   * copy's writers each read on a connection of their own. Absent where a
+   * snapshot cannot be shared (MySQL/MariaDB, SQLite): every read then
+   * queues on the one snapshot connection.
+   */
+  sharedSnapshot?: {
+    /** The open snapshot's name, on the snapshot connection. */
+    export(db: Knex): Promise<string>;
+    /** Starts a read-only transaction on `db` (one connection) inside snapshot `name`. */
+    join(db: Knex, name: string): Promise<void>;
+  };
+  /**
    * One query, computed by the server, returning `n` (the row count) and `d`
    * (a sum of a 60-bit hash of every row's `columns`, in any row order): any
    * insert, delete or update of those columns changes it. Compared only with

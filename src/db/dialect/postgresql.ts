@@ -530,6 +530,21 @@ export const postgresqlDialect: Dialect = {
     await db.raw('COMMIT');
   },
 
+  sharedSnapshot: {
+    async export(db) {
+      const result = await db.raw<{ rows: { name: string }[] }>(
+        'SELECT pg_export_snapshot() AS name',
+      );
+      return result.rows[0]!.name;
+    },
+    async join(db, name) {
+      // The snapshot must be set before the transaction's first query; its
+      // name is the server's own text, quoted as a literal all the same.
+      await db.raw('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      await db.raw(`SET TRANSACTION SNAPSHOT '${name.replace(/'/g, "''")}'`);
+    },
+  },
+
   tableDigestSql(table, columns) {
     // A row's text form quotes what needs it and leaves NULL empty, so it is
     // unambiguous; sum() over bigint is numeric, so exact.
