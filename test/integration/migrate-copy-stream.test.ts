@@ -190,5 +190,62 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         await db.close();
       }
     });
+
+    it('four writers read on connections of their own inside the snapshot: a row nova adds mid-copy is not copied', async () => {
+      const source = await novaApiSource(fresh, engine, 'cs_readers_src', {
+        release: 'train',
+        providers: 60,
+        consumers: 1500,
+        seed: 5,
+      });
+      const db = await source.open();
+      const target = await fresh(engine, 'cs_readers_dst');
+      const atSnapshot = await rowsIn(db, 'allocations');
+      const added = '99999999-9999-9999-9999-999999999999';
+      let sessions = -1;
+      try {
+        const run = await runWatching(
+          applyArgs(
+            source,
+            target,
+            '--batch-size',
+            '10',
+            '--parallel',
+            '4',
+            '--bulk-min-rows',
+            '500',
+          ),
+          (l) => l.startsWith('copy allocations'),
+          async () => {
+            // The copy has begun: the readers are open, and the last key range
+            // (which the new row's id falls in) is not finished.
+            const [row] = db.dialect.rows<{ n: unknown }>(
+              await db.knex.raw(
+                'SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+              ),
+            );
+            sessions = Number(row?.n ?? 0);
+            const rp = await db.knex('resource_providers').first('id');
+            await db.knex('allocations').insert({
+              resource_provider_id: rp?.['id'],
+              consumer_id: added,
+              resource_class_id: 0,
+              used: 1,
+            });
+          },
+        );
+        expect(run.actError).toBeNull();
+        expect(run.code, run.lines.join('\n')).toBe(ExitCode.VERIFICATION_FAILED);
+        expect(run.stdout).toMatch(/nova changed allocations while the copy ran/);
+      } finally {
+        await db.close();
+      }
+      // The snapshot connection and four readers.
+      expect(sessions).toBeGreaterThanOrEqual(5);
+      await withDb(target, async (t) => {
+        expect(await rowsIn(t, 'allocations')).toBe(atSnapshot);
+        expect(await t.knex('allocations').where({ consumer_id: added }).first()).toBeUndefined();
+      });
+    });
   },
 );
