@@ -21,7 +21,9 @@ import {
   serverAvailable,
   urlFor,
   type ServerEngine,
+  type ServerRef,
 } from '../lib/servers.js';
+import { startSecondMariadb, type SecondServer } from '../lib/second-server.js';
 import { acquireSource, type Source } from '../lib/sources.js';
 
 const ROOT = join(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -39,26 +41,35 @@ const ENGINE_NAME: Record<ServerEngine, string> = { mysql: 'MariaDB', postgresql
 interface Plan {
   from: ServerEngine;
   to: ServerEngine;
+  /** The target is on a second MariaDB server the case starts (and stops). */
+  secondServer?: boolean;
   reference: string;
   tools: string[];
-  referenceRun(source: Source, target: string, ctx: BenchContext): Command[];
+  referenceRun(source: Source, target: Target, ctx: BenchContext): Command[];
 }
 
-function mysqlDumpLoad(source: Source, target: string): Command[] {
-  const c = clientArgs('mysql');
-  const common = ['-h', c.host, '-P', String(c.port), '-u', c.user];
-  const env = c.password ? { MYSQL_PWD: c.password } : undefined;
+/** The target database of a run: its name and the server it is on. */
+interface Target {
+  name: string;
+  server: ServerRef;
+}
+
+function mysqlDumpLoad(source: Source, target: Target): Command[] {
+  const from = clientArgs('mysql');
+  const to = clientArgs(target.server);
+  const common = (c: typeof from) => ['-h', c.host, '-P', String(c.port), '-u', c.user];
+  const env = (c: typeof from) => (c.password ? { MYSQL_PWD: c.password } : undefined);
   return [
     {
       command: 'mysqldump',
-      args: [...common, '--single-transaction', source.name, ...TABLES],
-      env,
+      args: [...common(from), '--single-transaction', source.name, ...TABLES],
+      env: env(from),
     },
-    { command: 'mysql', args: [...common, target], env },
+    { command: 'mysql', args: [...common(to), target.name], env: env(to) },
   ];
 }
 
-function pgDumpLoad(source: Source, target: string): Command[] {
+function pgDumpLoad(source: Source, { name: target }: Target): Command[] {
   const c = clientArgs('postgresql');
   const common = ['-h', c.host, '-p', String(c.port), '-U', c.user];
   const env = c.password ? { PGPASSWORD: c.password } : undefined;
@@ -72,7 +83,7 @@ function pgDumpLoad(source: Source, target: string): Command[] {
   ];
 }
 
-function pgloaderRun(source: Source, target: string, ctx: BenchContext): Command[] {
+function pgloaderRun(source: Source, { name: target }: Target, ctx: BenchContext): Command[] {
   const my = clientArgs('mysql');
   const pg = clientArgs('postgresql');
   const auth = (u: string, p?: string) => (p ? `${u}:${encodeURIComponent(p)}` : u);
@@ -102,6 +113,14 @@ const PLANS: Plan[] = [
     referenceRun: mysqlDumpLoad,
   },
   {
+    from: 'mysql',
+    to: 'mysql',
+    secondServer: true,
+    reference: 'mysqldump <11 tables> | mysql (to a second server)',
+    tools: ['mysqldump', 'mysql', 'mariadbd', 'mariadb-install-db'],
+    referenceRun: mysqlDumpLoad,
+  },
+  {
     from: 'postgresql',
     to: 'postgresql',
     reference: 'pg_dump -t <11 tables> | psql',
@@ -123,10 +142,13 @@ function migrateCase(plan: Plan): BenchCase {
   const target = scratchName(
     `target_${plan.from === 'mysql' ? 'my' : 'pg'}_${plan.to === 'mysql' ? 'my' : 'pg'}`,
   );
-  const label = `${ENGINE_NAME[plan.from]}→${ENGINE_NAME[plan.to]}`;
+  const label = `${ENGINE_NAME[plan.from]}→${ENGINE_NAME[plan.to]}${plan.secondServer ? ', two servers' : ''}`;
+  // The machine's server of the target engine, or the second server setup starts.
+  let second: SecondServer | null = null;
+  const targetServer = (): ServerRef => second ?? plan.to;
 
   const check = async (): Promise<Record<string, number>> => {
-    const copied = await countRows(plan.to, target, 'allocations');
+    const copied = await countRows(targetServer(), target, 'allocations');
     if (copied !== source!.summary.allocations) {
       throw new Error(
         `the target has ${copied} allocations, the source ${source!.summary.allocations}`,
@@ -134,7 +156,7 @@ function migrateCase(plan: Plan): BenchCase {
     }
     return {
       allocations: copied,
-      providers: await countRows(plan.to, target, 'resource_providers'),
+      providers: await countRows(targetServer(), target, 'resource_providers'),
     };
   };
 
@@ -160,10 +182,11 @@ function migrateCase(plan: Plan): BenchCase {
     async setup(ctx) {
       allocations = allocationsOf(ctx);
       source = await acquireSource(plan.from, allocations, ctx.log);
+      if (plan.secondServer) second = await startSecondMariadb(ctx.log);
     },
 
     async runSubject(ctx): Promise<Measurement> {
-      await recreateDatabase(plan.to, target);
+      await recreateDatabase(targetServer(), target);
       const r = await runMeasured({
         command: process.execPath,
         args: [
@@ -172,7 +195,7 @@ function migrateCase(plan: Plan): BenchCase {
           '--source',
           source!.url,
           '--target',
-          urlFor(plan.to, target),
+          urlFor(targetServer(), target),
           '--apply',
           // Copy + verify, ending where the upstream script ends (its stamp):
           // the online data migrations and later revisions are not part of
@@ -191,15 +214,19 @@ function migrateCase(plan: Plan): BenchCase {
     },
 
     async runReference(ctx): Promise<Measurement> {
-      await recreateDatabase(plan.to, target);
-      const r = await runMeasured(...plan.referenceRun(source!, target, ctx));
+      await recreateDatabase(targetServer(), target);
+      const r = await runMeasured(
+        ...plan.referenceRun(source!, { name: target, server: targetServer() }, ctx),
+      );
       expectSuccess(plan.reference, r);
       ctx.log(`  reference: ${(r.ms / 1000).toFixed(2)} s`);
       return { ms: r.ms, peakRssBytes: r.peakRssBytes, extra: await check() };
     },
 
     async teardown() {
-      await dropDatabase(plan.to, target).catch(() => undefined);
+      await dropDatabase(targetServer(), target).catch(() => undefined);
+      await second?.stop();
+      second = null;
       source = null; // the harness drops the shared sources at the end
     },
   };

@@ -20,19 +20,37 @@ export const ADMIN_URLS: Record<ServerEngine, string> = {
     'postgresql://postgres@127.0.0.1:5432/postgres',
 };
 
-/** The URL of database `name` on the engine's server. */
-export function urlFor(engine: ServerEngine, name: string): string {
-  return ADMIN_URLS[engine].replace(/\/[^/?]*(?=\?|$)/, `/${name}`);
+/** A database server the bench uses: the machine's (named by its engine) or one it started. */
+export interface DbServer {
+  engine: ServerEngine;
+  adminUrl: string;
+}
+
+export type ServerRef = ServerEngine | DbServer;
+
+function server(ref: ServerRef): DbServer {
+  return typeof ref === 'string' ? { engine: ref, adminUrl: ADMIN_URLS[ref] } : ref;
+}
+
+/** The engine of a server. */
+export function engineOf(ref: ServerRef): ServerEngine {
+  return server(ref).engine;
+}
+
+/** The URL of database `name` on the server. */
+export function urlFor(ref: ServerRef, name: string): string {
+  return server(ref).adminUrl.replace(/\/[^/?]*(?=\?|$)/, `/${name}`);
 }
 
 /** Host, port and user for the command-line clients (mysqldump, psql, pgloader). */
-export function clientArgs(engine: ServerEngine): {
+export function clientArgs(ref: ServerRef): {
   host: string;
   port: number;
   user: string;
   password?: string;
 } {
-  const spec = parseConnectionUrl(ADMIN_URLS[engine], 'benchmark server');
+  const { engine, adminUrl } = server(ref);
+  const spec = parseConnectionUrl(adminUrl, 'benchmark server');
   return {
     host: spec.host ?? '127.0.0.1',
     port: spec.port ?? (engine === 'mysql' ? 3306 : 5432),
@@ -41,8 +59,8 @@ export function clientArgs(engine: ServerEngine): {
   };
 }
 
-async function admin(engine: ServerEngine): Promise<Database> {
-  return openDatabase(parseConnectionUrl(ADMIN_URLS[engine], 'benchmark server'), {
+async function admin(ref: ServerRef): Promise<Database> {
+  return openDatabase(parseConnectionUrl(server(ref).adminUrl, 'benchmark server'), {
     max: 1,
     connectTimeoutSeconds: 5,
   });
@@ -54,10 +72,10 @@ export function scratchName(label: string): string {
 }
 
 /** Drops (if there) and creates an empty database. */
-export async function recreateDatabase(engine: ServerEngine, name: string): Promise<void> {
-  const db = await admin(engine);
+export async function recreateDatabase(ref: ServerRef, name: string): Promise<void> {
+  const db = await admin(ref);
   try {
-    if (engine === 'mysql') {
+    if (engineOf(ref) === 'mysql') {
       await db.knex.raw(`DROP DATABASE IF EXISTS \`${name}\``);
       await db.knex.raw(`CREATE DATABASE \`${name}\``);
     } else {
@@ -69,11 +87,11 @@ export async function recreateDatabase(engine: ServerEngine, name: string): Prom
   }
 }
 
-export async function dropDatabase(engine: ServerEngine, name: string): Promise<void> {
-  const db = await admin(engine);
+export async function dropDatabase(ref: ServerRef, name: string): Promise<void> {
+  const db = await admin(ref);
   try {
     await db.knex.raw(
-      engine === 'mysql'
+      engineOf(ref) === 'mysql'
         ? `DROP DATABASE IF EXISTS \`${name}\``
         : `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`,
     );
@@ -109,12 +127,8 @@ export async function serverVersion(engine: ServerEngine): Promise<string | null
 }
 
 /** Row count of one table of database `name`. */
-export async function countRows(
-  engine: ServerEngine,
-  name: string,
-  table: string,
-): Promise<number> {
-  const db = await openDatabase(parseConnectionUrl(urlFor(engine, name), 'benchmark'), { max: 1 });
+export async function countRows(ref: ServerRef, name: string, table: string): Promise<number> {
+  const db = await openDatabase(parseConnectionUrl(urlFor(ref, name), 'benchmark'), { max: 1 });
   try {
     const [row] = db.dialect.rows<{ n: number | string }>(
       await db.knex.raw(`SELECT COUNT(*) AS n FROM ${db.dialect.quote(table)}`),
