@@ -1,6 +1,6 @@
 import { CLUSTER_LOCK_TABLE } from '../db/dialect/galera.js';
 import type { Knex } from 'knex';
-import type { Database } from '../db/connect.js';
+import { openDatabase, type Database } from '../db/connect.js';
 import { withDatabaseErrors } from '../db/errors.js';
 import { UsageError } from '../errors/errors.js';
 import { INITIAL_TABLES } from '../migrations/b4ed3a175331-initial.js';
@@ -148,6 +148,8 @@ export async function migrate(
     const pool = await openWriterPool(ctx);
     try {
       const copy = await copyData(ctx, run, pool);
+      ctx.endDigest = liveDigest(ctx);
+      ctx.endDigest.catch(() => undefined); // awaited in conclude
       await verifyCopy(ctx, copy);
     } finally {
       await pool?.close();
@@ -229,6 +231,7 @@ async function inspect(
     targetRows,
     sourceRows: {},
     startDigest: null,
+    endDigest: null,
     base,
     endSnapshot: run.endSnapshot,
     end: (outcome, message, hint) => result(outcome, message, hint, base, run.started),
@@ -519,6 +522,24 @@ async function prepareTarget(ctx: RunContext): Promise<RunRecord> {
 }
 
 /**
+ * The live source's digest (what nova_api holds now, outside the snapshot),
+ * read on a connection of its own so that it runs beside the verification
+ * once the copy has ended: any write nova made during the copy shows.
+ */
+async function liveDigest(ctx: RunContext): Promise<Record<string, string>> {
+  const { source, shape, selected, options } = ctx;
+  const live = await openDatabase(source.spec, {
+    max: 1,
+    connectTimeoutSeconds: options.connectTimeoutSeconds,
+  });
+  try {
+    return await sourceDigest(live.knex, live.dialect, pick(shape.layouts, selected));
+  } finally {
+    await live.close();
+  }
+}
+
+/**
  * Phase 7: the source's live digest against the snapshot's (nova writing
  * during the copy), then the run's record: with tables still to copy
  * (--tables), that is where it stops; else the finish phase is recorded,
@@ -533,7 +554,11 @@ async function conclude(ctx: RunContext, run: RunRecord): Promise<MigrateResult>
     () => ctx.startDigest!,
   );
   await ctx.endSnapshot();
-  const endDigest = await sourceDigest(source.knex, source.dialect, pick(shape.layouts, selected));
+  const endDigest = await withDatabaseErrors(
+    source,
+    'reading the source',
+    () => ctx.endDigest ?? sourceDigest(source.knex, source.dialect, pick(shape.layouts, selected)),
+  );
   base.sourceChangedDuringCopy = Object.keys(startDigest).filter(
     (t) => startDigest[t] !== endDigest[t],
   );

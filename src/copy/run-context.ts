@@ -34,6 +34,11 @@ export interface RunContext {
    * whenever it is read), null before.
    */
   startDigest: Promise<Record<string, string>> | null;
+  /**
+   * The live source's digest, read on a connection of its own once the
+   * copy has ended, beside the verification; null before.
+   */
+  endDigest: Promise<Record<string, string>> | null;
   /** The result document, filled in as the phases go. */
   base: ResultBase;
   endSnapshot: () => Promise<void>;
