@@ -167,12 +167,14 @@ function moments(engine: Engine, prng: Prng, copyLines: string[]): Moment[] {
         ((await d.dialect.introspect(d.knex)).tables['allocations']?.indexes ?? []).length === 0,
     }),
     // The marker is written before the copy and next when verification passed:
-    // held from the copy on, the run cannot leave verification.
+    // held from the copy on, the run cannot leave verification. (SQLite's
+    // verification reads only the target: the source's checksums came with
+    // the copy, and the live digest has its own connection.)
     verify: () => ({
       phase: 'verify',
       ...(server
         ? { holdAt: starts('copy allocations'), hold: readOnly('placement_upgrade_migration') }
-        : { holdAt: starts('Verifying'), hold: exclusive('source') }),
+        : { holdAt: starts('Verifying'), hold: exclusive('target') }),
       kill: starts('Verifying'),
       recorded: 'copy',
     }),
