@@ -1,4 +1,4 @@
-import { compareMigratedTables } from '../copy/migrate.js';
+import { compareMigratedTables } from '../copy/compare-phase.js';
 import { describeSource, readNovaSchemaVersion } from '../copy/source.js';
 import { COPY_ORDER } from '../copy/tables.js';
 import { failure, plural, success, type UpgradeCheck } from './types.js';
