@@ -8,6 +8,7 @@ import { expect } from 'vitest';
 import type { Database } from '../../src/db/connect.js';
 import type { MigrateResult } from '../../src/copy/migrate.js';
 import type { CopyMethod } from '../../src/copy/copy.js';
+import { ExitCode } from '../../src/errors/exit-codes.js';
 import { runWatching } from './cli.js';
 import type { TestDatabase } from './databases.js';
 
@@ -102,4 +103,49 @@ export function expectResumedCopy(
   expect(copied.resumedAfter).toMatch(/^id=\d+$/);
   expect(copied.rows).toBeLessThanOrEqual(options.total - options.atKill);
   expect(copied.rows).toBeGreaterThanOrEqual(options.total - options.atKill - options.batch);
+}
+
+/** The consumer of the allocation novaAddsAllocation writes. */
+export const ADDED_CONSUMER = '99999999-9999-9999-9999-999999999999';
+
+/** Writes one allocation into the source, as nova would while the copy runs. */
+export async function novaAddsAllocation(db: Database): Promise<void> {
+  const rp = await db.knex('resource_providers').first('id');
+  await db.knex('allocations').insert({
+    resource_provider_id: rp?.['id'],
+    consumer_id: ADDED_CONSUMER,
+    resource_class_id: 0,
+    used: 1,
+  });
+}
+
+/**
+ * Runs `args` and has nova write an allocation once the copy of allocations
+ * has begun: the run, on the path its line `pathLine` names, must end in
+ * verification-failed (22) naming the table. `during` runs on the source
+ * just before the write.
+ */
+export async function expectNovaWriteCaught(
+  args: string[],
+  source: TestDatabase,
+  pathLine: string,
+  during?: (db: Database) => Promise<void>,
+): Promise<void> {
+  const db = await source.open();
+  try {
+    const run = await runWatching(
+      args,
+      (l) => l.startsWith('copy allocations'),
+      async () => {
+        await during?.(db);
+        await novaAddsAllocation(db);
+      },
+    );
+    expect(run.actError).toBeNull();
+    expect(run.lines.some((l) => l.startsWith(pathLine))).toBe(true);
+    expect(run.code, run.lines.join('\n')).toBe(ExitCode.VERIFICATION_FAILED);
+    expect(run.stdout).toMatch(/nova changed allocations while the copy ran/);
+  } finally {
+    await db.close();
+  }
 }
