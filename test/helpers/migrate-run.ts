@@ -34,19 +34,6 @@ export async function rowsIn(db: Database, table: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-/** Opens `database`, runs `work` on it, closes it. */
-export async function withDb<T>(
-  database: TestDatabase,
-  work: (db: Database) => Promise<T>,
-): Promise<T> {
-  const db = await database.open();
-  try {
-    return await work(db);
-  } finally {
-    await db.close();
-  }
-}
-
 /**
  * Runs `args` and kills it with SIGKILL once the target's `table` holds at
  * least `atLeast` rows, after the copy of that table has begun. Fails when

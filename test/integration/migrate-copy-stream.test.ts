@@ -11,7 +11,7 @@ import type { MigrateResult } from '../../src/copy/migrate.js';
 import { copyTable } from '../../src/copy/tables.js';
 import { targetStreamChecksum } from '../../src/copy/stream-copy.js';
 import { parseJson, runCli } from '../helpers/cli.js';
-import { freshDatabases, testEngines } from '../helpers/databases.js';
+import { freshDatabases, testEngines, withOpen } from '../helpers/databases.js';
 import { describeEach } from '../helpers/each.js';
 import {
   ADDED_CONSUMER,
@@ -20,7 +20,6 @@ import {
   expectResumedCopy,
   killInsideCopy,
   rowsIn,
-  withDb,
 } from '../helpers/migrate-run.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
@@ -42,7 +41,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         // Text COPY must escape (tab, newline, carriage return, backslash) and
         // text beyond ASCII, in a column of its own and in a key's neighbour.
         // (Older releases lack the tables: whichever exist get such rows.)
-        const escaped = await withDb(source, async (db) => {
+        const escaped = await withOpen(source, async (db) => {
           const tables = await db.dialect.listTables(db.knex);
           if (tables.includes('traits'))
             await db.knex('traits').insert({ name: 'CUSTOM_TAB\there\\back\nline\rcr_ünï_€' });
@@ -98,7 +97,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
       expect(run.code, run.stdout + run.stderr).toBe(0);
       const copied = parseJson<MigrateResult>(run).copied.find((c) => c.table === 'allocations')!;
       expect(copied.method).toBe('copy-stream');
-      await withDb(target, async (db) => {
+      await withOpen(target, async (db) => {
         const side = {
           conn: db.knex,
           dialect: db.dialect,
@@ -137,7 +136,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         seed: 21,
       });
       const target = await fresh(engine, 'cs_kill_dst');
-      const total = await withDb(source, (db) => rowsIn(db, 'allocations'));
+      const total = await withOpen(source, (db) => rowsIn(db, 'allocations'));
       const args = applyArgs(source, target, '--batch-size', '10', '--parallel', '1');
       const { atKill } = await killInsideCopy(args, target, {
         table: 'allocations',
@@ -184,7 +183,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
         seed: 5,
       });
       const target = await fresh(engine, 'cs_readers_dst');
-      const atSnapshot = await withDb(source, (db) => rowsIn(db, 'allocations'));
+      const atSnapshot = await withOpen(source, (db) => rowsIn(db, 'allocations'));
       let sessions = -1;
       await expectNovaWriteCaught(
         applyArgs(
@@ -212,7 +211,7 @@ describeEach(testEngines().filter((e) => e === 'postgresql'))(
       );
       // The snapshot connection and four readers.
       expect(sessions).toBeGreaterThanOrEqual(5);
-      await withDb(target, async (t) => {
+      await withOpen(target, async (t) => {
         expect(await rowsIn(t, 'allocations')).toBe(atSnapshot);
         expect(
           await t.knex('allocations').where({ consumer_id: ADDED_CONSUMER }).first(),

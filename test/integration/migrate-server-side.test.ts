@@ -12,7 +12,7 @@ import { openDatabase } from '../../src/db/connect.js';
 import { parseConnectionUrl } from '../../src/db/url.js';
 import type { MigrateResult } from '../../src/copy/migrate.js';
 import { parseJson, runCli } from '../helpers/cli.js';
-import { freshDatabases, testEngines } from '../helpers/databases.js';
+import { freshDatabases, testEngines, withOpen } from '../helpers/databases.js';
 import { describeEach } from '../helpers/each.js';
 import {
   applyArgs,
@@ -20,7 +20,6 @@ import {
   expectResumedCopy,
   killInsideCopy,
   rowsIn,
-  withDb,
 } from '../helpers/migrate-run.js';
 import { novaApiSource } from '../helpers/nova-api.js';
 import { expectIdentical } from '../helpers/row-compare.js';
@@ -83,7 +82,7 @@ describeEach(testEngines().filter((e) => e === 'mysql'))(
         seed: 21,
       });
       const target = await fresh(engine, 'ss_kill_dst');
-      const total = await withDb(source, (db) => rowsIn(db, 'allocations'));
+      const total = await withOpen(source, (db) => rowsIn(db, 'allocations'));
       const args = applyArgs(source, target, '--batch-size', '10', '--parallel', '1');
       const { atKill } = await killInsideCopy(args, target, {
         table: 'allocations',
