@@ -13,15 +13,13 @@ import { openDatabase, type Database } from '../db/connect.js';
 export interface SourceReaders {
   /** Runs `work` on a free reader inside the run's snapshot, waiting for one if need be. */
   use<T>(work: (conn: Knex) => Promise<T>): Promise<T>;
-  /** Connections reading at once (1: the snapshot connection alone). */
-  readonly count: number;
   /** Ends the readers' transactions and closes them (never the snapshot connection). */
   close(): Promise<void>;
 }
 
 /** The snapshot connection alone. */
 function snapshotOnly(source: Database): SourceReaders {
-  return { use: (work) => work(source.knex), count: 1, close: async () => undefined };
+  return { use: (work) => work(source.knex), close: async () => undefined };
 }
 
 /**
@@ -53,7 +51,7 @@ export async function openSourceReaders(
   const readers = opened.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
   const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    await closeAll(readers);
+    await closeAll(source, readers);
     throw failed.reason;
   }
 
@@ -65,7 +63,6 @@ export async function openSourceReaders(
     else free.push(db);
   };
   return {
-    count: readers.length,
     async use(work) {
       const db = free.pop() ?? (await new Promise<Database>((resolve) => waiting.push(resolve)));
       try {
@@ -74,14 +71,14 @@ export async function openSourceReaders(
         release(db);
       }
     },
-    close: () => closeAll(readers),
+    close: () => closeAll(source, readers),
   };
 }
 
-async function closeAll(readers: readonly Database[]): Promise<void> {
+async function closeAll(source: Database, readers: readonly Database[]): Promise<void> {
   await Promise.allSettled(
     readers.map(async (db) => {
-      await db.knex.raw('COMMIT').catch(() => undefined);
+      await source.dialect.endSnapshot(db.knex).catch(() => undefined);
       await db.close();
     }),
   );
