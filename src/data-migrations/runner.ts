@@ -142,6 +142,11 @@ export async function runOnlineDataMigrations(
   database: Database,
   options: {
     maxCount?: number;
+    /**
+     * Rows per batch when maxCount is absent: placement-manage's 50 unless
+     * said. migrate, whose target nothing else uses yet, takes larger ones.
+     */
+    batchSize?: number;
     incompleteConsumer?: { projectId?: string; userId?: string };
     migrations?: readonly OnlineDataMigration[];
     onProgress?: ProgressListener;
@@ -149,7 +154,7 @@ export async function runOnlineDataMigrations(
 ): Promise<DataMigrationRun> {
   const progress = options.onProgress ?? ignoreProgress;
   const limited = options.maxCount !== undefined;
-  const batchSize = options.maxCount ?? DEFAULT_BATCH_SIZE;
+  const batchSize = options.maxCount ?? options.batchSize ?? DEFAULT_BATCH_SIZE;
   const context: DataMigrationContext = {
     database,
     incompleteConsumer: {

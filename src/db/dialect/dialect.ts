@@ -213,6 +213,16 @@ export interface Dialect {
    * and SQLite's rowid follow explicit ids by themselves.
    */
   advanceSequence(db: Knex, table: string, column: string): Promise<void>;
+  /**
+   * Gives the planner statistics of `tables` after a bulk load, so that the
+   * first queries on them (the online data migrations', the API's) are
+   * planned on what they hold: ANALYZE on PostgreSQL, whose planner
+   * otherwise takes a table it never analysed (autovacuum off, or not yet
+   * round) as a few pages and scans it whole for every look-up by index.
+   * InnoDB recalculates its persistent statistics by itself after such a
+   * change, and SQLite's planner trusts its indexes without any: nothing there.
+   */
+  refreshStatistics(db: Knex, tables: readonly string[]): Promise<void>;
 
   /** Base tables of the connected database/schema. */
   listTables(db: Knex): Promise<string[]>;

@@ -441,6 +441,10 @@ export const mysqlDialect: Dialect = {
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
 
+  async refreshStatistics(): Promise<void> {
+    // Nothing to do (see Dialect.refreshStatistics).
+  },
+
   async advanceSequence(): Promise<void> {
     // AUTO_INCREMENT moves past explicit ids by itself.
   },

@@ -384,6 +384,10 @@ export const postgresqlDialect: Dialect = {
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)} CASCADE`,
 
+  async refreshStatistics(db: Knex, tables: readonly string[]): Promise<void> {
+    if (tables.length > 0) await db.raw(`ANALYZE ${tables.map(quote).join(', ')}`);
+  },
+
   async advanceSequence(db: Knex, table: string, column: string): Promise<void> {
     // is_called = false when the table is empty, so the next id is 1 again.
     await db.raw(

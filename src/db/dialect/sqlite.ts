@@ -327,6 +327,10 @@ export const sqliteDialect: Dialect = {
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
 
+  async refreshStatistics(): Promise<void> {
+    // Nothing to do (see Dialect.refreshStatistics).
+  },
+
   async advanceSequence(): Promise<void> {
     // A rowid alias continues from max(rowid) by itself.
   },
