@@ -170,7 +170,10 @@ function copierFor(
   const target = { conn: writers, dialect: ctx.target.dialect };
   const transform = rowTransform(table, orphanFilter);
   const { batchSize } = ctx.options;
-  const rows = rowCopier(target, { batchSize, split: writeSetSplitter(limits), transform });
+  // Unchanged rows go to PostgreSQL as COPY text the target prints back the same.
+  const copyText = transform ? undefined : ctx.target.dialect.streamCopy;
+  const split = writeSetSplitter(limits);
+  const rows = rowCopier(target, { batchSize, split, transform, copyText });
   if (transform) return rows;
   const streamCopy = ctx.source.dialect.streamCopy;
   if (path.path === 'copy-stream' && streamCopy) {

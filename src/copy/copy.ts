@@ -1,11 +1,12 @@
 import type { BatchSplitter } from './write-set.js';
 import type { Knex } from 'knex';
-import type { Dialect } from '../db/dialect/dialect.js';
+import type { Dialect, StreamCopy } from '../db/dialect/dialect.js';
 import { ignoreProgress, type ProgressListener } from '../progress/events.js';
 import { combineChecksums, keyText, TableChecksum } from './checksum.js';
 import { lastKey, readBatches, type KeyRange, type Row, type TableLayout } from './reader.js';
 import { combineServerChecksums } from './server-side.js';
-import { combineStreamChecksums } from './stream-copy.js';
+import { combineStreamChecksums, STREAM_HASH_PREFIX } from './stream-copy.js';
+import { createHash } from 'node:crypto';
 
 export interface CopyResult {
   table: string;
@@ -27,7 +28,9 @@ export interface CopyResult {
    * canonical rows, row-hash.ts), or inside the server (INSERT … SELECT,
    * checksums the server computed: server-side.ts; the whole range's, even
    * when resumed), or as COPY text between two PostgreSQL servers (hashes of
-   * that text: stream-copy.ts).
+   * that text: stream-copy.ts), or through placement-upgrade written as
+   * COPY text, the text hashed as it was loaded (copy-text: verified as
+   * COPY streams are).
    */
   method: CopyMethod;
   ms: number;
@@ -43,7 +46,7 @@ export interface CopiedSlice {
 }
 
 /** How a unit's rows travelled (see CopyResult.method). */
-export type CopyMethod = 'rows' | 'server-side' | 'copy-stream';
+export type CopyMethod = 'rows' | 'server-side' | 'copy-stream' | 'copy-text';
 
 /** What the copy loop hands a unit's copier: its progress callbacks and the stop flag. */
 export interface UnitHooks {
@@ -98,6 +101,12 @@ export interface CopyOptions {
   split?: BatchSplitter;
   /** Changes a source row before it is written (orphan references set NULL …), or drops it (null). */
   transform?: (row: Row) => Row | null;
+  /**
+   * Writes the batches as this COPY text and hashes that text instead of
+   * the rows (a PostgreSQL target, rows unchanged on their way): the target
+   * prints the same text back, so verifying reads no row into Node.
+   */
+  copyText?: Pick<StreamCopy, 'encodeRows' | 'load'>;
 }
 
 /** Runs `next` (the read of the following batch) while the current batch is written. */
@@ -133,8 +142,11 @@ export async function copyUnit(
   const truncateTimestamps = target.dialect.timestampFractionDigits === 0;
   const timestampColumns = columns.filter((c) => table.kinds[c] === 'datetime');
 
-  // Hashing the rows as they stream by saves reading the source again to verify.
-  const checksum = after ? null : new TableChecksum(table);
+  // Hashing the rows as they stream by saves reading the source again to
+  // verify; as COPY text, the target's verification reads no row either.
+  const { copyText } = options;
+  const checksum = after || copyText ? null : new TableChecksum(table);
+  const textHash = after || !copyText ? null : createHash('sha1');
   let rows = 0;
   const batches = readBatches(source.conn, source.dialect, source.layout, {
     batchSize: options.batchSize,
@@ -158,11 +170,28 @@ export async function copyUnit(
     }
     if (values.length > 0) {
       for (const piece of options.split ? options.split(values) : [values]) {
-        await writeBatch(target, table, piece, options.onRetry);
+        const text = copyText?.encodeRows(piece);
+        textHash?.update(text!);
+        const write =
+          text === undefined
+            ? () => target.dialect.insertRows(target.conn, table.name, table.columns, piece)
+            : () =>
+                copyText!.load(target.conn, { table: table.name, columns: table.columns }, text);
+        await writeBatch(target, table, piece, write, options.onRetry);
       }
     }
     rows += values.length;
     options.onRows?.(batch.length);
+  }
+  if (copyText) {
+    return {
+      range,
+      rows,
+      resumedAfter,
+      sourceChecksum: textHash ? `${STREAM_HASH_PREFIX}${textHash.digest('hex')}` : null,
+      sourceRows: textHash ? rows : 0,
+      method: 'copy-text',
+    };
   }
   return {
     range,
@@ -194,13 +223,14 @@ async function writeBatch(
   target: { conn: Knex; dialect: Dialect },
   table: { name: string; columns: readonly string[]; key: readonly string[] },
   values: unknown[][],
+  write: () => Promise<void>,
   onRetry?: (message: string) => void,
 ): Promise<void> {
   await writeAgainWhileTransient(
     target.dialect,
     { table: table.name, batch: `the batch of ${values.length} rows`, verb: 'writing' },
     {
-      write: () => target.dialect.insertRows(target.conn, table.name, table.columns, values),
+      write,
       landed: async () => ((await rowExists(target, table, values[0]!)) ? undefined : null),
     },
     onRetry,
@@ -383,7 +413,7 @@ export async function copyTables(
     const combine =
       method === 'server-side'
         ? combineServerChecksums
-        : method === 'copy-stream'
+        : method === 'copy-stream' || method === 'copy-text'
           ? combineStreamChecksums
           : combineChecksums;
     return {

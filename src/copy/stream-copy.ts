@@ -20,7 +20,9 @@ import type { CopiedSlice, FastUnitOptions } from './copy.js';
 import { lastKey, pageCondition, type KeyRange, type TableLayout } from './reader.js';
 import { sourceValues, whereClause } from './server-side.js';
 
-const PREFIX = 'copy-sha1:';
+/** How a stream hash's text starts (COPY streams, and rows loaded as COPY text). */
+export const STREAM_HASH_PREFIX = 'copy-sha1:';
+const PREFIX = STREAM_HASH_PREFIX;
 
 /** One side of a streamed copy or its verification. */
 export interface StreamSide {

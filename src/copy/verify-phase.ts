@@ -90,6 +90,7 @@ async function targetChecksum(
   const { serverCopy, streamCopy } = ctx.target.dialect;
   switch (copied.method) {
     case 'copy-stream':
+    case 'copy-text':
       if (!streamCopy) return null;
       return sum(
         await Promise.all(ranges.map((r) => targetStreamChecksum({ ...side, streamCopy }, r))),

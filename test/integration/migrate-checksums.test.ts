@@ -67,9 +67,18 @@ describe('table checksums', () => {
       expect(r.code, r.stderr).toBe(0);
       byEngine[engine] = checksums(parseJson<Verified>(r));
     }
-    const [first, ...others] = Object.values(byEngine);
+    // Rows loaded into PostgreSQL as COPY text are verified by that text's
+    // hash (copy-sha1:…, the same kind as COPY streams'); every checksum of
+    // the rows themselves is the same whatever engine holds them.
+    const rowHashes = (sums: Record<string, string>) =>
+      Object.fromEntries(Object.entries(sums).filter(([, c]) => !c.startsWith('copy-sha1:')));
+    const [first, ...others] = Object.values(byEngine).map(rowHashes);
     expect(Object.keys(first!).length).toBeGreaterThan(5);
-    for (const other of others) expect(other).toEqual(first);
+    for (const other of others) {
+      for (const [table, sum] of Object.entries(other)) expect(sum, table).toBe(first![table]);
+    }
+    if (byEngine['postgresql'])
+      expect(byEngine['postgresql']['allocations']).toMatch(/^copy-sha1:[0-9a-f]{40}$/);
 
     // One writer, interrupted in the middle of allocations, then resumed:
     // whole tables, hashed in other pieces than the sliced runs were.

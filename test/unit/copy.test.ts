@@ -295,4 +295,8 @@ describe("PostgreSQL COPY's text format", () => {
     // A literal backslash-N is text, not NULL.
     expect(copyLines([['\\N']])).toBe('\\\\N\n');
   });
+
+  it('escapes backspace, form feed and vertical tab as COPY TO prints them, and no other control character', () => {
+    expect(copyLines([['a\bb\fc\vd\u0001e']])).toBe('a\\bb\\fc\\vd\u0001e\n');
+  });
 });

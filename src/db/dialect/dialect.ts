@@ -644,6 +644,19 @@ export interface StreamCopy {
   ): Promise<number>;
   /** Streams `COPY (select) TO STDOUT` on `conn` through `tap`; resolves with the rows read. */
   read(conn: Knex, select: string, tap: (chunk: Buffer) => void): Promise<number>;
+  /**
+   * Rows (values in column order) as COPY text lines, escaped as the
+   * server's own COPY TO prints them: integers, text, NULL and ISO
+   * timestamps come back byte for byte, so the text a writer loads and
+   * hashes is the text the target's verification hashes.
+   */
+  encodeRows(rows: readonly (readonly unknown[])[]): string;
+  /** Loads COPY text lines into `into` by one COPY FROM STDIN, which commits on its own. */
+  load(
+    conn: Knex,
+    into: { table: string; columns: readonly string[] },
+    text: string,
+  ): Promise<void>;
 }
 
 /** What a copy inside one server needs of the engine (see mysql-server-copy.ts). */

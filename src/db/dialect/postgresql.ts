@@ -35,23 +35,52 @@ pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v: string) => v);
 
 const quote = (s: string) => `"${s.replace(/"/g, '""')}"`;
 
-/** One value in COPY's text format: \\N for NULL; backslash, tab, newline and CR escaped. */
+/**
+ * COPY TO's escapes: the backslash, and the control characters it prints
+ * as \b \f \n \r \t \v (COPY FROM reads both forms; printing the
+ * escaped one keeps the loaded text equal to what the server prints back).
+ */
+const COPY_ESCAPES: Record<string, string> = {
+  '\\': '\\\\',
+  '\b': '\\b',
+  '\f': '\\f',
+  '\n': '\\n',
+  '\r': '\\r',
+  '\t': '\\t',
+  '\v': '\\v',
+};
+const COPY_SPECIAL = /[\\\b\f\n\r\t\v]/;
+const COPY_SPECIALS = /[\\\b\f\n\r\t\v]/g;
+
+/** One value in COPY's text format: \\N for NULL; backslash and control characters escaped. */
 function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number') return String(value);
   const text = typeof value === 'string' ? value : String(value);
-  return /[\\\t\n\r]/.test(text)
-    ? text.replace(/[\\\t\n\r]/g, (c) =>
-        c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
-      )
-    : text;
+  return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : text;
 }
 
 /** Rows as the lines of a COPY … FROM STDIN in text format. */
-export function copyLines(rows: unknown[][]): string {
+export function copyLines(rows: readonly (readonly unknown[])[]): string {
   let out = '';
-  for (const row of rows) out += `${row.map(copyText).join('\t')}\n`;
+  for (const row of rows) {
+    let line = '';
+    for (let i = 0; i < row.length; i++) line += (i === 0 ? '' : '\t') + copyText(row[i]);
+    out += `${line}\n`;
+  }
   return out;
+}
+
+/** `text` (COPY text lines) into `into` by one COPY FROM STDIN on a connection of `db`. */
+async function loadCopyText(
+  db: Knex,
+  into: { table: string; columns: readonly string[] },
+  text: string,
+): Promise<void> {
+  await withClient(db, async (client) => {
+    const sql = `COPY ${quote(into.table)} (${into.columns.map(quote).join(', ')}) FROM STDIN`;
+    await pipeline(Readable.from([text]), client.query(copyFrom(sql)));
+  });
 }
 
 const TYPES: TypeNames = { ...GENERIC_TYPE_NAMES, datetime: 'TIMESTAMP WITHOUT TIME ZONE' };
@@ -107,6 +136,8 @@ const pgStreamCopy: StreamCopy = {
       }),
     );
   },
+  encodeRows: copyLines,
+  load: loadCopyText,
   read(conn, select, tap) {
     return withClient(conn, async (client) => {
       const out = client.query(copyTo(`COPY (${select}) TO STDOUT`));
@@ -574,15 +605,8 @@ export const postgresqlDialect: Dialect = {
   streamCopy: pgStreamCopy,
 
   async insertRows(db, table, columns, rows) {
-    if (rows.length === 0) return;
     // COPY is several times faster than INSERT on PostgreSQL (what pg_dump | psql uses).
-    const client = (await db.client.acquireConnection()) as pg.PoolClient;
-    try {
-      const sql = `COPY ${quote(table)} (${columns.map(quote).join(', ')}) FROM STDIN`;
-      await pipeline(Readable.from([copyLines(rows)]), client.query(copyFrom(sql)));
-    } finally {
-      await db.client.releaseConnection(client);
-    }
+    if (rows.length > 0) await loadCopyText(db, { table, columns }, copyLines(rows));
   },
 
   async collidingValues(_db: Knex, values: readonly string[]): Promise<string[][]> {
