@@ -74,11 +74,6 @@ export async function copyData(
       recorded: run.plan.ranges,
     }),
   );
-  // The snapshot's digest, for the end's comparison with the live source:
-  // read on the snapshot's connection while the target is written.
-  const digest = sourceDigest(src, source.dialect, pick(shape.layouts, selected));
-  digest.catch(() => undefined); // awaited in conclude
-  ctx.startDigest = digest;
   // Recorded before any row of a table is written.
   for (const table of present) {
     run.plan.ranges[table] ??= units
@@ -121,6 +116,16 @@ export async function copyData(
   const readers = await withDatabaseErrors(source, 'opening readers of the snapshot', () =>
     openSourceReaders(source, parallel, options.connectTimeoutSeconds),
   );
+  // The snapshot's digest, for the end's comparison with the live source,
+  // read on the snapshot's connection: beside the copy where the copy reads
+  // on connections of its own, else once it ends, beside the verification
+  // (queued between the copy's reads, it held them up: 1M allocations
+  // MariaDB→PostgreSQL, a copy of 10.3 s instead of 8.1 s).
+  const readDigest = () => {
+    ctx.startDigest = sourceDigest(src, source.dialect, pick(shape.layouts, selected));
+    ctx.startDigest.catch(() => undefined); // awaited in conclude
+  };
+  if (readers.ownConnections) readDigest();
   base.copied = await withDatabaseErrors(target, 'copying', () =>
     copyTables(units, {
       parallel,
@@ -136,6 +141,7 @@ export async function copyData(
       })
       .finally(() => Promise.allSettled([...indexBuilds, readers.close()])),
   );
+  if (!ctx.startDigest) readDigest();
   await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
   if (
     selected.includes('resource_providers') &&

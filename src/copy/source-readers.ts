@@ -11,6 +11,8 @@ import type { Knex } from 'knex';
 import { openDatabase, type Database } from '../db/connect.js';
 
 export interface SourceReaders {
+  /** True when the readers are connections of their own, false when every read queues on the snapshot connection. */
+  readonly ownConnections: boolean;
   /** Runs `work` on a free reader inside the run's snapshot, waiting for one if need be. */
   use<T>(work: (conn: Knex) => Promise<T>): Promise<T>;
   /** Ends the readers' transactions and closes them (never the snapshot connection). */
@@ -19,7 +21,7 @@ export interface SourceReaders {
 
 /** The snapshot connection alone. */
 function snapshotOnly(source: Database): SourceReaders {
-  return { use: (work) => work(source.knex), close: async () => undefined };
+  return { ownConnections: false, use: (work) => work(source.knex), close: async () => undefined };
 }
 
 /**
@@ -63,6 +65,7 @@ export async function openSourceReaders(
     else free.push(db);
   };
   return {
+    ownConnections: true,
     async use(work) {
       const db = free.pop() ?? (await new Promise<Database>((resolve) => waiting.push(resolve)));
       try {
