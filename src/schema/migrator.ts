@@ -145,7 +145,23 @@ function schemaOps(database: Database, db: Knex): SchemaOps {
     createTable: (t) => run(dialect.createTableSql(t)),
     createIndex: (table, index) => run([dialect.createIndexSql(table, index)]),
     dropIndex: (table, index) => run([dialect.dropIndexSql(table, index)]),
-    addColumn: (table, column, fk) => run(dialect.addColumnSql(table, column, fk)),
+    async addColumn(table, column, fk) {
+      const [add, ...key] = dialect.addColumnSql(table, column, fk);
+      await run([add!]);
+      if (key.length === 0) return;
+      // The new column holds only NULLs: its key needs no check of the rows.
+      const session = dialect.newColumnKeySession;
+      if (session.enter.length === 0) return run(key);
+      // One connection for the settings and the statements they are for.
+      await db.transaction(async (trx) => {
+        for (const sql of session.enter) await trx.raw(sql);
+        try {
+          for (const sql of key) await trx.raw(sql);
+        } finally {
+          for (const sql of session.exit) await trx.raw(sql);
+        }
+      });
+    },
   };
 }
 

@@ -83,3 +83,53 @@ describeEach(testEngines())('db sync on %s', (engine) => {
     });
   });
 });
+
+describe.runIf(testEngines().includes('mysql'))('the Xena revision on MySQL/MariaDB', () => {
+  it('adds consumers.consumer_type_id and its foreign key without copying the table', async () => {
+    const target = await createTestDatabase('mysql', 'sync_inplace');
+    try {
+      const sync = (...more: string[]) =>
+        runCli(['db', 'sync', '--placement-url', target.url, ...more]);
+      expect((await sync('--revision', 'b5c396305c25')).code).toBe(0);
+      const db = await target.open();
+      try {
+        const rows = Array.from({ length: 300 }, (_, i) => ({
+          uuid: `00000000-0000-0000-0000-${String(i).padStart(12, '0')}`,
+          project_id: 1,
+          user_id: 1,
+        }));
+        await db.knex('consumers').insert(rows);
+        // A table InnoDB copies to alter gets a table id of its own.
+        const tableId = async () => {
+          const [row] = db.dialect.rows<{ id: number | string }>(
+            await db.knex.raw(
+              'SELECT table_id AS id FROM information_schema.innodb_sys_tables WHERE name = CONCAT(DATABASE(), ?)',
+              ['/consumers'],
+            ),
+          );
+          return Number(row?.id);
+        };
+        const before = await tableId();
+        expect(before).toBeGreaterThan(0);
+        const r = await sync();
+        expect(r.code, r.stderr).toBe(0);
+        expect(await tableId()).toBe(before);
+        const snapshot = await db.dialect.introspect(db.knex);
+        expect(snapshot).toEqual(loadReference('mysql')[HEAD]);
+        // The key is there and enforced.
+        await expect(
+          db.knex('consumers').insert({
+            uuid: 'ffffffff-0000-0000-0000-000000000000',
+            project_id: 1,
+            user_id: 1,
+            consumer_type_id: 999,
+          }),
+        ).rejects.toThrow(/foreign key constraint/i);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await target.drop();
+    }
+  });
+});

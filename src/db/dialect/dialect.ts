@@ -199,6 +199,15 @@ export interface Dialect {
   addForeignKeySql(table: string, column: string, foreignKey: ForeignKeyDef): string;
 
   /**
+   * Session settings under which a foreign key on a column added a moment
+   * ago (every value NULL, so no row can break it) is added without
+   * checking the rows, and the statements that restore the defaults: MySQL's
+   * foreign_key_checks = 0, with which InnoDB adds the key in place instead
+   * of copying the table (350k consumers: 3.8 s → 0.16 s). Nothing elsewhere.
+   */
+  readonly newColumnKeySession: { enter: readonly string[]; exit: readonly string[] };
+
+  /**
    * Session settings for a bulk load of rows already known to be valid, and
    * the statements that restore the defaults afterwards (MySQL: buffer
    * unique secondary-index checks; nothing elsewhere).
@@ -216,7 +225,7 @@ export interface Dialect {
   /**
    * Gives the planner statistics of `tables` after a bulk load, so that the
    * first queries on them (the online data migrations', the API's) are
-   * planned on what they hold: ANALYZE on PostgreSQL, whose planner
+   * planned on what they hold: VACUUM (ANALYZE) on PostgreSQL, whose planner
    * otherwise takes a table it never analysed (autovacuum off, or not yet
    * round) as a few pages and scans it whole for every look-up by index.
    * InnoDB recalculates its persistent statistics by itself after such a

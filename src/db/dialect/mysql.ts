@@ -434,6 +434,11 @@ export const mysqlDialect: Dialect = {
   addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
   addForeignKeySql: (table, column, fk) => renderAddForeignKey(table, column, fk, quote),
 
+  newColumnKeySession: {
+    enter: ['SET SESSION foreign_key_checks = 0'],
+    exit: ['SET SESSION foreign_key_checks = 1'],
+  },
+
   bulkLoadSession: {
     enter: ['SET SESSION unique_checks = 0'],
     exit: ['SET SESSION unique_checks = 1'],

@@ -411,12 +411,18 @@ export const postgresqlDialect: Dialect = {
   addColumnSql: (table, column, fk) => renderAddColumn(table, column, fk, quote, columnSql),
   addForeignKeySql: (table, column, fk) => renderAddForeignKey(table, column, fk, quote),
 
+  newColumnKeySession: { enter: [], exit: [] },
+
   bulkLoadSession: { enter: [], exit: [] },
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)} CASCADE`,
 
   async refreshStatistics(db: Knex, tables: readonly string[]): Promise<void> {
-    if (tables.length > 0) await db.raw(`ANALYZE ${tables.map(quote).join(', ')}`);
+    // VACUUM too: a freshly loaded table's visibility map is empty, so every
+    // index-only scan (the online data migrations' walk of allocations, the
+    // API's look-ups) read the heap as well; 1M allocations: 0.5 s, and the
+    // data migrations 6.6 s → 4.4 s.
+    if (tables.length > 0) await db.raw(`VACUUM (ANALYZE) ${tables.map(quote).join(', ')}`);
   },
 
   async advanceSequence(db: Knex, table: string, column: string): Promise<void> {

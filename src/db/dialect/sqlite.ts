@@ -323,6 +323,8 @@ export const sqliteDialect: Dialect = {
     return null;
   },
 
+  newColumnKeySession: { enter: [], exit: [] },
+
   bulkLoadSession: { enter: [], exit: [] },
 
   dropTableSql: (table) => `DROP TABLE ${quote(table)}`,
