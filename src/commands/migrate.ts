@@ -78,8 +78,9 @@ without root, allocations without consumers, orphans, can_host, latin1 tables, n
 target's collation would merge) and says what the target holds. With --apply it creates
 placement's schema, copies the eleven tables keeping every id (in batches that each commit,
 resumable after a crash), advances id sequences, verifies every table (row counts and a
-checksum of every row, engine-independent), then runs the online data migrations and
-upgrades the schema to --revision. MySQL/MariaDB, PostgreSQL and SQLite on either side.
+checksum of every row; into PostgreSQL, of the COPY text loaded), then runs the online
+data migrations and upgrades the schema to --revision. MySQL/MariaDB, PostgreSQL and
+SQLite on either side.
 
 The source is read in one consistent snapshot (never LOCK TABLES, so Galera and Percona
 clusters are fine); if nova writes to it during the copy, verification fails: stop
