@@ -170,36 +170,29 @@ export async function copyUnit(
     }
     if (values.length > 0) {
       for (const piece of options.split ? options.split(values) : [values]) {
-        const text = copyText?.encodeRows(piece);
-        textHash?.update(text!);
-        const write =
-          text === undefined
-            ? () => target.dialect.insertRows(target.conn, table.name, table.columns, piece)
-            : () =>
-                copyText!.load(target.conn, { table: table.name, columns: table.columns }, text);
+        let write = () => target.dialect.insertRows(target.conn, table.name, table.columns, piece);
+        if (copyText) {
+          const text = copyText.encodeRows(piece);
+          textHash?.update(text);
+          write = () =>
+            copyText.load(target.conn, { table: table.name, columns: table.columns }, text);
+        }
         await writeBatch(target, table, piece, write, options.onRetry);
       }
     }
     rows += values.length;
     options.onRows?.(batch.length);
   }
-  if (copyText) {
-    return {
-      range,
-      rows,
-      resumedAfter,
-      sourceChecksum: textHash ? `${STREAM_HASH_PREFIX}${textHash.digest('hex')}` : null,
-      sourceRows: textHash ? rows : 0,
-      method: 'copy-text',
-    };
-  }
+  const sourceChecksum = textHash
+    ? `${STREAM_HASH_PREFIX}${textHash.digest('hex')}`
+    : (checksum?.digest() ?? null);
   return {
     range,
     rows,
     resumedAfter,
-    sourceChecksum: checksum ? checksum.digest() : null,
-    sourceRows: checksum ? checksum.rows : 0,
-    method: 'rows',
+    sourceChecksum,
+    sourceRows: textHash ? rows : (checksum?.rows ?? 0),
+    method: copyText ? 'copy-text' : 'rows',
   };
 }
 

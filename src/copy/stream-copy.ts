@@ -22,7 +22,6 @@ import { sourceValues, whereClause } from './server-side.js';
 
 /** How a stream hash's text starts (COPY streams, and rows loaded as COPY text). */
 export const STREAM_HASH_PREFIX = 'copy-sha1:';
-const PREFIX = STREAM_HASH_PREFIX;
 
 /** One side of a streamed copy or its verification. */
 export interface StreamSide {
@@ -35,7 +34,7 @@ export interface StreamSide {
 /** Combines slices' stream hashes, in key order (each slice's text is hashed in key order too). */
 export function combineStreamChecksums(checksums: readonly string[]): string {
   if (checksums.length === 1) return checksums[0]!;
-  return `${PREFIX}${createHash('sha1').update(checksums.join(',')).digest('hex')}`;
+  return `${STREAM_HASH_PREFIX}${createHash('sha1').update(checksums.join(',')).digest('hex')}`;
 }
 
 /**
@@ -95,7 +94,7 @@ export async function copyUnitStreamed(
     range,
     rows,
     resumedAfter,
-    sourceChecksum: whole ? `${PREFIX}${hash.digest('hex')}` : null,
+    sourceChecksum: whole ? `${STREAM_HASH_PREFIX}${hash.digest('hex')}` : null,
     sourceRows: whole ? rows : 0,
     method: 'copy-stream',
   };
@@ -113,5 +112,5 @@ export async function targetStreamChecksum(
     select,
     (chunk) => void hash.update(chunk),
   );
-  return { rows, checksum: `${PREFIX}${hash.digest('hex')}` };
+  return { rows, checksum: `${STREAM_HASH_PREFIX}${hash.digest('hex')}` };
 }
