@@ -112,7 +112,9 @@ SIGTERM or SIGINT stops it cleanly (requests in flight finish).
 
 --workers N (default: the number of cores) serves from N processes, as uwsgi runs
 placement in several: node:cluster forks N workers that share the one listening port and
-each keep --pool-size connections. The first process checks the database and syncs the
+each keep --pool-size connections. Each worker accepts connections itself, so the one free
+first takes the next request (NODE_CLUSTER_SCHED_POLICY=rr, given to node, has the first
+process hand them out in turn instead). The first process checks the database and syncs the
 standard data before it forks, so a database it cannot use ends it with the same message
 and exit code as one process would; it prints its start-up lines once, with the workers'
 pids. A worker that dies is replaced (a line says which); if ${MAX_STARTUP_FAILURES} replacements in a row

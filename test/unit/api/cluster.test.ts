@@ -4,8 +4,13 @@
  * given a semi-space size, in either spelling, on its command line or in
  * NODE_OPTIONS.
  */
+import cluster from 'node:cluster';
 import { describe, expect, it } from 'vitest';
-import { WORKER_SEMI_SPACE_MIB, workerExecArgv } from '../../../src/api/cluster.js';
+import {
+  WORKER_SEMI_SPACE_MIB,
+  schedulingPolicy,
+  workerExecArgv,
+} from '../../../src/api/cluster.js';
 
 describe('workerExecArgv', () => {
   it('adds the young generation size to the primary flags', () => {
@@ -31,5 +36,13 @@ describe('workerExecArgv', () => {
     const given = ['--inspect=0'];
     workerExecArgv(given, '');
     expect(given).toEqual(['--inspect=0']);
+  });
+});
+
+describe('schedulingPolicy', () => {
+  it('lets the workers accept their own connections unless node is told rr', () => {
+    expect(schedulingPolicy({})).toBe(cluster.SCHED_NONE);
+    expect(schedulingPolicy({ NODE_CLUSTER_SCHED_POLICY: 'none' })).toBe(cluster.SCHED_NONE);
+    expect(schedulingPolicy({ NODE_CLUSTER_SCHED_POLICY: 'rr' })).toBe(cluster.SCHED_RR);
   });
 });
