@@ -44,8 +44,15 @@ import {
 } from '../lib/servers.js';
 
 const CONCURRENT_CLIENTS = 10;
-const WARM_UP_PER_PROCESS = 40;
+const WARM_UP_PER_PROCESS = 100;
 const WARM_UP_MAX_SECONDS = 20;
+/**
+ * Requests one at a time (each load stops after a minute anyway). The p50 of
+ * 30 moved by 2–4 ms between runs on a 9 ms request (the 1,000-node query),
+ * more than the margin the aim is judged by; 200 hold it within about half
+ * a millisecond.
+ */
+const ONE_AT_A_TIME = 200;
 const WORKERS = availableParallelism();
 
 interface Topology {
@@ -215,7 +222,7 @@ export class ApiCandidatesCase implements BenchCase {
     const extra: Record<string, number | string> = {};
     const maxSeconds = ctx.quick ? 20 : 60;
     const loads = [
-      { label: 'one at a time', clients: 1, amount: ctx.quick ? 3 : 30 },
+      { label: 'one at a time', clients: 1, amount: ctx.quick ? 3 : ONE_AT_A_TIME },
       {
         label: `${CONCURRENT_CLIENTS} clients`,
         clients: CONCURRENT_CLIENTS,
