@@ -92,7 +92,10 @@ describe('mysqlInsertStatements', () => {
       for (let i = 0; i < rows.length; i += perStatement) {
         const chunk = rows.slice(i, i + perStatement);
         theirs.push(
-          format(head + Array<string>(chunk.length).fill(tuple).join(', '), chunk.flat()),
+          format(
+            head + Array<string>(chunk.length).fill(tuple).join(', '),
+            chunk.flat() as Parameters<typeof format>[1],
+          ),
         );
       }
       expect(ours, `seed ${seed}`).toEqual(theirs);
