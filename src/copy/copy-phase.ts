@@ -118,8 +118,9 @@ export async function copyData(
   );
   // The snapshot's digest, for the end's comparison with the live source,
   // read on the snapshot's connection: beside the copy where the copy reads
-  // on connections of its own, else once it ends, beside the verification
-  // (queued between the copy's reads, it held them up: 1M allocations
+  // on connections of its own, else as soon as the copy's reads end, beside
+  // the index builds still running and then the verification (queued
+  // between the copy's reads, it held them up: 1M allocations
   // MariaDB→PostgreSQL, a copy of 10.3 s instead of 8.1 s).
   const readDigest = () => {
     ctx.startDigest = sourceDigest(src, source.dialect, pick(shape.layouts, selected));
@@ -136,19 +137,26 @@ export async function copyData(
       copierFor: (t) => copierFor(ctx, path, writers, orphanFilter, limits, t),
       withSource: (t, work) => readers.use((conn) => work({ ...sourceSide(ctx, t), conn })),
     })
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
+        // The index builds under way end before the error is reported.
+        await Promise.allSettled(indexBuilds);
         throw target.dialect.isUniqueViolation(err) ? collidingRows(target, err) : err;
       })
-      .finally(() => Promise.allSettled([...indexBuilds, readers.close()])),
+      .finally(() => readers.close().catch(() => undefined)),
   );
-  if (!ctx.startDigest) readDigest();
-  await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
+  // Providers' references to providers copied after them, read in the
+  // snapshot before the digest takes the snapshot's connection.
   if (
     selected.includes('resource_providers') &&
     shape.layouts['resource_providers']!.columns.includes('parent_provider_id')
   ) {
-    await fixForwardReferences(src, target, orphanFilter);
+    await fixForwardReferences(src, target, orphanFilter).catch(async (err: unknown) => {
+      await Promise.allSettled(indexBuilds);
+      throw err;
+    });
   }
+  if (!ctx.startDigest) readDigest();
+  await withDatabaseErrors(target, 'building indexes', () => Promise.all(indexBuilds));
   for (const t of selected) {
     if (tableSpec(t).autoincrement) await target.dialect.advanceSequence(target.knex, t, 'id');
   }
