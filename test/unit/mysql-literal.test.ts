@@ -11,20 +11,9 @@ import {
   mysqlLiteral,
   mysqlString,
 } from '../../src/db/dialect/mysql-literal.js';
+import { seededRandom } from '../../src/util/seeded-random.js';
 
 const quote = (s: string) => `\`${s.replace(/`/g, '``')}\``;
-
-/** A small seeded generator (mulberry32), so a failure names its seed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const AWKWARD = [
   '\0',
@@ -79,7 +68,7 @@ function value(next: () => number): unknown {
 describe('mysqlInsertStatements', () => {
   it('writes what the driver wrote from placeholders, for every kind of value', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const columns = Array.from({ length: 1 + Math.floor(next() * 6) }, (_, i) => `c${i}`);
       const rows = Array.from({ length: 1 + Math.floor(next() * 20) }, () =>
         columns.map(() => value(next)),
